@@ -1,0 +1,44 @@
+# The two commands: `make serve` and `make test`. Each does all set-up on a
+# fresh Debian machine (packages, model pack, build) and is idempotent.
+
+MODEL_DIR ?= $(or $(ARGUS_MODEL_DIR),$(HOME)/.cache/argus/models)
+BUILD_DIR ?= build
+PORT ?= 8080
+DATA_DIR ?= ./argus-data
+JOBS ?= $(shell nproc)
+PYTHON := /usr/bin/python3
+export ARGUS_MODEL_DIR := $(MODEL_DIR)
+export CCACHE_DIR ?= $(HOME)/.cache/ccache
+
+.PHONY: all deps models build test serve bench format format-check clean
+
+all: build
+
+deps:
+	@bash scripts/setup-deps.sh
+
+models: deps
+	@$(PYTHON) tools/setup_models.py --model-dir "$(MODEL_DIR)"
+
+build: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build models
+	@$(BUILD_DIR)/argus models verify --model-dir "$(MODEL_DIR)"
+	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2
+
+serve: build models
+	@$(BUILD_DIR)/argus serve --port $(PORT) --data-dir $(DATA_DIR) --model-dir "$(MODEL_DIR)"
+
+bench: build models
+	@$(BUILD_DIR)/argus bench models --model-dir "$(MODEL_DIR)"
+
+format:
+	@find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+
+format-check:
+	@find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format --dry-run --Werror
+
+clean:
+	@rm -rf $(BUILD_DIR)

@@ -1,0 +1,85 @@
+#include <set>
+#include <string>
+
+#include "api/rekognition/handlers.h"
+#include "api/rekognition/shapes.h"
+
+namespace argus::api {
+namespace {
+
+const std::set<std::string> kAttributes = {
+    "DEFAULT",  "ALL",      "AGE_RANGE",  "BEARD", "EMOTIONS",      "EYE_DIRECTION", "EYEGLASSES",
+    "EYES_OPEN", "GENDER", "MOUTH_OPEN", "MUSTACHE", "FACE_OCCLUDED", "SMILE",       "SUNGLASSES"};
+
+cv::Point2f Mean(const std::vector<cv::Point2f>& p, std::initializer_list<int> idx) {
+  cv::Point2f s(0, 0);
+  for (int i : idx) s += p[i];
+  return s * (1.f / idx.size());
+}
+
+// Rekognition's landmark types from the 68-point iBUG layout. "left" is the
+// image's left, as Rekognition reports it.
+json Landmarks(const std::vector<cv::Point2f>& p, cv::Size size, bool all) {
+  json out = json::array();
+  if (p.size() != 68) return out;
+  cv::Point2f eye_l = Mean(p, {36, 37, 38, 39, 40, 41}), eye_r = Mean(p, {42, 43, 44, 45, 46, 47});
+  out.push_back(LandmarkJson("eyeLeft", eye_l, size));
+  out.push_back(LandmarkJson("eyeRight", eye_r, size));
+  out.push_back(LandmarkJson("mouthLeft", p[48], size));
+  out.push_back(LandmarkJson("mouthRight", p[54], size));
+  out.push_back(LandmarkJson("nose", p[30], size));
+  if (!all) return out;
+  const std::pair<const char*, cv::Point2f> more[] = {
+      {"leftEyeBrowLeft", p[17]},  {"leftEyeBrowUp", p[19]},
+      {"leftEyeBrowRight", p[21]}, {"rightEyeBrowLeft", p[22]},
+      {"rightEyeBrowUp", p[24]},   {"rightEyeBrowRight", p[26]},
+      {"leftEyeLeft", p[36]},      {"leftEyeRight", p[39]},
+      {"leftEyeUp", Mean(p, {37, 38})}, {"leftEyeDown", Mean(p, {40, 41})},
+      {"rightEyeLeft", p[42]},     {"rightEyeRight", p[45]},
+      {"rightEyeUp", Mean(p, {43, 44})}, {"rightEyeDown", Mean(p, {46, 47})},
+      {"noseLeft", p[31]},         {"noseRight", p[35]},
+      {"mouthUp", p[51]},          {"mouthDown", p[57]},
+      {"leftPupil", eye_l},        {"rightPupil", eye_r},
+      {"upperJawlineLeft", p[1]},  {"midJawlineLeft", p[4]},
+      {"chinBottom", p[8]},        {"midJawlineRight", p[12]},
+      {"upperJawlineRight", p[15]}};
+  for (const auto& [type, pt] : more) out.push_back(LandmarkJson(type, pt, size));
+  return out;
+}
+
+}  // namespace
+
+Result<json> DetectFaces(const json& request, Services& services) {
+  bool all = false;
+  if (auto it = request.find("Attributes"); it != request.end() && !it->is_null()) {
+    if (!it->is_array()) return InvalidParameter("Attributes must be a list of strings.");
+    for (const auto& a : *it) {
+      if (!a.is_string() || !kAttributes.count(a.get<std::string>())) {
+        return InvalidParameter(
+            "1 validation error detected: Value at 'attributes' failed to satisfy constraint: "
+            "Member must satisfy enum value set: [DEFAULT, ALL, AGE_RANGE, BEARD, EMOTIONS, "
+            "EYE_DIRECTION, EYEGLASSES, EYES_OPEN, GENDER, MOUTH_OPEN, MUSTACHE, FACE_OCCLUDED, "
+            "SMILE, SUNGLASSES]");
+      }
+      if (a == "ALL") all = true;
+    }
+  }
+  auto image = ImageFromRequest(request);
+  if (!image.ok()) return image.status();
+  auto faces = services.faces->DetectFaces(image.value());
+  if (!faces.ok()) return faces.status();
+  const cv::Size size = image->bgr.size();
+  json details = json::array();
+  for (const auto& f : faces.value()) {
+    details.push_back({
+        {"BoundingBox", BoundingBoxJson(f.box, size)},
+        {"Landmarks", Landmarks(f.landmarks68, size, all)},
+        {"Pose", {{"Roll", f.pose.roll}, {"Yaw", f.pose.yaw}, {"Pitch", f.pose.pitch}}},
+        {"Quality", {{"Brightness", f.quality.brightness}, {"Sharpness", f.quality.sharpness}}},
+        {"Confidence", f.confidence},
+    });
+  }
+  return json{{"FaceDetails", details}};
+}
+
+}  // namespace argus::api

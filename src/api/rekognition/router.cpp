@@ -1,0 +1,61 @@
+#include "api/rekognition/router.h"
+
+#include <map>
+
+#include "api/rekognition/errors.h"
+
+namespace argus::api {
+namespace {
+
+using Handler = Result<json> (*)(const json&, Services&);
+
+const std::map<std::string, Handler, std::less<>>& Routes() {
+  static const std::map<std::string, Handler, std::less<>> routes = {
+      {"DetectFaces", &DetectFaces},
+  };
+  return routes;
+}
+
+constexpr std::string_view kPrefix = "RekognitionService.";
+
+Response Error(const Status& st) {
+  ErrorShape e = MapError(st.code());
+  return {e.http_status, ErrorBody(st), e.type};
+}
+
+}  // namespace
+
+Response Handle(std::string_view target, std::string_view body, Services& services) {
+  std::string_view op = target;
+  if (op.substr(0, kPrefix.size()) == kPrefix) op.remove_prefix(kPrefix.size());
+  auto it = Routes().find(op);
+  if (target.substr(0, kPrefix.size()) != kPrefix || it == Routes().end()) {
+    return Error(Status(Code::kUnknownOperation,
+                        target.empty() ? std::string("Missing X-Amz-Target header.")
+                                       : "Operation " + std::string(target) +
+                                             " is not supported by this server."));
+  }
+  json request = json::object();
+  if (!body.empty()) {
+    request = json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (request.is_discarded() || !request.is_object()) {
+      return Error(InvalidParameter("Request body is not a valid JSON object."));
+    }
+  }
+  Result<json> result = Status(Code::kInternal, "handler did not run");
+  try {
+    result = it->second(request, services);
+  } catch (const std::exception& e) {
+    result = Internal(std::string("internal error: ") + e.what());
+  }
+  if (!result.ok()) return Error(result.status());
+  return {200, result.value().dump(-1, ' ', false, json::error_handler_t::replace), ""};
+}
+
+std::vector<std::string> SupportedOperations() {
+  std::vector<std::string> ops;
+  for (const auto& [name, h] : Routes()) ops.push_back(name);
+  return ops;
+}
+
+}  // namespace argus::api

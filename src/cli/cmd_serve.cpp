@@ -1,0 +1,34 @@
+#include <filesystem>
+
+#include "cli/args.h"
+#include "core/log.h"
+#include "server/server.h"
+
+namespace argus::cli {
+
+int CmdServe(const Args& a) {
+  ApplyThreads(a);
+  std::string data_dir = a.Get("data-dir", "./argus-data");
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) {
+    log::Error("cannot create data dir " + data_dir + ": " + ec.message());
+    return 1;
+  }
+  ml::Registry registry(ModelDir(a));
+  auto faces = service::FaceService::Create(registry);
+  if (!faces.ok()) {
+    log::Error(faces.status().message());
+    return 1;
+  }
+  api::Services services;
+  services.faces = faces.value().get();
+  server::Options opts;
+  opts.host = a.Get("host", opts.host);
+  opts.port = a.GetInt("port", opts.port);
+  opts.workers = a.GetInt("workers", opts.workers);
+  log::Info("data dir " + data_dir + ", model dir " + registry.dir());
+  return server::Serve(opts, services);
+}
+
+}  // namespace argus::cli

@@ -1,0 +1,62 @@
+// argus: Rekognition-compatible image analysis server and its tools.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "argus/version.h"
+#include "cli/args.h"
+
+namespace {
+
+const char* kUsage = R"(usage: argus <command> [options]
+
+Commands:
+  serve                 run the Rekognition-compatible HTTP server
+      --host H            listen address (default 127.0.0.1)
+      --port P            port (default 8080)
+      --data-dir D        data directory (default ./argus-data)
+      --model-dir M       model cache (default $ARGUS_MODEL_DIR or ~/.cache/argus/models)
+      --threads N         inference threads (default 2)
+      --workers N         HTTP worker threads (default 4)
+  detect-faces IMAGE    print DetectFaces JSON for an image file
+      --attributes ALL|DEFAULT
+  models list           list the models of the manifest and their state
+  models verify         check every model file's sha256; non-zero exit on a problem
+  bench models          per-model inference latency on synthetic input
+      --iterations N      timed runs per model (default 20)
+      --threads N         inference threads (default 2)
+
+  --help                this text
+  --version             print the version
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace argus::cli;
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  std::string cmd = argv[1];
+  if (cmd == "--version" || cmd == "version") {
+    std::printf("argus %s\n", argus::kVersion);
+    return 0;
+  }
+  Args args = Parse(argc, argv, 2, {"json", "no-auth", "help"});
+  if (!args.error.empty()) {
+    std::fprintf(stderr, "argus %s: %s\n", cmd.c_str(), args.error.c_str());
+    return 2;
+  }
+  if (args.Has("help")) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (cmd == "serve") return CmdServe(args);
+  if (cmd == "detect-faces") return CmdDetectFaces(args);
+  if (cmd == "models") return CmdModels(args);
+  if (cmd == "bench") return CmdBench(args);
+  std::fprintf(stderr, "argus: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
+  return 2;
+}

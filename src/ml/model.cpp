@@ -1,0 +1,153 @@
+#include "ml/model.h"
+
+#include <fstream>
+#include <iterator>
+
+#include <opencv2/dnn.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "core/hash.h"
+
+namespace argus::ml {
+
+void SetInferenceThreads(int threads) {
+  if (threads > 0) cv::setNumThreads(threads);
+}
+
+Model::~Model() = default;
+
+Result<std::shared_ptr<Model>> Model::Load(const ModelSpec& spec, const std::string& model_dir) {
+  std::string path = model_dir + "/" + spec.file;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Status(Code::kServiceUnavailable,
+                  "model " + spec.name + " is not installed: " + path +
+                      " is missing (run `make models` or tools/setup_models.py)");
+  }
+  std::shared_ptr<Model> m(new Model(spec));
+  m->onnx_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  std::string got = Sha256Hex(std::string_view(reinterpret_cast<const char*>(m->onnx_.data()),
+                                               m->onnx_.size()));
+  if (!spec.sha256.empty() && got != spec.sha256) {
+    return Status(Code::kServiceUnavailable, "model " + spec.name + " at " + path +
+                                                 " has sha256 " + got + ", manifest pins " +
+                                                 spec.sha256);
+  }
+  try {
+    m->free_.push_back(m->NewNet());
+  } catch (const cv::Exception& e) {
+    return Status(Code::kServiceUnavailable,
+                  "model " + spec.name + " failed to load in OpenCV DNN: " + e.what());
+  }
+  return m;
+}
+
+std::unique_ptr<cv::dnn::Net> Model::NewNet() const {
+  auto net = std::make_unique<cv::dnn::Net>(cv::dnn::readNetFromONNX(onnx_));
+  net->setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+  net->setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+  return net;
+}
+
+cv::Mat Model::Blob(const cv::Mat& bgr) const {
+  const InputSpec& in = spec_.input;
+  bool rgb = in.color == "RGB";
+  // blobFromImage subtracts `mean` in the channel order after the swap,
+  // which is the manifest's order (channel 0 = color[0]).
+  cv::Scalar mean(in.mean[0], in.mean[1], in.mean[2]);
+  return cv::dnn::blobFromImage(bgr, in.scale, cv::Size(in.width(), in.height()), mean, rgb,
+                                false, CV_32F);
+}
+
+cv::Mat Model::BlobResized(const cv::Mat& bgr) const {
+  cv::Mat resized;
+  cv::resize(bgr, resized, cv::Size(spec_.input.width(), spec_.input.height()), 0, 0,
+             cv::INTER_LINEAR);
+  return Blob(resized);
+}
+
+Result<std::vector<cv::Mat>> Model::Run(const cv::Mat& blob,
+                                        const std::vector<std::string>& outputs) {
+  std::vector<std::string> names = outputs;
+  if (names.empty())
+    for (const auto& o : spec_.outputs) names.push_back(o.name);
+  std::unique_ptr<cv::dnn::Net> net;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!free_.empty()) {
+      net = std::move(free_.back());
+      free_.pop_back();
+    }
+  }
+  std::vector<cv::Mat> result;
+  try {
+    if (!net) net = NewNet();
+    net->setInput(blob);
+    std::vector<cv::Mat> outs;
+    net->forward(outs, names);
+    for (auto& o : outs) result.push_back(o.clone());
+  } catch (const cv::Exception& e) {
+    return Internal("inference failed in model " + spec_.name + ": " + e.what());
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  free_.push_back(std::move(net));
+  return result;
+}
+
+Result<std::shared_ptr<Model>> Registry::Get(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = loaded_.find(name);
+  if (it != loaded_.end()) return it->second;
+  const ModelSpec* spec = manifest_.FindModel(name);
+  if (!spec) return Internal("no model named " + name + " in the manifest");
+  auto m = Model::Load(*spec, dir_);
+  if (!m.ok()) return m.status();
+  loaded_[name] = m.value();
+  return m.value();
+}
+
+std::string Registry::AssetPath(const std::string& name) const {
+  const AssetSpec* a = manifest_.FindAsset(name);
+  return a ? dir_ + "/" + a->file : std::string();
+}
+
+std::vector<std::string> VerifyModelDir(const std::string& model_dir, const Manifest& manifest) {
+  std::vector<std::string> problems;
+  auto check = [&](const std::string& name, const std::string& file, const std::string& sha) {
+    std::string path = model_dir + "/" + file;
+    std::ifstream probe(path);
+    if (!probe) {
+      problems.push_back(name + ": missing " + path);
+      return;
+    }
+    std::string got = Sha256File(path);
+    if (got != sha) problems.push_back(name + ": altered " + path + " (sha256 " + got +
+                                       ", manifest pins " + sha + ")");
+  };
+  for (const auto& m : manifest.models()) check(m.name, m.file, m.sha256);
+  for (const auto& a : manifest.assets()) check(a.name, a.file, a.sha256);
+  return problems;
+}
+
+cv::Mat SyntheticInput(const InputSpec& input, uint32_t seed) {
+  const int C = input.channels(), H = input.height(), W = input.width();
+  int sizes[] = {1, C, H, W};
+  cv::Mat blob(4, sizes, CV_32F);
+  float* p = blob.ptr<float>();
+  for (int c = 0; c < C; ++c) {
+    for (uint32_t y = 0; y < uint32_t(H); ++y) {
+      for (uint32_t x = 0; x < uint32_t(W); ++x) {
+        uint32_t h = (uint32_t(c) * 73856093u) ^ (y * 19349663u) ^ (x * 83492791u) ^
+                     (seed * 2654435761u);
+        h ^= h >> 16;
+        h *= 0x45d9f3bu;
+        h ^= h >> 16;
+        float pixel = float(h & 255u);
+        *p++ = (pixel - input.mean[c < 3 ? c : 0]) * input.scale;
+      }
+    }
+  }
+  return blob;
+}
+
+}  // namespace argus::ml

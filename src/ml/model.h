@@ -1,0 +1,79 @@
+#pragma once
+// ml::Model wraps a converted ONNX model in OpenCV DNN. cv::dnn::Net is not
+// thread-safe, so a Model keeps a pool of nets: each Run() borrows one, and a
+// new one is created (from the bytes read once) only when all are busy.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+#include <opencv2/dnn.hpp>
+
+#include "core/status.h"
+#include "ml/manifest.h"
+
+
+namespace argus::ml {
+
+// Sets OpenCV's worker threads for inference (0 = OpenCV's default).
+void SetInferenceThreads(int threads);
+
+class Model {
+ public:
+  ~Model();
+  // Reads spec.file from model_dir, checks its sha256 against the manifest
+  // and parses it once. Errors name the file and what is wrong with it.
+  static Result<std::shared_ptr<Model>> Load(const ModelSpec& spec, const std::string& model_dir);
+
+  // Blob for an 8-bit BGR image already resized to the input size, using the
+  // manifest's colour order, mean and scale.
+  cv::Mat Blob(const cv::Mat& bgr) const;
+  // Resizes `bgr` to the input size (no aspect preservation) and makes the blob.
+  cv::Mat BlobResized(const cv::Mat& bgr) const;
+
+  // Runs on a NCHW blob; returns the named outputs (default: the manifest's
+  // outputs, in manifest order). Thread-safe.
+  Result<std::vector<cv::Mat>> Run(const cv::Mat& blob,
+                                   const std::vector<std::string>& outputs = {});
+
+  const ModelSpec& spec() const { return spec_; }
+
+ private:
+  explicit Model(ModelSpec spec) : spec_(std::move(spec)) {}
+  std::unique_ptr<cv::dnn::Net> NewNet() const;
+
+  ModelSpec spec_;
+  std::vector<uchar> onnx_;
+  std::mutex mu_;  // guards free_
+  std::vector<std::unique_ptr<cv::dnn::Net>> free_;
+};
+
+// Loads models by manifest name on first use and keeps them.
+class Registry {
+ public:
+  explicit Registry(std::string model_dir, const Manifest& manifest = Manifest::Embedded())
+      : dir_(std::move(model_dir)), manifest_(manifest) {}
+  Result<std::shared_ptr<Model>> Get(const std::string& name);
+  const std::string& dir() const { return dir_; }
+  const Manifest& manifest() const { return manifest_; }
+  // Path of a manifest asset in the model dir ("" if unknown).
+  std::string AssetPath(const std::string& name) const;
+
+ private:
+  std::string dir_;
+  const Manifest& manifest_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Model>> loaded_;
+};
+
+// Checks every model and asset file in model_dir against the manifest.
+// Returns one line per problem (missing, altered); empty when all is well.
+std::vector<std::string> VerifyModelDir(const std::string& model_dir, const Manifest& manifest);
+
+// The deterministic synthetic input of models/README.md (golden tests, benchmarks).
+cv::Mat SyntheticInput(const InputSpec& input, uint32_t seed);
+
+}  // namespace argus::ml

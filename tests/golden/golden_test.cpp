@@ -1,0 +1,91 @@
+// Every converted model, run in OpenCV DNN on the synthetic input of
+// models/README.md, must reproduce the outputs its original runtime gave
+// (tests/golden/<model>.json, made by tools/golden/) within the tolerance
+// stated in that file.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "ml/model.h"
+
+namespace argus::ml {
+namespace {
+
+std::vector<std::string> GoldenFiles() {
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(ARGUS_GOLDEN_DIR))
+    if (e.path().extension() == ".json") files.push_back(e.path().stem().string());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+class Golden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Golden, ConvertedModelMatchesReference) {
+  std::ifstream in(std::string(ARGUS_GOLDEN_DIR) + "/" + GetParam() + ".json");
+  auto ref = nlohmann::json::parse(in);
+  const std::string name = ref.at("model");
+  const ModelSpec* spec = Manifest::Embedded().FindModel(name);
+  ASSERT_NE(spec, nullptr) << name << " is not in the manifest";
+  auto model = Model::Load(*spec, DefaultModelDir());
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+
+  const uint32_t seed = ref.at("input").value("seed", 1u);
+  const double atol = ref.at("atol"), rtol = ref.at("rtol");
+  std::vector<std::string> names;
+  for (const auto& o : ref.at("outputs")) names.push_back(o.at("name"));
+  auto outs = model.value()->Run(SyntheticInput(spec->input, seed), names);
+  ASSERT_TRUE(outs.ok()) << outs.status().ToString();
+
+  for (size_t k = 0; k < names.size(); ++k) {
+    const auto& o = ref["outputs"][k];
+    const cv::Mat& got = outs.value()[k];
+    size_t expected_total = 1;
+    for (int d : o.at("shape")) expected_total *= size_t(d);
+    ASSERT_EQ(got.total(), expected_total) << name << "/" << names[k] << " element count";
+    const float* g = got.ptr<float>();
+    const auto& values = o.at("values");
+    std::vector<size_t> idx;
+    if (o.contains("indices")) {
+      idx = o["indices"].get<std::vector<size_t>>();
+    } else {
+      for (size_t i = 0; i < values.size(); ++i) idx.push_back(i);
+    }
+    ASSERT_EQ(idx.size(), values.size());
+    double worst = 0;
+    int bad = 0;
+    for (size_t i = 0; i < idx.size(); ++i) {
+      ASSERT_LT(idx[i], got.total());
+      double r = values[i], v = g[idx[i]];
+      double err = std::abs(v - r);
+      worst = std::max(worst, err);
+      if (!(err <= atol + rtol * std::abs(r))) {
+        if (++bad <= 5)
+          ADD_FAILURE() << name << "/" << names[k] << "[" << idx[i] << "] = " << v
+                        << ", reference " << r << " (atol " << atol << ", rtol " << rtol << ")";
+      }
+    }
+    EXPECT_EQ(bad, 0) << name << "/" << names[k] << ": " << bad << " of " << idx.size()
+                      << " values out of tolerance";
+    RecordProperty(names[k] + "_max_abs_error", std::to_string(worst));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, Golden, ::testing::ValuesIn(GoldenFiles()),
+                         [](const auto& info) { return info.param; });
+
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Golden);
+
+}  // namespace
+}  // namespace argus::ml
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  argus::ml::SetInferenceThreads(2);
+  return RUN_ALL_TESTS();
+}

@@ -1,0 +1,77 @@
+"""Starts the real argus binary on a free port for black-box tests."""
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ARGUS_BIN = os.environ.get("ARGUS_BIN", os.path.join(os.path.dirname(__file__), "../../build/argus"))
+MODEL_DIR = os.environ.get("ARGUS_MODEL_DIR") or os.path.expanduser("~/.cache/argus/models")
+FACEAPI_DEMO = os.path.join(MODEL_DIR, "packages/face-api/package/demo")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, *extra_args):
+        self.port = free_port()
+        self.data_dir = tempfile.mkdtemp(prefix="argus-test-")
+        self.log = tempfile.NamedTemporaryFile(prefix="argus-log-", delete=False)
+        self.proc = subprocess.Popen(
+            [ARGUS_BIN, "serve", "--port", str(self.port), "--data-dir", self.data_dir,
+             "--model-dir", MODEL_DIR, *extra_args],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        self.url = "http://127.0.0.1:%d" % self.port
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("argus exited early: " + self.logs())
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("argus did not become healthy: " + self.logs())
+
+    def logs(self):
+        with open(self.log.name, errors="replace") as f:
+            return f.read()
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        return self.proc.returncode
+
+    def post(self, target, body, content_type="application/x-amz-json-1.1"):
+        """Raw POST /; returns (status, headers, parsed JSON body)."""
+        data = body if isinstance(body, bytes) else body.encode()
+        headers = {"Content-Type": content_type}
+        if target is not None:
+            headers["X-Amz-Target"] = target
+        req = urllib.request.Request(self.url + "/", data=data, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status, dict(r.headers), json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), json.loads(e.read() or b"{}")
+
+    def aws(self, *args):
+        """Runs Debian's aws CLI against this server; returns CompletedProcess."""
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="dummy-secret",
+                   AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="", AWS_CONFIG_FILE="/dev/null",
+                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        return subprocess.run(["aws", "--endpoint-url", self.url, "--output", "json",
+                               "rekognition", *args], capture_output=True, text=True, env=env,
+                              timeout=120)
