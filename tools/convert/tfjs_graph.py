@@ -773,6 +773,86 @@ class Converter:
                         name, mode='linear', coordinate_transformation_mode=mode)
         return V([n, oh, ow, c], out, True)
 
+    # -- peephole folds -----------------------------------------------------
+    def optimize(self, keep):
+        """Folds what OpenCV would otherwise run as extra layers: a per-channel (or scalar)
+        constant Mul/Add right after a Conv goes into its weights/bias, and a chain of
+        Relu/Clip becomes one Clip. Tensors in keep (graph outputs) are never folded away."""
+        inits = {t.name: i for i, t in enumerate(self.inits)}
+
+        def arr(name):
+            return numpy_helper.to_array(self.inits[inits[name]])
+
+        def put(name, a):
+            a = np.ascontiguousarray(a, np.float32)
+            if name in inits:
+                self.inits[inits[name]] = numpy_helper.from_array(a, name)
+            else:
+                inits[name] = len(self.inits)
+                self.inits.append(numpy_helper.from_array(a, name))
+
+        def bounds(n):
+            if n.op_type == 'Relu':
+                return 0.0, float('inf')
+            a = {x.name: helper.get_attribute_value(x) for x in n.attribute}
+            return float(a.get('min', -float('inf'))), float(a.get('max', float('inf')))
+
+        while True:
+            consumers = {}
+            for n in self.onnx_nodes:
+                for i in n.input:
+                    consumers[i] = consumers.get(i, 0) + 1
+            producer = {n.output[0]: n for n in self.onnx_nodes}
+            done = True
+            for n in self.onnx_nodes:
+                src = producer.get(n.input[0]) if n.input else None
+                if src is None or n.input[0] in keep or consumers.get(n.input[0]) != 1:
+                    continue
+                if (n.op_type in ('Add', 'Mul') and src.op_type == 'Conv' and len(n.input) == 2
+                        and n.input[1] in inits):
+                    W = arr(src.input[1])
+                    cout = W.shape[0]
+                    c = arr(n.input[1]).reshape(-1)
+                    if c.size not in (1, cout):
+                        continue
+                    c = np.broadcast_to(c, (cout,)).astype(np.float32)
+                    B = arr(src.input[2]) if len(src.input) > 2 else np.zeros([cout], np.float32)
+                    if n.op_type == 'Add':
+                        B = B + c
+                    else:
+                        put(src.input[1], W * c.reshape(-1, 1, 1, 1))
+                        B = B * c
+                    if len(src.input) > 2:
+                        put(src.input[2], B)
+                    else:
+                        bname = self._uniq(src.name + '/B')
+                        put(bname, B)
+                        src.input.append(bname)
+                    merged = src
+                elif n.op_type in ('Relu', 'Clip') and src.op_type in ('Relu', 'Clip'):
+                    (lo1, hi1), (lo2, hi2) = bounds(src), bounds(n)
+                    lo, hi = max(lo1, lo2), min(hi1, hi2)
+                    if lo > hi:
+                        continue
+                    attrs = {}
+                    if lo != -float('inf'):
+                        attrs['min'] = lo
+                    if hi != float('inf'):
+                        attrs['max'] = hi
+                    merged = helper.make_node('Clip', list(src.input), [n.output[0]], name=n.output[0], **attrs)
+                    self.onnx_nodes[self.onnx_nodes.index(src)] = merged
+                else:
+                    continue
+                merged.output[0] = n.output[0]
+                merged.name = n.output[0]
+                self.onnx_nodes.remove(n)
+                done = False
+                break
+            if done:
+                break
+        used = {i for n in self.onnx_nodes for i in n.input}
+        self.inits = [t for t in self.inits if t.name in used]
+
     # -- driver -------------------------------------------------------------
     def build(self, model_name, source_desc):
         outs = []
@@ -784,6 +864,7 @@ class Converter:
                 t = self.node('Transpose', [v.name], onnx_name + '/nhwc', perm=[0, 2, 3, 1])
                 v = V(v.shape, t)
             outs.append((v, onnx_name))
+        self.optimize({v.name for v, _ in outs})
         # rename each output's producing tensor to the requested output name
         rename = {}
         for v, onnx_name in outs:
