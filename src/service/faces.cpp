@@ -1,5 +1,7 @@
 #include "service/faces.h"
 
+#include <cmath>
+
 namespace argus::service {
 
 Result<std::unique_ptr<FaceService>> FaceService::Create(ml::Registry& registry) {
@@ -7,7 +9,10 @@ Result<std::unique_ptr<FaceService>> FaceService::Create(ml::Registry& registry)
   if (!det.ok()) return det.status();
   auto lm = vision::Landmarker68::Create(registry);
   if (!lm.ok()) return lm.status();
+  auto emb = registry.Get("faceapi_recognition");
+  if (!emb.ok()) return emb.status();
   auto s = std::make_unique<FaceService>();
+  s->embedder_ = emb.value();
   s->detector_ = std::move(det.value());
   s->landmarker_ = std::move(lm.value());
   return s;
@@ -32,5 +37,36 @@ Result<std::vector<FaceDetail>> FaceService::DetectFaces(const Image& image,
   }
   return faces;
 }
+
+Result<std::vector<float>> FaceService::Describe(const Image& image, const FaceDetail& face) {
+  if (face.landmarks68.size() != 68) return InvalidParameter("face has no landmarks");
+  const int size = embedder_->spec().input.width();
+  cv::Mat chip = vision::AlignFaceChip(image.bgr, face.landmarks68, size, 0.25);
+  auto out = embedder_->Run(embedder_->Blob(chip));
+  if (!out.ok()) return out.status();
+  const cv::Mat& d = out.value()[0];
+  std::vector<float> v(d.ptr<float>(), d.ptr<float>() + d.total());
+  double norm = 0;
+  for (float x : v) norm += double(x) * x;
+  norm = std::sqrt(norm);
+  if (norm > 0)
+    for (float& x : v) x = float(x / norm);
+  return v;
+}
+
+float FaceService::Similarity(const std::vector<float>& a, const std::vector<float>& b) {
+  double d = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) d += double(a[i] - b[i]) * (a[i] - b[i]);
+  return SimilarityFromDistance(float(std::sqrt(d)));
+}
+
+float FaceService::SimilarityFromDistance(float distance) {
+  // Logistic in the distance between unit descriptors; the midpoint and
+  // slope are calibrated on verification data (docs/MODEL_CARD.md).
+  constexpr float kMid = 0.55f, kSlope = 25.f;
+  return 100.f / (1.f + std::exp(kSlope * (distance - kMid)));
+}
+
+const char* FaceService::FaceModelVersion() { return "argus-dlib128-1.0"; }
 
 }  // namespace argus::service

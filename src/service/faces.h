@@ -28,9 +28,25 @@ class FaceService {
   // Faces largest first.
   Result<std::vector<FaceDetail>> DetectFaces(const Image& image, const DetectOptions& opts = {});
 
+  // L2-normalised descriptor of a detected face (needs its 68 landmarks).
+  // The euclidean distance between two descriptors orders pairs the same
+  // way as their inner product, so an inner-product index ranks correctly.
+  Result<std::vector<float>> Describe(const Image& image, const FaceDetail& face);
+
+  // Rekognition-style Similarity 0..100 of two descriptors from Describe(),
+  // a decreasing function of their euclidean distance (calibration in
+  // docs/MODEL_CARD.md).
+  static float Similarity(const std::vector<float>& a, const std::vector<float>& b);
+  static float SimilarityFromDistance(float euclidean_distance);
+
+  // Identifies the descriptor model; descriptors of different versions are
+  // not comparable (Rekognition's FaceModelVersion).
+  static const char* FaceModelVersion();
+
  private:
   std::unique_ptr<vision::FaceDetector> detector_;
   std::unique_ptr<vision::Landmarker68> landmarker_;
+  std::shared_ptr<ml::Model> embedder_;
 };
 
 }  // namespace argus::service

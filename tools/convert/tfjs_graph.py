@@ -34,7 +34,6 @@ import re
 import sys
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 # Opset 10 keeps Clip's min/max as attributes, which is all OpenCV 4.6 reads. A graph
@@ -391,11 +390,12 @@ class Converter:
 
     # -- ops ----------------------------------------------------------------
     def op_Placeholder(self, node, name):
+        if self.inputs:
+            raise NotImplementedError('more than one Placeholder')
         shape = _attr(node, 'shape')
         shape = [1] + shape[1:]
         if self.cfg.get('gray_input'):
             assert shape[3] == 1
-            x = V([1, shape[1], shape[2], 3], name='input', nchw=True)
             self.inputs.append(helper.make_tensor_value_info('input', TensorProto.FLOAT, [1, 3, shape[1], shape[2]]))
             w = (np.array([0.2989, 0.5870, 0.1140], np.float32) * np.float32(2)).reshape(1, 3, 1, 1)
             g = self.node('Conv', ['input', self.init(w, 'gray/weights'), self.init(np.array([-1.0]), 'gray/bias')],

@@ -51,6 +51,12 @@ struct Quality {
 };
 Quality MeasureQuality(const cv::Mat& bgr, const cv::Rect2f& box);
 
+// A size x size face chip aligned as dlib's get_face_chip_details does: a
+// least-squares similarity transform of landmarks 17..67 onto dlib's mean
+// face shape, with `padding` (fraction of the face) around it.
+cv::Mat AlignFaceChip(const cv::Mat& bgr, const std::vector<cv::Point2f>& lm68, int size,
+                      double padding);
+
 // Intersection over union of two boxes.
 float IoU(const cv::Rect2f& a, const cv::Rect2f& b);
 
