@@ -21,6 +21,9 @@ const char* CodeName(Code code) {
     case Code::kSerialization: return "Serialization";
     case Code::kInternal: return "Internal";
     case Code::kServiceUnavailable: return "ServiceUnavailable";
+    case Code::kInvalidPaginationToken: return "InvalidPaginationToken";
+    case Code::kConflict: return "Conflict";
+    case Code::kServiceQuotaExceeded: return "ServiceQuotaExceeded";
   }
   return "Unknown";
 }

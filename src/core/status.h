@@ -27,6 +27,10 @@ enum class Code {
   kSerialization,
   kInternal,
   kServiceUnavailable,
+  // Collections, faces and users.
+  kInvalidPaginationToken,
+  kConflict,
+  kServiceQuotaExceeded,
 };
 
 const char* CodeName(Code code);

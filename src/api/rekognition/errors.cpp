@@ -25,6 +25,9 @@ ErrorShape MapError(Code code) {
     case Code::kSerialization: return {400, "SerializationException"};
     case Code::kServiceUnavailable: return {503, "ServiceUnavailableException"};
     case Code::kInternal: return {500, "InternalServerError"};
+    case Code::kInvalidPaginationToken: return {400, "InvalidPaginationTokenException"};
+    case Code::kConflict: return {400, "ConflictException"};
+    case Code::kServiceQuotaExceeded: return {400, "ServiceQuotaExceededException"};
   }
   return {500, "InternalServerError"};
 }

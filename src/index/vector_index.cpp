@@ -1,0 +1,444 @@
+#include "index/vector_index.h"
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/impl/AuxIndexStructures.h>
+#include <faiss/impl/FaissException.h>
+#include <faiss/impl/IDSelector.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_io.h>
+#include <fcntl.h>
+#include <omp.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+
+namespace argus::index {
+
+struct VectorIndex::State {
+  std::unique_ptr<faiss::Index> index;  // internal ids 0..ntotal-1
+  std::vector<int64_t> labels;          // internal id → label, ascending
+  std::vector<uint8_t> dead;            // graph tombstones by internal id
+  size_t dead_count = 0;
+  bool graph = false;
+
+  size_t live() const { return labels.size() - dead_count; }
+  const float* vectors() const {
+    if (graph) {
+      auto* h = static_cast<faiss::IndexHNSWFlat*>(index.get());
+      return static_cast<faiss::IndexFlat*>(h->storage)->get_xb();
+    }
+    return static_cast<faiss::IndexFlat*>(index.get())->get_xb();
+  }
+  // Internal id of a label, or -1.
+  int64_t Find(int64_t label) const {
+    auto it = std::lower_bound(labels.begin(), labels.end(), label);
+    if (it == labels.end() || *it != label) return -1;
+    int64_t i = it - labels.begin();
+    return graph && dead[i] ? -1 : i;
+  }
+  void Append(const std::vector<int64_t>& l, const float* v) {
+    index->add(int64_t(l.size()), v);
+    labels.insert(labels.end(), l.begin(), l.end());
+    if (graph) dead.resize(labels.size(), 0);
+  }
+  size_t Remove(const std::vector<int64_t>& ls) {
+    std::vector<faiss::Index::idx_t> ids;
+    for (int64_t l : ls) {
+      int64_t i = Find(l);
+      if (i >= 0) ids.push_back(i);
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    if (ids.empty()) return 0;
+    if (graph) {
+      for (auto i : ids) dead[i] = 1;
+      dead_count += ids.size();
+    } else {
+      faiss::IDSelectorBatch sel(ids.size(), ids.data());
+      index->remove_ids(sel);  // IndexFlat compacts, keeping order
+      size_t w = 0, j = 0;
+      for (size_t i = 0; i < labels.size(); ++i) {
+        if (j < ids.size() && faiss::Index::idx_t(i) == ids[j]) {
+          ++j;
+          continue;
+        }
+        labels[w++] = labels[i];
+      }
+      labels.resize(w);
+    }
+    return ids.size();
+  }
+};
+
+struct VectorIndex::Pending {
+  bool active = false;
+  std::vector<int64_t> add_labels;
+  std::vector<float> add_vectors;
+  std::vector<int64_t> removed;
+};
+
+namespace {
+
+// OpenMP threads for FAISS calls made by this thread: searches run one query
+// per request thread, so they must not fan out (the HTTP pool already does).
+void SingleThreadedSearches() {
+  thread_local bool set = false;
+  if (!set) {
+    omp_set_num_threads(1);
+    set = true;
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<VectorIndex::State> VectorIndex::NewState(const IndexOptions& o, bool graph) {
+  auto s = std::make_unique<State>();
+  s->graph = graph;
+  if (graph) {
+    auto h = std::make_unique<faiss::IndexHNSWFlat>(o.dim, o.hnsw_m, faiss::METRIC_INNER_PRODUCT);
+    h->hnsw.efConstruction = o.ef_construction;
+    h->hnsw.efSearch = o.ef_search;
+    s->index = std::move(h);
+  } else {
+    s->index = std::make_unique<faiss::IndexFlatIP>(o.dim);
+  }
+  return s;
+}
+
+VectorIndex::VectorIndex(const IndexOptions& options)
+    : opt_(options), state_(NewState(options, false)), pending_(std::make_unique<Pending>()) {}
+
+VectorIndex::~VectorIndex() = default;
+
+Status VectorIndex::Add(const std::vector<int64_t>& labels, const float* vectors) {
+  if (labels.empty()) return Status::Ok();
+  std::unique_lock lock(mu_);
+  int64_t prev = state_->labels.empty() ? INT64_MIN : state_->labels.back();
+  if (pending_->active && !pending_->add_labels.empty()) {
+    prev = std::max(prev, pending_->add_labels.back());
+  }
+  for (int64_t l : labels) {
+    if (l <= prev) return InvalidParameter("index: labels must ascend");
+    prev = l;
+  }
+  try {
+    state_->Append(labels, vectors);
+  } catch (const faiss::FaissException& e) {
+    return Internal(std::string("index: ") + e.what());
+  }
+  if (pending_->active) {
+    pending_->add_labels.insert(pending_->add_labels.end(), labels.begin(), labels.end());
+    pending_->add_vectors.insert(pending_->add_vectors.end(), vectors,
+                                 vectors + labels.size() * opt_.dim);
+  }
+  ++version_;
+  return Status::Ok();
+}
+
+size_t VectorIndex::Remove(const std::vector<int64_t>& labels) {
+  std::unique_lock lock(mu_);
+  size_t n = state_->Remove(labels);
+  if (pending_->active) {
+    pending_->removed.insert(pending_->removed.end(), labels.begin(), labels.end());
+  }
+  if (n) ++version_;
+  return n;
+}
+
+std::vector<Hit> VectorIndex::Search(const float* q, int k) const {
+  SingleThreadedSearches();
+  std::shared_lock lock(mu_);
+  return SearchLocked(*state_, q, k);
+}
+
+std::vector<Hit> VectorIndex::SearchLocked(const State& s, const float* q, int k) const {
+  std::vector<Hit> hits;
+  const int64_t total = int64_t(s.labels.size());
+  if (k <= 0 || s.live() == 0) return hits;
+  int64_t want = std::min<int64_t>(k, int64_t(s.live()));
+  int64_t kk = std::min<int64_t>(total, s.dead_count ? 2 * want + 16 : want);
+  std::vector<float> D;
+  std::vector<faiss::Index::idx_t> I;
+  for (;;) {
+    D.assign(kk, 0);
+    I.assign(kk, -1);
+    if (s.graph) {
+      faiss::SearchParametersHNSW p;
+      p.efSearch = std::max<int>(opt_.ef_search, int(kk));
+      s.index->search(1, q, kk, D.data(), I.data(), &p);
+    } else {
+      s.index->search(1, q, kk, D.data(), I.data());
+    }
+    hits.clear();
+    for (int64_t i = 0; i < kk && int64_t(hits.size()) < want; ++i) {
+      if (I[i] < 0 || (s.graph && s.dead[I[i]])) continue;
+      hits.push_back({s.labels[I[i]], D[i]});
+    }
+    if (int64_t(hits.size()) >= want || kk >= total) break;
+    kk = std::min<int64_t>(total, kk * 2);
+  }
+  return hits;
+}
+
+size_t VectorIndex::size() const {
+  std::shared_lock lock(mu_);
+  return state_->live();
+}
+
+bool VectorIndex::is_graph() const {
+  std::shared_lock lock(mu_);
+  return state_->graph;
+}
+
+std::vector<int64_t> VectorIndex::Labels() const {
+  std::shared_lock lock(mu_);
+  if (!state_->dead_count) return state_->labels;
+  std::vector<int64_t> out;
+  out.reserve(state_->live());
+  for (size_t i = 0; i < state_->labels.size(); ++i)
+    if (!state_->dead[i]) out.push_back(state_->labels[i]);
+  return out;
+}
+
+int64_t VectorIndex::max_label() const {
+  std::shared_lock lock(mu_);
+  return state_->labels.empty() ? 0 : state_->labels.back();
+}
+
+bool VectorIndex::NeedsRebuild() const {
+  std::shared_lock lock(mu_);
+  const State& s = *state_;
+  if (!s.graph) return s.live() >= opt_.hnsw_threshold;
+  if (s.live() < opt_.hnsw_threshold / 2) return true;
+  return s.dead_count > opt_.compact_fraction * double(s.labels.size());
+}
+
+Status VectorIndex::Rebuild() {
+  std::unique_lock rebuild(rebuild_mu_, std::try_to_lock);
+  if (!rebuild.owns_lock()) return Status::Ok();  // one is running
+  std::vector<int64_t> labels;
+  std::vector<float> vecs;
+  bool graph;
+  {
+    std::unique_lock lock(mu_);  // brief: copy and start recording writes
+    const State& s = *state_;
+    graph = s.live() >= opt_.hnsw_threshold ||
+            (s.graph && s.live() >= opt_.hnsw_threshold / 2);
+    labels.reserve(s.live());
+    vecs.reserve(s.live() * opt_.dim);
+    const float* xb = s.vectors();
+    for (size_t i = 0; i < s.labels.size(); ++i) {
+      if (s.graph && s.dead[i]) continue;
+      labels.push_back(s.labels[i]);
+      vecs.insert(vecs.end(), xb + i * opt_.dim, xb + (i + 1) * opt_.dim);
+    }
+    *pending_ = Pending{};
+    pending_->active = true;
+  }
+  std::unique_ptr<State> fresh;
+  try {
+    omp_set_num_threads(std::max(1, opt_.build_threads));
+    fresh = NewState(opt_, graph);
+    fresh->Append(labels, vecs.data());
+  } catch (const std::exception& e) {
+    std::unique_lock lock(mu_);
+    pending_->active = false;
+    return Internal(std::string("index rebuild: ") + e.what());
+  }
+  vecs.clear();
+  vecs.shrink_to_fit();
+  std::unique_lock lock(mu_);
+  Pending& p = *pending_;
+  try {
+    if (!p.add_labels.empty()) fresh->Append(p.add_labels, p.add_vectors.data());
+    fresh->Remove(p.removed);
+  } catch (const std::exception& e) {
+    p = Pending{};
+    return Internal(std::string("index rebuild: ") + e.what());
+  }
+  p = Pending{};
+  state_ = std::move(fresh);
+  ++version_;
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- snapshots
+//
+// Layout: "ARGUSVX1", u32 dim, u8 graph, i64 created_ms, str collection,
+// str model_version, u64 n, i64 labels[n], u8 dead[n if graph], the FAISS
+// index (write_index), then the SHA-256 of everything before it (32 bytes).
+
+namespace {
+
+class HashingWriter : public faiss::IOWriter {
+ public:
+  explicit HashingWriter(FILE* f) : f_(f), ctx_(EVP_MD_CTX_new()) {
+    EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
+  }
+  ~HashingWriter() override { EVP_MD_CTX_free(ctx_); }
+  size_t operator()(const void* ptr, size_t size, size_t nitems) override {
+    EVP_DigestUpdate(ctx_, ptr, size * nitems);
+    size_t n = std::fwrite(ptr, size, nitems, f_);
+    if (n != nitems) failed = true;
+    return n;
+  }
+  template <typename T>
+  void Put(const T& v) { (*this)(&v, sizeof(T), 1); }
+  void PutString(const std::string& s) {
+    Put(uint32_t(s.size()));
+    (*this)(s.data(), 1, s.size());
+  }
+  void Finish() {
+    unsigned char md[32];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx_, md, &len);
+    if (std::fwrite(md, 1, 32, f_) != 32) failed = true;
+  }
+  bool failed = false;
+
+ private:
+  FILE* f_;
+  EVP_MD_CTX* ctx_;
+};
+
+class HashingReader : public faiss::IOReader {
+ public:
+  explicit HashingReader(FILE* f) : f_(f), ctx_(EVP_MD_CTX_new()) {
+    EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
+  }
+  ~HashingReader() override { EVP_MD_CTX_free(ctx_); }
+  size_t operator()(void* ptr, size_t size, size_t nitems) override {
+    size_t n = std::fread(ptr, size, nitems, f_);
+    EVP_DigestUpdate(ctx_, ptr, size * n);
+    if (n != nitems) failed = true;
+    return n;
+  }
+  template <typename T>
+  bool Get(T& v) { return (*this)(&v, sizeof(T), 1) == 1; }
+  bool GetString(std::string& s) {
+    uint32_t n = 0;
+    if (!Get(n) || n > 4096) return false;
+    s.resize(n);
+    return (*this)(s.data(), 1, n) == n;
+  }
+  bool Verify() {
+    unsigned char md[32], stored[32];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx_, md, &len);
+    if (std::fread(stored, 1, 32, f_) != 32) return false;
+    if (std::fgetc(f_) != EOF) return false;  // trailing bytes
+    return std::memcmp(md, stored, 32) == 0;
+  }
+  bool failed = false;
+
+ private:
+  FILE* f_;
+  EVP_MD_CTX* ctx_;
+};
+
+constexpr char kMagic[8] = {'A', 'R', 'G', 'U', 'S', 'V', 'X', '1'};
+
+}  // namespace
+
+Status VectorIndex::Save(const std::string& path, const SnapshotMeta& meta) const {
+  std::string tmp = path + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) return Internal("index: cannot write " + tmp);
+  bool ok = true;
+  {
+    std::shared_lock lock(mu_);
+    const State& s = *state_;
+    HashingWriter w(f);
+    w(kMagic, 1, 8);
+    w.Put(uint32_t(opt_.dim));
+    w.Put(uint8_t(s.graph));
+    w.Put(meta.collection_created_ms);
+    w.PutString(meta.collection);
+    w.PutString(meta.model_version);
+    w.Put(uint64_t(s.labels.size()));
+    w(s.labels.data(), sizeof(int64_t), s.labels.size());
+    if (s.graph) w(s.dead.data(), 1, s.dead.size());
+    try {
+      faiss::write_index(s.index.get(), &w);
+    } catch (const faiss::FaissException& e) {
+      ok = false;
+    }
+    w.Finish();
+    ok = ok && !w.failed;
+  }
+  ok = std::fflush(f) == 0 && ok;
+  ok = ::fsync(fileno(f)) == 0 && ok;
+  ok = std::fclose(f) == 0 && ok;
+  std::error_code ec;
+  if (ok) std::filesystem::rename(tmp, path, ec);
+  if (!ok || ec) {
+    std::filesystem::remove(tmp, ec);
+    return Internal("index: cannot write snapshot " + path);
+  }
+  // Make the rename itself durable.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path,
+                                                       const IndexOptions& options,
+                                                       SnapshotMeta* meta) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return Internal("index: no snapshot " + path);
+  std::unique_ptr<FILE, int (*)(FILE*)> closer(f, &std::fclose);
+  HashingReader r(f);
+  char magic[8];
+  uint32_t dim = 0;
+  uint8_t graph = 0;
+  uint64_t n = 0;
+  SnapshotMeta m;
+  if (r(magic, 1, 8) != 8 || std::memcmp(magic, kMagic, 8) != 0 || !r.Get(dim) ||
+      !r.Get(graph) || !r.Get(m.collection_created_ms) || !r.GetString(m.collection) ||
+      !r.GetString(m.model_version) || !r.Get(n) || n > (uint64_t(1) << 36)) {
+    return Internal("index: snapshot " + path + " has a bad header");
+  }
+  if (int(dim) != options.dim) return Internal("index: snapshot " + path + " has another dim");
+  auto idx = std::make_unique<VectorIndex>(options);
+  auto s = std::make_unique<State>();
+  s->graph = graph != 0;
+  s->labels.resize(n);
+  if (r(s->labels.data(), sizeof(int64_t), n) != n) return Internal("index: truncated " + path);
+  if (!std::is_sorted(s->labels.begin(), s->labels.end()))
+    return Internal("index: snapshot " + path + " labels out of order");
+  if (s->graph) {
+    s->dead.resize(n);
+    if (r(s->dead.data(), 1, n) != n) return Internal("index: truncated " + path);
+    s->dead_count = size_t(std::count(s->dead.begin(), s->dead.end(), 1));
+  }
+  try {
+    s->index.reset(faiss::read_index(&r));
+  } catch (const faiss::FaissException& e) {
+    return Internal("index: snapshot " + path + ": " + e.what());
+  }
+  if (r.failed || !r.Verify()) return Internal("index: snapshot " + path + " checksum mismatch");
+  bool type_ok = s->graph ? dynamic_cast<faiss::IndexHNSWFlat*>(s->index.get()) != nullptr
+                          : dynamic_cast<faiss::IndexFlatIP*>(s->index.get()) != nullptr;
+  if (!type_ok || uint64_t(s->index->ntotal) != n || s->index->d != int(dim)) {
+    return Internal("index: snapshot " + path + " does not match its header");
+  }
+  if (s->graph) {
+    auto* h = static_cast<faiss::IndexHNSWFlat*>(s->index.get());
+    h->hnsw.efSearch = options.ef_search;
+  }
+  idx->state_ = std::move(s);
+  if (meta) *meta = m;
+  return idx;
+}
+
+}  // namespace argus::index

@@ -1,0 +1,193 @@
+// The SQLite store against a real database file.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "store/store.h"
+
+namespace argus::store {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("argus-store-test-" + std::to_string(std::random_device{}()));
+    std::filesystem::create_directories(dir_);
+    auto s = Store::OpenSqlite((dir_ / "argus.db").string());
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s.value());
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  Face MakeFace(const std::string& id, const std::string& image = "img", float v = 1) {
+    Face f;
+    f.face_id = id;
+    f.image_id = image;
+    f.confidence = 99.5f;
+    f.left = 0.1f, f.top = 0.2f, f.width = 0.3f, f.height = 0.4f;
+    f.model_version = "m1";
+    f.created_ms = 1000;
+    f.descriptor.assign(128, v);
+    return f;
+  }
+  Collection Coll(const std::string& id) {
+    Collection c;
+    c.id = id;
+    c.created_ms = 42;
+    c.face_model_version = "m1";
+    return c;
+  }
+  std::filesystem::path dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreTest, CollectionLifecycleWithTagsAndCounts) {
+  Collection c = Coll("c1");
+  c.tags = {{"team", "a"}, {"env", "test"}};
+  ASSERT_TRUE(store_->CreateCollection(c).ok());
+  EXPECT_EQ(store_->CreateCollection(c).code(), Code::kResourceAlreadyExists);
+  auto got = store_->GetCollection("c1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->tags.at("team"), "a");
+  EXPECT_EQ(got->created_ms, 42);
+  EXPECT_EQ(got->face_count, 0);
+  std::vector<Face> faces = {MakeFace("f1"), MakeFace("f2")};
+  ASSERT_TRUE(store_->InsertFaces("c1", faces).ok());
+  EXPECT_LT(faces[0].label, faces[1].label);
+  ASSERT_TRUE(store_->CreateUser("c1", "u1", "", 1).ok());
+  got = store_->GetCollection("c1");
+  EXPECT_EQ(got->face_count, 2);
+  EXPECT_EQ(got->user_count, 1);
+  ASSERT_TRUE(store_->DeleteCollection("c1").ok());
+  EXPECT_EQ(store_->GetCollection("c1").status().code(), Code::kResourceNotFound);
+  EXPECT_EQ(store_->DeleteCollection("c1").code(), Code::kResourceNotFound);
+  // Faces went with it; a new collection of the same name starts empty.
+  ASSERT_TRUE(store_->CreateCollection(Coll("c1")).ok());
+  EXPECT_TRUE(store_->Labels("c1")->empty());
+}
+
+TEST_F(StoreTest, ListCollectionsPagesInIdOrder) {
+  for (const char* id : {"b", "a", "c"}) ASSERT_TRUE(store_->CreateCollection(Coll(id)).ok());
+  auto page = store_->ListCollections("", 2);
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].id, "a");
+  EXPECT_EQ((*page)[1].id, "b");
+  page = store_->ListCollections("b", 2);
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].id, "c");
+}
+
+TEST_F(StoreTest, InsertIntoMissingCollectionWritesNothing) {
+  std::vector<Face> faces = {MakeFace("f1")};
+  EXPECT_EQ(store_->InsertFaces("nope", faces).code(), Code::kResourceNotFound);
+  ASSERT_TRUE(store_->CreateCollection(Coll("nope")).ok());
+  EXPECT_TRUE(store_->Labels("nope")->empty());
+}
+
+TEST_F(StoreTest, FacesRoundTripAndLabelsAreNeverReused) {
+  ASSERT_TRUE(store_->CreateCollection(Coll("c")).ok());
+  std::vector<Face> faces = {MakeFace("f1", "i1", 0.5f), MakeFace("f2", "i1"), MakeFace("f3", "i2")};
+  faces[1].external_image_id = "ext";
+  ASSERT_TRUE(store_->InsertFaces("c", faces).ok());
+  FaceFilter all;
+  all.descriptors = true;
+  auto list = store_->ListFaces("c", all);
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[0].descriptor.size(), 128u);
+  EXPECT_FLOAT_EQ((*list)[0].descriptor[7], 0.5f);
+  EXPECT_FLOAT_EQ((*list)[0].height, 0.4f);
+  EXPECT_EQ(store_->FacesOfImage("c", "i1", "ext")->size(), 1u);
+  EXPECT_EQ(store_->FacesOfImage("c", "i1", "")->size(), 1u);
+  auto deleted = store_->DeleteFaces("c", {"f3", "missing"});
+  ASSERT_EQ(deleted->size(), 1u);
+  EXPECT_EQ((*deleted)[0].face_id, "f3");
+  std::vector<Face> more = {MakeFace("f4")};
+  ASSERT_TRUE(store_->InsertFaces("c", more).ok());
+  EXPECT_GT(more[0].label, faces[2].label) << "a deleted label must not come back";
+  auto by_label = store_->FacesByLabel("c", {faces[2].label, more[0].label});
+  ASSERT_EQ(by_label->size(), 1u);
+  EXPECT_EQ((*by_label)[0].face_id, "f4");
+  std::vector<int64_t> scanned;
+  ASSERT_TRUE(store_->ScanDescriptors("c", [&](int64_t l, const std::vector<float>& d) {
+    EXPECT_EQ(d.size(), 128u);
+    scanned.push_back(l);
+  }).ok());
+  EXPECT_EQ(scanned, store_->Labels("c").value());
+  EXPECT_EQ(store_->GetCollection("c")->face_count, 3);
+}
+
+TEST_F(StoreTest, ListFacesPaginatesAndFilters) {
+  ASSERT_TRUE(store_->CreateCollection(Coll("c")).ok());
+  std::vector<Face> faces;
+  for (int i = 0; i < 5; ++i) faces.push_back(MakeFace("f" + std::to_string(i)));
+  ASSERT_TRUE(store_->InsertFaces("c", faces).ok());
+  FaceFilter f;
+  f.limit = 2;
+  auto p1 = store_->ListFaces("c", f);
+  ASSERT_EQ(p1->size(), 2u);
+  f.after_label = p1->back().label;
+  auto p2 = store_->ListFaces("c", f);
+  ASSERT_EQ(p2->size(), 2u);
+  EXPECT_EQ((*p2)[0].face_id, "f2");
+  FaceFilter ids;
+  ids.face_ids = {"f4", "f1", "zz"};
+  auto some = store_->ListFaces("c", ids);
+  ASSERT_EQ(some->size(), 2u);
+  EXPECT_EQ((*some)[0].face_id, "f1");
+}
+
+TEST_F(StoreTest, UsersIdempotencyAssociationAndQuota) {
+  ASSERT_TRUE(store_->CreateCollection(Coll("c")).ok());
+  ASSERT_TRUE(store_->CreateUser("c", "u1", "tok", 1).ok());
+  EXPECT_TRUE(store_->CreateUser("c", "u1", "tok", 1).ok()) << "same token: idempotent";
+  EXPECT_EQ(store_->CreateUser("c", "u1", "", 1).code(), Code::kConflict);
+  EXPECT_EQ(store_->CreateUser("c", "u2", "tok", 1).code(), Code::kIdempotentParameterMismatch);
+  EXPECT_EQ(store_->CreateUser("zz", "u1", "", 1).code(), Code::kResourceNotFound);
+  ASSERT_TRUE(store_->CreateUser("c", "u2", "", 1).ok());
+  std::vector<Face> faces;
+  for (int i = 0; i < 4; ++i) faces.push_back(MakeFace("f" + std::to_string(i)));
+  ASSERT_TRUE(store_->InsertFaces("c", faces).ok());
+  auto a = store_->AssociateFaces("c", "u1", {"f0", "f1", "nope"}, 100);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->size(), 2u);
+  // Already associated to u1: not taken by u2.
+  EXPECT_TRUE(store_->AssociateFaces("c", "u2", {"f0"}, 100)->empty());
+  // Quota: nothing changes when it would be passed.
+  EXPECT_EQ(store_->AssociateFaces("c", "u2", {"f2", "f3"}, 1).status().code(),
+            Code::kServiceQuotaExceeded);
+  EXPECT_EQ(store_->GetUser("c", "u2")->face_count, 0);
+  EXPECT_EQ(store_->GetUser("c", "u1")->face_count, 2);
+  // Faces of a user are not deleted.
+  EXPECT_TRUE(store_->DeleteFaces("c", {"f0"})->empty());
+  FaceFilter by_user;
+  by_user.user_id = "u1";
+  EXPECT_EQ(store_->ListFaces("c", by_user)->size(), 2u);
+  auto d = store_->DisassociateFaces("c", "u1", {"f0", "f2"});
+  ASSERT_EQ(d->size(), 1u);
+  auto users = store_->ListUsers("c", "", 10);
+  ASSERT_EQ(users->size(), 2u);
+  EXPECT_EQ((*users)[0].face_count, 1);
+  ASSERT_TRUE(store_->DeleteUser("c", "u1").ok());
+  EXPECT_EQ(store_->DeleteUser("c", "u1").code(), Code::kResourceNotFound);
+  EXPECT_EQ(store_->ListFaces("c", by_user)->size(), 0u) << "faces stay, unassociated";
+  EXPECT_EQ(store_->GetCollection("c")->face_count, 4);
+}
+
+TEST_F(StoreTest, CommittedWritesSurviveReopen) {
+  ASSERT_TRUE(store_->CreateCollection(Coll("c")).ok());
+  std::vector<Face> faces = {MakeFace("f1")};
+  ASSERT_TRUE(store_->InsertFaces("c", faces).ok());
+  store_.reset();
+  auto s = Store::OpenSqlite((dir_ / "argus.db").string());
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s.value()->Labels("c")->size(), 1u);
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "argus.db-wal") ||
+              std::filesystem::exists(dir_ / "argus.db"));
+}
+
+}  // namespace
+}  // namespace argus::store
