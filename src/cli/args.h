@@ -29,6 +29,7 @@ std::string ModelDir(const Args& a);
 void ApplyThreads(const Args& a);
 
 int CmdServe(const Args& a);
+int CmdKeys(const Args& a);
 int CmdDetectFaces(const Args& a);
 int CmdModels(const Args& a);
 int CmdBench(const Args& a);

@@ -1,6 +1,7 @@
 #include <filesystem>
 
 #include "cli/args.h"
+#include "cli/serve_security.h"
 #include "core/log.h"
 #include "server/server.h"
 
@@ -27,6 +28,12 @@ int CmdServe(const Args& a) {
   opts.host = a.Get("host", opts.host);
   opts.port = a.GetInt("port", opts.port);
   opts.workers = a.GetInt("workers", opts.workers);
+  // SigV4 key store (first-start admin key), --no-auth, limits, --s3-root.
+  auto keys = ConfigureServeSecurity(a, data_dir, opts);
+  if (!keys.ok()) {
+    log::Error(keys.status().message());
+    return 1;
+  }
   log::Info("data dir " + data_dir + ", model dir " + registry.dir());
   return server::Serve(opts, services);
 }

@@ -17,7 +17,18 @@ Commands:
       --data-dir D        data directory (default ./argus-data)
       --model-dir M       model cache (default $ARGUS_MODEL_DIR or ~/.cache/argus/models)
       --threads N         inference threads (default 2)
-      --workers N         HTTP worker threads (default 4)
+      --workers N         requests analysed at once (default 2)
+      --queue N           requests that may wait for a worker; more get ThrottlingException (default 32)
+      --connections N     HTTP connection threads (default 64)
+      --rate-limit R      requests/s per principal, 0 = none (default 0); a key's own limit wins
+      --rate-burst B      token bucket size for --rate-limit (default max(1, R))
+      --s3-root DIR       serve S3Object {Bucket B, Name K} from DIR/B/K
+      --no-auth           accept unsigned requests (local experiments only)
+  keys create           issue an access key; prints {"AccessKeyId", "SecretAccessKey", ...}
+      --name N --org-type T --purpose P [--authorisation REF] [--rate-limit R] [--admin]
+      --data-dir D        (default ./argus-data; same for list and revoke)
+  keys list             every key and its principal (no secrets)
+  keys revoke KEY_ID    revoke a key; a running server refuses it at once
   detect-faces IMAGE    print DetectFaces JSON for an image file
       --attributes ALL|DEFAULT
   models list           list the models of the manifest and their state
@@ -44,7 +55,7 @@ int main(int argc, char** argv) {
     std::printf("argus %s\n", argus::kVersion);
     return 0;
   }
-  Args args = Parse(argc, argv, 2, {"json", "no-auth", "help"});
+  Args args = Parse(argc, argv, 2, {"json", "no-auth", "help", "admin"});
   if (!args.error.empty()) {
     std::fprintf(stderr, "argus %s: %s\n", cmd.c_str(), args.error.c_str());
     return 2;
@@ -54,6 +65,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "serve") return CmdServe(args);
+  if (cmd == "keys") return CmdKeys(args);
   if (cmd == "detect-faces") return CmdDetectFaces(args);
   if (cmd == "models") return CmdModels(args);
   if (cmd == "bench") return CmdBench(args);

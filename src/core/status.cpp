@@ -21,6 +21,10 @@ const char* CodeName(Code code) {
     case Code::kSerialization: return "Serialization";
     case Code::kInternal: return "Internal";
     case Code::kServiceUnavailable: return "ServiceUnavailable";
+    case Code::kMissingAuthenticationToken: return "MissingAuthenticationToken";
+    case Code::kUnrecognizedClient: return "UnrecognizedClient";
+    case Code::kInvalidSignature: return "InvalidSignature";
+    case Code::kIncompleteSignature: return "IncompleteSignature";
     case Code::kInvalidPaginationToken: return "InvalidPaginationToken";
     case Code::kConflict: return "Conflict";
     case Code::kServiceQuotaExceeded: return "ServiceQuotaExceeded";

@@ -27,6 +27,11 @@ enum class Code {
   kSerialization,
   kInternal,
   kServiceUnavailable,
+  // Authentication (SigV4), all HTTP 403.
+  kMissingAuthenticationToken,
+  kUnrecognizedClient,
+  kInvalidSignature,
+  kIncompleteSignature,
   // Collections, faces and users.
   kInvalidPaginationToken,
   kConflict,

@@ -4,20 +4,59 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
-#include <thread>
+#include <ctime>
 #include <random>
+#include <set>
+#include <thread>
 
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include "api/rekognition/errors.h"
 #include "api/rekognition/router.h"
+#include "api/rekognition/validate.h"
+#include "auth/sigv4.h"
 #include "core/log.h"
+#include "server/admission.h"
+#include "server/metrics.h"
 
 namespace argus::server {
 namespace {
 
 constexpr const char* kJsonType = "application/x-amz-json-1.1";
+constexpr std::string_view kPrefix = "RekognitionService.";
+
+// The operation name for metrics and logs: one of the model's operations, or
+// "unknown" (labels must not come from raw input).
+class OperationNames {
+ public:
+  OperationNames() {
+    for (const auto& op : api::ModelOperations()) names_.insert(op);
+    for (const auto& op : api::SupportedOperations()) names_.insert(op);
+  }
+  std::string Of(std::string_view target) const {
+    if (target.substr(0, kPrefix.size()) != kPrefix) return "unknown";
+    auto it = names_.find(target.substr(kPrefix.size()));
+    return it == names_.end() ? "unknown" : *it;
+  }
+
+ private:
+  std::set<std::string, std::less<>> names_;
+};
+
+api::Response ErrorResponse(const Status& st) {
+  api::ErrorShape e = api::MapError(st.code());
+  return {e.http_status, api::ErrorBody(st), e.type};
+}
+
+long FacesIndexed(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return 0;
+  auto it = j.find("FaceRecords");
+  return it != j.end() && it->is_array() ? long(it->size()) : 0;
+}
 
 }  // namespace
 
@@ -34,24 +73,83 @@ std::string NewRequestId() {
 }
 
 int Serve(const Options& options, api::Services& services) {
+  if (options.auth && !options.keys) {
+    log::Error("internal: authentication enabled without a key store");
+    return 1;
+  }
   httplib::Server srv;
-  srv.new_task_queue = [n = options.workers] { return new httplib::ThreadPool(n); };
+  srv.new_task_queue = [n = options.connections] { return new httplib::ThreadPool(n); };
   srv.set_payload_max_length(options.max_body_bytes);
+  Admission admission(options.workers, options.queue);
+  RateLimiter rate_limiter(options.rate_burst);
+  Metrics metrics;
+  const OperationNames op_names;
 
   srv.Post("/", [&](const httplib::Request& req, httplib::Response& res) {
+    auto t0 = std::chrono::steady_clock::now();
     std::string id = NewRequestId();
     std::string target = req.get_header_value("X-Amz-Target");
-    api::Response r = api::Handle(target, req.body, services);
+    std::string op = op_names.Of(target);
+    std::string who = "anonymous", region;
+    api::Response r;
+    [&] {
+      double rate = options.rate_limit;
+      if (options.auth) {
+        auth::HttpRequest hr{req.method, req.target, {}, req.body};
+        hr.headers.assign(req.headers.begin(), req.headers.end());
+        std::optional<auth::Principal> principal;
+        auto verified = auth::Verify(
+            hr,
+            [&](const std::string& key_id) -> std::optional<std::string> {
+              auto a = options.keys->Lookup(key_id);
+              if (!a) return std::nullopt;
+              principal = a->principal;
+              return a->secret;
+            },
+            std::time(nullptr));
+        if (!verified.ok()) {
+          r = ErrorResponse(verified.status());
+          return;
+        }
+        who = principal->name;
+        region = verified->region;
+        if (principal->rate_limit > 0) rate = principal->rate_limit;
+      }
+      if (!rate_limiter.Allow(who, rate)) {
+        r = ErrorResponse(Status(Code::kProvisionedThroughputExceeded,
+                                 "The number of requests exceeded your throughput limit."));
+        return;
+      }
+      AdmissionTicket ticket(admission);
+      if (!ticket.admitted()) {
+        r = ErrorResponse(Status(Code::kThrottling,
+                                 "argus is temporarily unable to process the request: all workers "
+                                 "are busy and the queue is full. Try your call again."));
+        return;
+      }
+      r = api::Handle(target, req.body, services);
+    }();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    metrics.Observe(op, r.http_status, r.error_type, seconds);
+    if (op == "IndexFaces" && r.http_status == 200) metrics.AddFacesIndexed(FacesIndexed(r.body));
     res.status = r.http_status;
     res.set_header("x-amzn-RequestId", id);
     res.set_content(r.body, kJsonType);
     if (!r.error_type.empty()) {
-      log::Info("request " + id + " " + target + " -> " + std::to_string(r.http_status) + " " +
-                r.error_type);
+      log::Info("request " + id + " " + op + " principal=" + who +
+                (region.empty() ? "" : " region=" + region) + " -> " +
+                std::to_string(r.http_status) + " " + r.error_type);
     }
   });
   srv.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("x-amzn-RequestId", NewRequestId());
     res.set_content("{\"status\":\"ok\"}", "application/json");
+  });
+  srv.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
+    metrics.SetGauges(admission.waiting(), admission.running());
+    res.set_header("x-amzn-RequestId", NewRequestId());
+    res.set_content(metrics.Prometheus(), "text/plain; version=0.0.4");
   });
   srv.set_exception_handler([](const httplib::Request&, httplib::Response& res,
                                std::exception_ptr) {
@@ -65,7 +163,8 @@ int Serve(const Options& options, api::Services& services) {
     Status st = res.status == 413
                     ? Status(Code::kImageTooLarge, "Request body exceeds the size limit.")
                     : Status(Code::kUnknownOperation,
-                             "Not found: argus answers POST / (AWS JSON 1.1) and GET /healthz.");
+                             "Not found: argus answers POST / (AWS JSON 1.1), GET /healthz and "
+                             "GET /metrics.");
     res.set_content(api::ErrorBody(st), kJsonType);
   });
 
@@ -85,7 +184,9 @@ int Serve(const Options& options, api::Services& services) {
     sigwait(&signals, &sig);
     srv.stop();
   });
-  log::Info("argus listening on http://" + options.host + ":" + std::to_string(options.port));
+  log::Info("argus listening on http://" + options.host + ":" + std::to_string(options.port) +
+            " (" + std::to_string(options.workers) + " workers, queue " +
+            std::to_string(options.queue) + ")");
   bool ok = srv.listen_after_bind();
   pthread_kill(waiter.native_handle(), SIGTERM);  // wakes the waiter if the server stopped itself
   waiter.join();

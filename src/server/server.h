@@ -1,16 +1,28 @@
 #pragma once
-// The HTTP front: POST / with X-Amz-Target (AWS JSON 1.1), GET /healthz.
+// The HTTP front: POST / with X-Amz-Target (AWS JSON 1.1), GET /healthz,
+// GET /metrics. Every POST goes through the same pipeline: request id →
+// SigV4 (→ principal) → per-principal rate limit → admission (bounded
+// workers and queue) → api::Handle → metrics.
 #include <string>
 
 #include "api/rekognition/handlers.h"
+#include "auth/key_store.h"
 
 namespace argus::server {
 
 struct Options {
   std::string host = "127.0.0.1";
   int port = 8080;
-  int workers = 4;                          // HTTP worker threads
+  int workers = 2;       // requests analysed at once
+  int queue = 32;        // requests that may wait for a worker; more → ThrottlingException
+  int connections = 64;  // HTTP connection threads (each keep-alive client holds one)
   size_t max_body_bytes = 8 * 1024 * 1024;  // base64 of a 5 MB image plus JSON
+  // SigV4 against `keys`; false only with --no-auth (every request is then
+  // served as the anonymous principal).
+  bool auth = true;
+  auth::KeyStore* keys = nullptr;
+  double rate_limit = 0;  // requests/s per principal unless the principal sets its own; 0 = none
+  double rate_burst = 0;  // bucket size; 0 = max(1, rate)
 };
 
 // Serves until SIGINT/SIGTERM. Returns a process exit code.

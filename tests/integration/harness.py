@@ -8,6 +8,10 @@ import time
 import urllib.error
 import urllib.request
 
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
 ARGUS_BIN = os.environ.get("ARGUS_BIN", os.path.join(os.path.dirname(__file__), "../../build/argus"))
 MODEL_DIR = os.environ.get("ARGUS_MODEL_DIR") or os.path.expanduser("~/.cache/argus/models")
 FACEAPI_DEMO = os.path.join(MODEL_DIR, "packages/face-api/package/demo")
@@ -19,11 +23,28 @@ def free_port():
         return s.getsockname()[1]
 
 
+def create_key(data_dir, name="integration", org_type="research", purpose="testing", *extra):
+    """Issues an access key with `argus keys create`; returns its JSON object."""
+    out = subprocess.run([ARGUS_BIN, "keys", "create", "--name", name, "--org-type", org_type,
+                          "--purpose", purpose, "--data-dir", data_dir, *extra],
+                         capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise RuntimeError("argus keys create failed: " + out.stderr)
+    return json.loads(out.stdout)
+
+
 class Server:
-    def __init__(self, *extra_args):
+    """The real `argus serve`. Unless started with --no-auth, an access key is
+    issued in its data dir first and post()/aws() sign with it."""
+
+    def __init__(self, *extra_args, data_dir=None):
         self.port = free_port()
-        self.data_dir = tempfile.mkdtemp(prefix="argus-test-")
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="argus-test-")
         self.log = tempfile.NamedTemporaryFile(prefix="argus-log-", delete=False)
+        self.access_key = self.secret_key = None
+        if "--no-auth" not in extra_args:
+            key = create_key(self.data_dir)
+            self.access_key, self.secret_key = key["AccessKeyId"], key["SecretAccessKey"]
         self.proc = subprocess.Popen(
             [ARGUS_BIN, "serve", "--port", str(self.port), "--data-dir", self.data_dir,
              "--model-dir", MODEL_DIR, *extra_args],
@@ -54,12 +75,19 @@ class Server:
             self.proc.wait()
         return self.proc.returncode
 
-    def post(self, target, body, content_type="application/x-amz-json-1.1"):
-        """Raw POST /; returns (status, headers, parsed JSON body)."""
+    def post(self, target, body, content_type="application/x-amz-json-1.1", sign=True,
+             access_key=None, secret_key=None):
+        """Raw POST /, SigV4-signed with the server's key (or the one given)
+        unless sign=False; returns (status, headers, parsed JSON body)."""
         data = body if isinstance(body, bytes) else body.encode()
         headers = {"Content-Type": content_type}
         if target is not None:
             headers["X-Amz-Target"] = target
+        access_key, secret_key = access_key or self.access_key, secret_key or self.secret_key
+        if sign and access_key:
+            aws_req = AWSRequest(method="POST", url=self.url + "/", data=data, headers=headers)
+            SigV4Auth(Credentials(access_key, secret_key), "rekognition", "us-east-1").add_auth(aws_req)
+            headers = dict(aws_req.headers.items())
         req = urllib.request.Request(self.url + "/", data=data, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(req, timeout=60) as r:
@@ -67,9 +95,11 @@ class Server:
         except urllib.error.HTTPError as e:
             return e.code, dict(e.headers), json.loads(e.read() or b"{}")
 
-    def aws(self, *args):
-        """Runs Debian's aws CLI against this server; returns CompletedProcess."""
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="dummy-secret",
+    def aws(self, *args, access_key=None, secret_key=None):
+        """Runs Debian's aws CLI against this server, signed with the server's
+        key (or the one given); returns CompletedProcess."""
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=access_key or self.access_key or "unsigned",
+                   AWS_SECRET_ACCESS_KEY=secret_key or self.secret_key or "unsigned",
                    AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="", AWS_CONFIG_FILE="/dev/null",
                    AWS_SHARED_CREDENTIALS_FILE="/dev/null")
         return subprocess.run(["aws", "--endpoint-url", self.url, "--output", "json",

@@ -103,7 +103,7 @@ class ServerTest(unittest.TestCase):
         status, _, body = self.server.post("RekognitionService.DetectFaces", b"")
         self.assertEqual(status, 400)
         self.assertEqual(body["__type"], "InvalidParameterException")
-        self.assertIn("Image", body["message"])
+        self.assertIn("'image'", body["message"])  # AWS names members in lower camel case
 
     def test_aws_cli_not_an_image(self):
         with tempfile.NamedTemporaryFile(suffix=".jpg") as f:

@@ -37,7 +37,8 @@ TEST(Router, EmptyBodyCountsAsEmptyObject) {
   Services s = NoServices();
   Response r = Handle("RekognitionService.DetectFaces", "", s);
   EXPECT_EQ(r.error_type, "InvalidParameterException");
-  EXPECT_NE(json::parse(r.body)["message"].get<std::string>().find("Image"), std::string::npos);
+  // AWS's wording names the member in lower camel case: 'image'.
+  EXPECT_NE(json::parse(r.body)["message"].get<std::string>().find("'image'"), std::string::npos);
 }
 
 TEST(DetectFacesValidation, NotAnImage) {
@@ -57,7 +58,7 @@ TEST(DetectFacesValidation, BadBase64AndBadAttributes) {
                 .error_type,
             "InvalidParameterException");
   EXPECT_EQ(Handle("RekognitionService.DetectFaces",
-                   R"({"Image": {"S3Object": {"Bucket": "b", "Name": "n"}}})", s)
+                   R"({"Image": {"S3Object": {"Bucket": "bucket", "Name": "n"}}})", s)
                 .error_type,
             "InvalidS3ObjectException");
 }

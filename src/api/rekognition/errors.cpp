@@ -15,7 +15,7 @@ ErrorShape MapError(Code code) {
     case Code::kResourceAlreadyExists: return {400, "ResourceAlreadyExistsException"};
     case Code::kResourceInUse: return {400, "ResourceInUseException"};
     case Code::kAccessDenied: return {400, "AccessDeniedException"};
-    case Code::kThrottling: return {400, "ThrottlingException"};
+    case Code::kThrottling: return {500, "ThrottlingException"};  // a fault in the model, as AWS sends it
     case Code::kProvisionedThroughputExceeded:
       return {400, "ProvisionedThroughputExceededException"};
     case Code::kLimitExceeded: return {400, "LimitExceededException"};
@@ -25,6 +25,10 @@ ErrorShape MapError(Code code) {
     case Code::kSerialization: return {400, "SerializationException"};
     case Code::kServiceUnavailable: return {503, "ServiceUnavailableException"};
     case Code::kInternal: return {500, "InternalServerError"};
+    case Code::kMissingAuthenticationToken: return {403, "MissingAuthenticationTokenException"};
+    case Code::kUnrecognizedClient: return {403, "UnrecognizedClientException"};
+    case Code::kInvalidSignature: return {403, "InvalidSignatureException"};
+    case Code::kIncompleteSignature: return {403, "IncompleteSignatureException"};
     case Code::kInvalidPaginationToken: return {400, "InvalidPaginationTokenException"};
     case Code::kConflict: return {400, "ConflictException"};
     case Code::kServiceQuotaExceeded: return {400, "ServiceQuotaExceededException"};

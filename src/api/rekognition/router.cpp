@@ -3,6 +3,7 @@
 #include <map>
 
 #include "api/rekognition/errors.h"
+#include "api/rekognition/validate.h"
 
 namespace argus::api {
 namespace {
@@ -42,6 +43,8 @@ Response Handle(std::string_view target, std::string_view body, Services& servic
       return Error(InvalidParameter("Request body is not a valid JSON object."));
     }
   }
+  // Every request is checked against the service model before its handler runs.
+  if (Status st = ValidateRequest(op, request); !st.ok()) return Error(st);
   Result<json> result = Status(Code::kInternal, "handler did not run");
   try {
     result = it->second(request, services);

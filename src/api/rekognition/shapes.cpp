@@ -1,5 +1,6 @@
 #include "api/rekognition/shapes.h"
 
+#include "api/rekognition/s3_object.h"
 #include "core/base64.h"
 
 namespace argus::api {
@@ -23,9 +24,13 @@ Result<Image> ImageFromRequest(const json& request, const char* member) {
   }
   if (!it->is_object()) return InvalidParameter(std::string(member) + " must be an object.");
   const json& img = *it;
-  if (img.contains("S3Object")) {
-    return Status(Code::kInvalidS3Object,
-                  "S3Object images are not supported by argus: send the image as Bytes.");
+  if (auto s3 = img.find("S3Object"); s3 != img.end() && !s3->is_null()) {
+    if (img.contains("Bytes") && !img["Bytes"].is_null()) {
+      return InvalidParameter(std::string(member) + " must have Bytes or S3Object, not both.");
+    }
+    auto raw = ReadS3Object(*s3, kMaxImageBytes);  // --s3-root maps buckets to directories
+    if (!raw.ok()) return raw.status();
+    return DecodeImage(raw.value());
   }
   auto bytes = img.find("Bytes");
   if (bytes == img.end() || !bytes->is_string()) {

@@ -1,0 +1,89 @@
+#pragma once
+// Principals and their access keys, kept in the data directory's SQLite
+// database (argus.db, tables `principals` and `access_keys`).
+//
+// SigV4 verification needs each secret itself (the signing key is derived
+// from it per day and region), so secrets cannot be hashed: they are stored
+// encrypted with AES-256-GCM under a random 256-bit key in `argus.key`
+// (mode 0600) next to the database; the database alone does not reveal them.
+// Secrets are returned once, by Create, and never logged.
+//
+// Thread-safe. Several processes may share the directory (`argus keys` while
+// `argus serve` runs): Lookup notices other processes' commits and reloads,
+// so a revoked key stops working at once.
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "auth/principal.h"
+#include "core/status.h"
+
+struct sqlite3;
+
+namespace argus::auth {
+
+// What `argus keys create` asks for. A new principal needs org type and
+// purpose; for an existing one, fields given must match what is stored.
+struct NewKey {
+  std::string name;
+  std::optional<OrgType> org_type;
+  std::string purpose;        // default purpose
+  std::string authorisation;  // optional
+  bool admin = false;
+  std::optional<double> rate_limit;  // requests/s for this principal
+};
+
+struct IssuedKey {
+  AccessKey key;
+  std::string secret_access_key;  // shown once
+  Principal principal;
+};
+
+struct KeyInfo {
+  AccessKey key;
+  Principal principal;
+};
+
+class KeyStore {
+ public:
+  // Opens (creating when needed) data_dir/argus.db and data_dir/argus.key.
+  static Result<std::unique_ptr<KeyStore>> Open(const std::string& data_dir);
+  ~KeyStore();
+
+  // Issues a key for principal `k.name`, creating the principal when new.
+  // InvalidParameter for a bad name/purpose, a new principal without org type
+  // or purpose, or fields that contradict the stored principal.
+  Result<IssuedKey> Create(const NewKey& k);
+
+  // Every key, newest first, with its principal; secrets are not included.
+  Result<std::vector<KeyInfo>> List();
+
+  // Marks a key revoked. ResourceNotFound when unknown.
+  Status Revoke(const std::string& access_key_id);
+
+  // The principal and secret of an active key.
+  struct Active {
+    Principal principal;
+    std::string secret;
+  };
+  std::optional<Active> Lookup(const std::string& access_key_id);
+
+  // Number of active keys.
+  size_t ActiveCount();
+
+ private:
+  KeyStore() = default;
+  Status Reload();  // mutex_ held
+  Status Exec(const char* sql);
+
+  std::mutex mutex_;
+  sqlite3* db_ = nullptr;
+  std::string key_;  // 32 bytes, AES-256-GCM
+  long long data_version_ = -1;
+  std::unordered_map<std::string, Active> active_;
+};
+
+}  // namespace argus::auth

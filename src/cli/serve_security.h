@@ -1,0 +1,20 @@
+#pragma once
+// The security and limits part of `argus serve` (cmd_keys.cpp).
+#include <memory>
+#include <string>
+
+#include "auth/key_store.h"
+#include "cli/args.h"
+#include "server/server.h"
+
+namespace argus::cli {
+
+// Applies --workers, --queue, --connections, --rate-limit, --rate-burst,
+// --s3-root and --no-auth to `opts` (host and port already set), opens the key
+// store in `data_dir` and, on a fresh data dir, creates the admin key and
+// prints how to use it. The store must outlive the server.
+Result<std::unique_ptr<auth::KeyStore>> ConfigureServeSecurity(const Args& a,
+                                                              const std::string& data_dir,
+                                                              server::Options& opts);
+
+}  // namespace argus::cli
