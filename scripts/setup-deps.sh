@@ -9,6 +9,7 @@ PACKAGES=(
   libsqlite3-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-onnx python3-numpy python3-botocore python3-boto3
   awscli curl ca-certificates
+  libpcre2-dev clang libclang-rt-dev
 )
 
 missing=()
