@@ -37,12 +37,12 @@ class Server:
     """The real `argus serve`. Unless started with --no-auth, an access key is
     issued in its data dir first and post()/aws() sign with it."""
 
-    def __init__(self, *extra_args, data_dir=None):
+    def __init__(self, *extra_args, data_dir=None, issue_key=True):
         self.port = free_port()
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="argus-test-")
         self.log = tempfile.NamedTemporaryFile(prefix="argus-log-", delete=False)
         self.access_key = self.secret_key = None
-        if "--no-auth" not in extra_args:
+        if issue_key and "--no-auth" not in extra_args:
             key = create_key(self.data_dir)
             self.access_key, self.secret_key = key["AccessKeyId"], key["SecretAccessKey"]
         self.proc = subprocess.Popen(
