@@ -24,6 +24,17 @@ int CmdServe(const Args& a) {
   }
   api::Services services;
   services.faces = faces.value().get();
+  // Labels, text and moderation: a missing model disables only its operation
+  // (ServiceUnavailableException naming the model), not the server.
+  auto labels = service::LabelService::Create(registry);
+  if (labels.ok()) services.labels = labels.value().get();
+  else log::Error("DetectLabels disabled: " + labels.status().message());
+  auto text = service::TextService::Create(registry);
+  if (text.ok()) services.text = text.value().get();
+  else log::Error("DetectText disabled: " + text.status().message());
+  auto moderation = service::ModerationService::Create(registry);
+  if (moderation.ok()) services.moderation = moderation.value().get();
+  else log::Error("DetectModerationLabels disabled: " + moderation.status().message());
   server::Options opts;
   opts.host = a.Get("host", opts.host);
   opts.port = a.GetInt("port", opts.port);

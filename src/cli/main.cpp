@@ -5,6 +5,7 @@
 
 #include "argus/version.h"
 #include "cli/args.h"
+#include "cli/cmd_vision.h"
 
 namespace {
 
@@ -31,11 +32,24 @@ Commands:
   keys revoke KEY_ID    revoke a key; a running server refuses it at once
   detect-faces IMAGE    print DetectFaces JSON for an image file
       --attributes ALL|DEFAULT
+  detect-labels IMAGE   print DetectLabels JSON for an image file
+      --max-labels N --min-confidence C --features GENERAL_LABELS,IMAGE_PROPERTIES
+  detect-text IMAGE     print DetectText JSON for an image file
+      --min-confidence C  word filter
+  detect-moderation-labels IMAGE
+                        print DetectModerationLabels JSON for an image file
+      --min-confidence C
+  eval text --data DIR [--tesseract auto|none] [--json]
+                        word recall / character accuracy (word crops) and word detection
+                        (scene images) of argus and, when installed, Tesseract
   models list           list the models of the manifest and their state
   models verify         check every model file's sha256; non-zero exit on a problem
   bench models          per-model inference latency on synthetic input
       --iterations N      timed runs per model (default 20)
       --threads N         inference threads (default 2)
+  bench ops             p50/p90 latency of DetectLabels, DetectText, DetectModerationLabels
+      --image PATH        photo, resized to 640x480 (default face-api's demo/sample1.jpg)
+      --iterations N      timed runs per operation (default 20)
 
   --help                this text
   --version             print the version
@@ -67,6 +81,13 @@ int main(int argc, char** argv) {
   if (cmd == "serve") return CmdServe(args);
   if (cmd == "keys") return CmdKeys(args);
   if (cmd == "detect-faces") return CmdDetectFaces(args);
+  if (cmd == "detect-labels") return CmdDetectLabels(args);
+  if (cmd == "detect-text") return CmdDetectText(args);
+  if (cmd == "detect-moderation-labels") return CmdDetectModerationLabels(args);
+  if (cmd == "eval" && !args.positional.empty() && args.positional[0] == "text")
+    return CmdEvalText(args);
+  if (cmd == "bench" && !args.positional.empty() && args.positional[0] == "ops")
+    return CmdBenchOps(args);
   if (cmd == "models") return CmdModels(args);
   if (cmd == "bench") return CmdBench(args);
   std::fprintf(stderr, "argus: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);

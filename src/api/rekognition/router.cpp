@@ -13,6 +13,9 @@ using Handler = Result<json> (*)(const json&, Services&);
 const std::map<std::string, Handler, std::less<>>& Routes() {
   static const std::map<std::string, Handler, std::less<>> routes = {
       {"DetectFaces", &DetectFaces},
+      {"DetectLabels", &DetectLabels},
+      {"DetectText", &DetectText},
+      {"DetectModerationLabels", &DetectModerationLabels},
   };
   return routes;
 }

@@ -1,0 +1,214 @@
+#include "cli/cmd_vision.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "api/rekognition/router.h"
+#include "core/base64.h"
+#include "core/image.h"
+
+namespace argus::cli {
+namespace {
+
+// The services one command needs, created from the model dir.
+struct Loaded {
+  ml::Registry registry;
+  std::unique_ptr<service::LabelService> labels;
+  std::unique_ptr<service::TextService> text;
+  std::unique_ptr<service::ModerationService> moderation;
+  api::Services services;
+  explicit Loaded(const std::string& dir) : registry(dir) {}
+};
+
+template <typename T>
+bool Take(Result<std::unique_ptr<T>> r, std::unique_ptr<T>& slot) {
+  if (!r.ok()) {
+    std::fprintf(stderr, "argus: %s\n", r.status().message().c_str());
+    return false;
+  }
+  slot = std::move(r.value());
+  return true;
+}
+
+// Runs one operation through the router and prints its JSON as the server would answer it.
+int RunAndPrint(const char* op, nlohmann::json req, const std::string& path, api::Services& s) {
+  auto bytes = ReadFile(path);
+  if (!bytes.ok()) {
+    std::fprintf(stderr, "argus: %s\n", bytes.status().message().c_str());
+    return 1;
+  }
+  req["Image"] = {{"Bytes", Base64Encode(bytes.value())}};
+  api::Response r = api::Handle(std::string("RekognitionService.") + op, req.dump(), s);
+  if (r.http_status != 200) {
+    std::fprintf(stderr, "%s\n", r.body.c_str());
+    return 1;
+  }
+  std::printf("%s\n", nlohmann::json::parse(r.body).dump(2).c_str());
+  return 0;
+}
+
+bool ParseNumber(const Args& a, const char* flag, nlohmann::json& req, const char* member) {
+  if (!a.Has(flag)) return true;
+  try {
+    size_t used = 0;
+    std::string v = a.Get(flag);
+    double d = std::stod(v, &used);
+    if (used != v.size()) throw std::invalid_argument(v);
+    if (d == double((long long)d) && v.find('.') == std::string::npos) req[member] = (long long)d;
+    else req[member] = d;
+    return true;
+  } catch (const std::exception&) {
+    std::fprintf(stderr, "argus: --%s needs a number\n", flag);
+    return false;
+  }
+}
+
+}  // namespace
+
+int CmdDetectLabels(const Args& a) {
+  if (a.positional.size() != 1) {
+    std::fprintf(stderr,
+                 "usage: argus detect-labels IMAGE [--max-labels N] [--min-confidence C]\n"
+                 "       [--features GENERAL_LABELS,IMAGE_PROPERTIES]\n");
+    return 2;
+  }
+  ApplyThreads(a);
+  Loaded l(ModelDir(a));
+  if (!Take(service::LabelService::Create(l.registry), l.labels)) return 1;
+  l.services.labels = l.labels.get();
+  nlohmann::json req = nlohmann::json::object();
+  if (!ParseNumber(a, "max-labels", req, "MaxLabels") ||
+      !ParseNumber(a, "min-confidence", req, "MinConfidence"))
+    return 2;
+  if (a.Has("features")) {
+    req["Features"] = nlohmann::json::array();
+    std::stringstream ss(a.Get("features"));
+    for (std::string f; std::getline(ss, f, ',');)
+      if (!f.empty()) req["Features"].push_back(f);
+  }
+  return RunAndPrint("DetectLabels", req, a.positional[0], l.services);
+}
+
+int CmdDetectText(const Args& a) {
+  if (a.positional.size() != 1) {
+    std::fprintf(stderr, "usage: argus detect-text IMAGE [--min-confidence C]\n");
+    return 2;
+  }
+  ApplyThreads(a);
+  Loaded l(ModelDir(a));
+  if (!Take(service::TextService::Create(l.registry), l.text)) return 1;
+  l.services.text = l.text.get();
+  nlohmann::json word = nlohmann::json::object();
+  if (!ParseNumber(a, "min-confidence", word, "MinConfidence")) return 2;
+  nlohmann::json req = nlohmann::json::object();
+  if (!word.empty()) req["Filters"] = {{"WordFilter", word}};
+  return RunAndPrint("DetectText", req, a.positional[0], l.services);
+}
+
+int CmdDetectModerationLabels(const Args& a) {
+  if (a.positional.size() != 1) {
+    std::fprintf(stderr, "usage: argus detect-moderation-labels IMAGE [--min-confidence C]\n");
+    return 2;
+  }
+  ApplyThreads(a);
+  Loaded l(ModelDir(a));
+  if (!Take(service::ModerationService::Create(l.registry), l.moderation)) return 1;
+  l.services.moderation = l.moderation.get();
+  nlohmann::json req = nlohmann::json::object();
+  if (!ParseNumber(a, "min-confidence", req, "MinConfidence")) return 2;
+  return RunAndPrint("DetectModerationLabels", req, a.positional[0], l.services);
+}
+
+int CmdBenchOps(const Args& a) {
+  ApplyThreads(a);
+  const int iterations = std::max(1, a.GetInt("iterations", 20));
+  std::string path = a.Get("image", ml::PackageRoot(ModelDir(a), "@vladmandic/face-api") +
+                                        "/demo/sample1.jpg");
+  cv::Mat photo = cv::imread(path, cv::IMREAD_COLOR);
+  if (photo.empty()) {
+    std::fprintf(stderr, "argus bench ops: cannot read %s (use --image PATH)\n", path.c_str());
+    return 1;
+  }
+  cv::resize(photo, photo, cv::Size(640, 480), 0, 0, cv::INTER_AREA);
+  // The text image: the photo with 10 lines of printed text on light bands.
+  cv::Mat text = photo.clone();
+  const char* lines[10] = {"Opening hours 9am to 6pm",   "Platform 4 departures",
+                           "Fresh coffee and pastries",  "Exit via the north stairs",
+                           "Tickets must be validated",  "Free wifi in the lobby",
+                           "Please keep your distance",  "Next train in 3 minutes",
+                           "Lost property office open",  "Thank you for visiting"};
+  for (int i = 0; i < 10; ++i) {
+    int y = 40 + i * 44;
+    cv::rectangle(text, cv::Rect(20, y - 28, 420, 38), cv::Scalar(235, 235, 235), cv::FILLED);
+    cv::putText(text, lines[i], cv::Point(28, y), cv::FONT_HERSHEY_SIMPLEX, 0.8,
+                cv::Scalar(20, 20, 20), 2, cv::LINE_AA);
+  }
+  std::vector<uchar> photo_jpg, text_jpg;
+  cv::imencode(".jpg", photo, photo_jpg, {cv::IMWRITE_JPEG_QUALITY, 92});
+  cv::imencode(".jpg", text, text_jpg, {cv::IMWRITE_JPEG_QUALITY, 92});
+  auto b64 = [](const std::vector<uchar>& v) {
+    return Base64Encode(std::string_view(reinterpret_cast<const char*>(v.data()), v.size()));
+  };
+
+  Loaded l(ModelDir(a));
+  if (!Take(service::LabelService::Create(l.registry), l.labels) ||
+      !Take(service::TextService::Create(l.registry), l.text) ||
+      !Take(service::ModerationService::Create(l.registry), l.moderation))
+    return 1;
+  l.services.labels = l.labels.get();
+  l.services.text = l.text.get();
+  l.services.moderation = l.moderation.get();
+
+  struct Op {
+    const char* name;
+    std::string body;
+    const char* what;
+  };
+  nlohmann::json photo_img = {{"Bytes", b64(photo_jpg)}}, text_img = {{"Bytes", b64(text_jpg)}};
+  std::vector<Op> ops = {
+      {"DetectLabels", nlohmann::json{{"Image", photo_img}}.dump(), "photo"},
+      {"DetectLabels", nlohmann::json{{"Image", photo_img},
+                                      {"Features", {"GENERAL_LABELS", "IMAGE_PROPERTIES"}}}
+                           .dump(),
+       "photo, +IMAGE_PROPERTIES"},
+      {"DetectText", nlohmann::json{{"Image", text_img}}.dump(), "photo + 10 text lines"},
+      {"DetectModerationLabels", nlohmann::json{{"Image", photo_img}}.dump(), "photo"},
+  };
+  std::printf("%-24s %-28s %8s %8s %8s %7s   (640x480, %d runs after 2 warm-up, %d threads)\n",
+              "OPERATION", "IMAGE", "p50 ms", "p90 ms", "min ms", "items", iterations,
+              a.GetInt("threads", 2));
+  int failures = 0;
+  for (const auto& op : ops) {
+    std::vector<double> ms;
+    size_t items = 0;
+    for (int i = 0; i < iterations + 2; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      api::Response r = api::Handle(std::string("RekognitionService.") + op.name, op.body, l.services);
+      auto t1 = std::chrono::steady_clock::now();
+      if (r.http_status != 200) {
+        std::printf("%-24s %s\n", op.name, r.body.c_str());
+        ++failures;
+        break;
+      }
+      if (i == 0) {
+        auto j = nlohmann::json::parse(r.body);
+        for (const char* k : {"Labels", "TextDetections", "ModerationLabels"})
+          if (j.contains(k)) items = j[k].size();
+      }
+      if (i >= 2) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+    if (ms.empty()) continue;
+    std::sort(ms.begin(), ms.end());
+    std::printf("%-24s %-28s %8.1f %8.1f %8.1f %7zu\n", op.name, op.what, ms[ms.size() / 2],
+                ms[std::min(ms.size() - 1, ms.size() * 9 / 10)], ms.front(), items);
+  }
+  return failures ? 1 : 0;
+}
+
+}  // namespace argus::cli

@@ -1,0 +1,17 @@
+#pragma once
+// `argus detect-labels | detect-text | detect-moderation-labels`, `argus bench ops`
+// and `argus eval text`.
+#include "cli/args.h"
+
+namespace argus::cli {
+
+int CmdDetectLabels(const Args& a);
+int CmdDetectText(const Args& a);
+int CmdDetectModerationLabels(const Args& a);
+// p50 latency of whole operations (through the router) on a photo.
+int CmdBenchOps(const Args& a);
+// Word recall and character accuracy on word crops, detection recall on
+// scene images; side by side with the `tesseract` command when installed.
+int CmdEvalText(const Args& a);
+
+}  // namespace argus::cli
