@@ -80,7 +80,11 @@ Result<Image> DecodeImage(std::string_view bytes) {
   if (!PeekSize(bytes, img.format, &w, &h)) {
     return InvalidImageFormat("Request has invalid image format: the image header is corrupt.");
   }
-  if (w * h > kMaxImagePixels) {
+  // Each side is bounded first so that the product cannot overflow.
+  if (w <= 0 || h <= 0) {
+    return InvalidImageFormat("Request has invalid image format: the image has no pixels.");
+  }
+  if (w > kMaxImagePixels || h > kMaxImagePixels || w * h > kMaxImagePixels) {
     return Status(Code::kImageTooLarge, "Image dimensions " + std::to_string(w) + "x" +
                                             std::to_string(h) + " exceed the limit of " +
                                             std::to_string(kMaxImagePixels) + " pixels.");

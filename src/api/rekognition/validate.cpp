@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <mutex>
+#include <memory>
 
 #include "api/rekognition/validate_model.h"
 
@@ -46,8 +46,8 @@ struct Patterns {
 };
 
 const Patterns& CompiledPatterns() {
-  static const Patterns p;
-  return p;
+  static const Patterns* p = new Patterns();  // never destroyed: threads may match until exit
+  return *p;
 }
 
 // True when the whole of `s` matches pattern `i` (or the pattern could not be
@@ -55,8 +55,9 @@ const Patterns& CompiledPatterns() {
 bool Matches(int i, const std::string& s) {
   pcre2_code* c = CompiledPatterns().code[i];
   if (!c) return true;
-  thread_local pcre2_match_data* md = pcre2_match_data_create(4, nullptr);
-  int rc = pcre2_match(c, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), 0, 0, md, nullptr);
+  thread_local std::unique_ptr<pcre2_match_data, void (*)(pcre2_match_data*)> md(
+      pcre2_match_data_create(4, nullptr), pcre2_match_data_free);
+  int rc = pcre2_match(c, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), 0, 0, md.get(), nullptr);
   return rc >= 0;
 }
 
