@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "cli/args.h"
+#include "cli/collections_cli.h"
 #include "core/hash.h"
 
 namespace argus::cli {
@@ -43,6 +44,7 @@ int CmdModels(const Args& a) {
 
 int CmdBench(const Args& a) {
   std::string what = a.positional.empty() ? "" : a.positional[0];
+  if (what == "search") return CmdBenchSearch(a);
   if (what != "models") {
     std::fprintf(stderr, "usage: argus bench models [--iterations N] [--threads N] [--only NAME]\n");
     return 2;

@@ -1,6 +1,7 @@
 #include <filesystem>
 
 #include "cli/args.h"
+#include "cli/collections_cli.h"
 #include "cli/serve_security.h"
 #include "core/log.h"
 #include "server/server.h"
@@ -24,6 +25,14 @@ int CmdServe(const Args& a) {
   }
   api::Services services;
   services.faces = faces.value().get();
+  // Collections, faces and users: store and indexes under the data dir;
+  // indexes are snapshotted when the server stops.
+  auto collections = OpenCollections(a, data_dir, faces.value().get());
+  if (!collections.ok()) {
+    log::Error(collections.status().message());
+    return 1;
+  }
+  services.collections = collections.value().get();
   // Labels, text and moderation: a missing model disables only its operation
   // (ServiceUnavailableException naming the model), not the server.
   auto labels = service::LabelService::Create(registry);

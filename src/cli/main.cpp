@@ -5,6 +5,7 @@
 
 #include "argus/version.h"
 #include "cli/args.h"
+#include "cli/collections_cli.h"
 #include "cli/cmd_vision.h"
 
 namespace {
@@ -50,6 +51,11 @@ Commands:
   bench ops             p50/p90 latency of DetectLabels, DetectText, DetectModerationLabels
       --image PATH        photo, resized to 640x480 (default face-api's demo/sample1.jpg)
       --iterations N      timed runs per operation (default 20)
+  bench search          1:N search at scale: recall@1 vs exact, SearchFaces and
+                        SearchFacesByImage latency, RSS, cold start, IndexFaces faces/s
+      --faces N           synthetic faces in the collection (default 1000000)
+      --queries N         search queries (default 500)
+      --data-dir D        keep the store there and reuse it (default: a temp dir)
 
   --help                this text
   --version             print the version
@@ -90,6 +96,7 @@ int main(int argc, char** argv) {
     return CmdBenchOps(args);
   if (cmd == "models") return CmdModels(args);
   if (cmd == "bench") return CmdBench(args);
+  if (cmd == "collections") return CmdCollections(args);
   std::fprintf(stderr, "argus: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

@@ -88,6 +88,8 @@ class VectorIndex {
                                                    SnapshotMeta* meta);
 
   const IndexOptions& options() const { return opt_; }
+  // Changes the HNSW search beam (benchmarks).
+  void SetSearchBeam(int ef_search);
 
  private:
   struct Pending;

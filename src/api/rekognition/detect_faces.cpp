@@ -71,15 +71,19 @@ Result<json> DetectFaces(const json& request, Services& services) {
   const cv::Size size = image->bgr.size();
   json details = json::array();
   for (const auto& f : faces.value()) {
-    details.push_back({
-        {"BoundingBox", BoundingBoxJson(f.box, size)},
-        {"Landmarks", Landmarks(f.landmarks68, size, all)},
-        {"Pose", {{"Roll", f.pose.roll}, {"Yaw", f.pose.yaw}, {"Pitch", f.pose.pitch}}},
-        {"Quality", {{"Brightness", f.quality.brightness}, {"Sharpness", f.quality.sharpness}}},
-        {"Confidence", f.confidence},
-    });
+    details.push_back(FaceDetailJson(f, size, all));
   }
   return json{{"FaceDetails", details}};
+}
+
+json FaceDetailJson(const service::FaceDetail& f, cv::Size size, bool all) {
+  return {
+      {"BoundingBox", BoundingBoxJson(f.box, size)},
+      {"Landmarks", Landmarks(f.landmarks68, size, all)},
+      {"Pose", {{"Roll", f.pose.roll}, {"Yaw", f.pose.yaw}, {"Pitch", f.pose.pitch}}},
+      {"Quality", {{"Brightness", f.quality.brightness}, {"Sharpness", f.quality.sharpness}}},
+      {"Confidence", f.confidence},
+  };
 }
 
 }  // namespace argus::api

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "service/collections.h"
 #include "service/faces.h"
 #include "service/labels.h"
 #include "service/moderation.h"
@@ -15,6 +16,7 @@ namespace argus::api {
 // What the handlers may call. Owned by the server (or the CLI).
 struct Services {
   service::FaceService* faces = nullptr;
+  service::CollectionService* collections = nullptr;
   service::LabelService* labels = nullptr;
   service::TextService* text = nullptr;
   service::ModerationService* moderation = nullptr;
@@ -23,6 +25,26 @@ struct Services {
 using json = nlohmann::json;
 
 Result<json> DetectFaces(const json& request, Services& services);
+// {BoundingBox, Landmarks, Pose, Quality, Confidence}; ALL adds landmarks.
+json FaceDetailJson(const service::FaceDetail& face, cv::Size image, bool all);
+
+// Collections, faces and users (collections.cpp, users.cpp).
+Result<json> CreateCollection(const json& request, Services& services);
+Result<json> DescribeCollection(const json& request, Services& services);
+Result<json> ListCollections(const json& request, Services& services);
+Result<json> DeleteCollection(const json& request, Services& services);
+Result<json> IndexFaces(const json& request, Services& services);
+Result<json> ListFaces(const json& request, Services& services);
+Result<json> DeleteFaces(const json& request, Services& services);
+Result<json> SearchFaces(const json& request, Services& services);
+Result<json> SearchFacesByImage(const json& request, Services& services);
+Result<json> CreateUser(const json& request, Services& services);
+Result<json> DeleteUser(const json& request, Services& services);
+Result<json> ListUsers(const json& request, Services& services);
+Result<json> AssociateFaces(const json& request, Services& services);
+Result<json> DisassociateFaces(const json& request, Services& services);
+Result<json> SearchUsers(const json& request, Services& services);
+Result<json> SearchUsersByImage(const json& request, Services& services);
 Result<json> DetectLabels(const json& request, Services& services);
 Result<json> DetectText(const json& request, Services& services);
 Result<json> DetectModerationLabels(const json& request, Services& services);

@@ -1,0 +1,47 @@
+#pragma once
+// Request parameters and response shapes shared by the collection, face and
+// user operations.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+
+#include "core/status.h"
+#include "service/collections.h"
+#include "store/store.h"
+
+namespace argus::api::coll {
+
+using json = nlohmann::json;
+
+// A string member; `required` → InvalidParameter when absent. Checked against
+// Rekognition's length and pattern for `kind`.
+enum class Kind { kCollectionId, kUserId, kExternalImageId, kFaceId, kToken, kPagination, kAny };
+Result<std::string> String(const json& r, const char* name, Kind kind, bool required);
+Result<int> Int(const json& r, const char* name, int lo, int hi, int def);
+Result<float> Float(const json& r, const char* name, float lo, float hi, float def);
+Result<std::vector<std::string>> FaceIds(const json& r, const char* name, size_t min_n,
+                                         size_t max_n);
+Result<std::map<std::string, std::string>> Tags(const json& r);
+Result<service::QualityFilter> Quality(const json& r);
+// DetectionAttributes / Attributes: true when ALL is asked for.
+Result<bool> AllAttributes(const json& r, const char* name);
+
+// Pagination tokens, opaque to clients and bound to their collection.
+std::string FaceToken(const std::string& collection, int64_t after_label);
+Result<int64_t> ParseFaceToken(const std::string& collection, const std::string& token);
+std::string UserToken(const std::string& collection, const std::string& after);
+Result<std::string> ParseUserToken(const std::string& collection, const std::string& token);
+std::string CollectionToken(const std::string& after);
+Result<std::string> ParseCollectionToken(const std::string& token);
+
+// Face {FaceId, BoundingBox, ImageId, ExternalImageId, Confidence,
+// IndexFacesModelVersion[, UserId]}.
+json FaceJson(const store::Face& f, bool with_user);
+// {BoundingBox, Landmarks, Pose, Quality, Confidence} of a detected face.
+json DetailJson(const service::FaceDetail& f, cv::Size image, bool all);
+
+}  // namespace argus::api::coll

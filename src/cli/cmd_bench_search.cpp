@@ -1,0 +1,518 @@
+// `argus bench search`: 1:N search at scale, as the collection service runs
+// it. Synthetic descriptors are drawn to resemble real ones: their mean and
+// per-dimension spread come from descriptors of the sample photos, identity
+// centres are spread to match the distances between different real people,
+// and each identity's faces scatter around it as one person's photos do.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "api/rekognition/router.h"
+#include "cli/collections_cli.h"
+#include "index/vector_index.h"
+#include "core/base64.h"
+
+namespace argus::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double Ms(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+double RssMb() {
+  std::ifstream f("/proc/self/statm");
+  long pages = 0, rss = 0;
+  f >> pages >> rss;
+  return double(rss) * sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
+}
+
+struct Percentiles {
+  double p50, p90, p99, mean;
+};
+Percentiles Stats(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  double m = 0;
+  for (double x : v) m += x;
+  auto at = [&](double q) { return v[std::min(v.size() - 1, size_t(q * v.size()))]; };
+  return {at(0.5), at(0.9), at(0.99), m / v.size()};
+}
+
+void Normalise(float* v, int d) {
+  double s = 0;
+  for (int i = 0; i < d; ++i) s += double(v[i]) * v[i];
+  s = std::sqrt(s);
+  for (int i = 0; i < d; ++i) v[i] = float(v[i] / s);
+}
+
+float Dist(const float* a, const float* b, int d) {
+  double s = 0;
+  for (int i = 0; i < d; ++i) s += double(a[i] - b[i]) * (a[i] - b[i]);
+  return float(std::sqrt(s));
+}
+
+// The sample photos' faces: descriptors and 640x480 one-face photos.
+struct RealFaces {
+  std::vector<std::vector<float>> descriptors;
+  std::vector<std::string> one_face_jpegs;  // 640x480, one face each
+  std::string search_jpeg;                  // a photo for SearchFacesByImage
+};
+
+RealFaces LoadRealFaces(service::FaceService& faces, const std::string& model_dir) {
+  RealFaces out;
+  std::vector<std::string> photos;
+  for (int i = 1; i <= 6; ++i)
+    photos.push_back(model_dir + "/packages/face-api/package/demo/sample" + std::to_string(i) + ".jpg");
+  photos.push_back(model_dir + "/packages/human/package/assets/samples.jpg");
+  for (const auto& p : photos) {
+    auto bytes = ReadFile(p);
+    if (!bytes.ok()) continue;
+    auto img = DecodeImage(bytes.value());
+    if (!img.ok()) continue;
+    auto det = faces.DetectFaces(img.value());
+    if (!det.ok()) continue;
+    for (const auto& f : det.value()) {
+      auto d = faces.Describe(img.value(), f);
+      if (!d.ok()) continue;
+      out.descriptors.push_back(d.value());
+      if (out.search_jpeg.empty()) out.search_jpeg = bytes.value();
+      // A 640x480 photo holding just this face, about 160 px tall.
+      float s = 160.f / std::max(f.box.height, 1.f);
+      cv::Rect2f r(f.box.x + f.box.width / 2 - 320 / s, f.box.y + f.box.height / 2 - 240 / s,
+                   640 / s, 480 / s);
+      cv::Rect ri = cv::Rect(r) & cv::Rect(0, 0, img->bgr.cols, img->bgr.rows);
+      if (ri.area() <= 0) continue;
+      cv::Mat canvas(480, 640, CV_8UC3, cv::Scalar(128, 128, 128));
+      cv::Mat crop;
+      cv::resize(img->bgr(ri), crop, cv::Size(), s, s);
+      int ox = std::clamp(int((ri.x - r.x) * s), 0, 639), oy = std::clamp(int((ri.y - r.y) * s), 0, 479);
+      cv::Rect dst(ox, oy, std::min(crop.cols, 640 - ox), std::min(crop.rows, 480 - oy));
+      crop(cv::Rect(0, 0, dst.width, dst.height)).copyTo(canvas(dst));
+      std::vector<uchar> jpg;
+      cv::imencode(".jpg", canvas, jpg, {cv::IMWRITE_JPEG_QUALITY, 90});
+      std::string js(jpg.begin(), jpg.end());
+      auto check = DecodeImage(js);
+      if (check.ok() && faces.DetectFaces(check.value()).ok() &&
+          faces.DetectFaces(check.value())->size() == 1)
+        out.one_face_jpegs.push_back(js);
+    }
+  }
+  return out;
+}
+
+// Identity centres mean + alpha * sd * z, faces centre + beta * sd * z,
+// normalised; alpha and beta fitted to real distances.
+class Generator {
+ public:
+  Generator(const std::vector<std::vector<float>>& real, int dim, uint32_t seed)
+      : dim_(dim), mean_(dim, 0), sd_(dim, 0), rng_(seed) {
+    for (const auto& d : real)
+      for (int i = 0; i < dim; ++i) mean_[i] += d[i] / real.size();
+    for (const auto& d : real)
+      for (int i = 0; i < dim; ++i) sd_[i] += (d[i] - mean_[i]) * (d[i] - mean_[i]) / real.size();
+    for (float& s : sd_) s = std::sqrt(std::max(s, 1e-8f));
+  }
+  void Fit(float between, float within) {
+    alpha_ = Solve([&](float a) { return MeanDist(a, 0); }, between);
+    beta_ = Solve([&](float b) { return MeanDist(alpha_, b); }, within);
+  }
+  std::vector<float> Centre() {
+    std::vector<float> c(dim_);
+    for (int i = 0; i < dim_; ++i) c[i] = mean_[i] + alpha_ * sd_[i] * g_(rng_);
+    Normalise(c.data(), dim_);
+    return c;
+  }
+  void Face(const std::vector<float>& c, float* out) {
+    for (int i = 0; i < dim_; ++i) out[i] = c[i] + beta_ * sd_[i] * g_(rng_);
+    Normalise(out, dim_);
+  }
+  float alpha() const { return alpha_; }
+  float beta() const { return beta_; }
+  // Mean distance between different centres (b == 0) or two faces of one centre.
+  float MeanDist(float a, float b) {
+    float sa = alpha_, sb = beta_;
+    alpha_ = a;
+    beta_ = b;
+    double s = 0;
+    const int n = 400;
+    std::vector<float> x(dim_), y(dim_);
+    for (int i = 0; i < n; ++i) {
+      auto c1 = Centre();
+      if (b == 0) {
+        auto c2 = Centre();
+        s += Dist(c1.data(), c2.data(), dim_);
+      } else {
+        Face(c1, x.data());
+        Face(c1, y.data());
+        s += Dist(x.data(), y.data(), dim_);
+      }
+    }
+    alpha_ = sa;
+    beta_ = sb;
+    return float(s / n);
+  }
+
+ private:
+  template <typename F>
+  float Solve(F f, float target) {
+    float lo = 0, hi = 8;
+    for (int i = 0; i < 30; ++i) {
+      float mid = (lo + hi) / 2;
+      (f(mid) < target ? lo : hi) = mid;
+    }
+    return (lo + hi) / 2;
+  }
+  int dim_;
+  std::vector<float> mean_, sd_;
+  float alpha_ = 1, beta_ = 0.3f;
+  std::mt19937 rng_;
+  std::normal_distribution<float> g_;
+};
+
+}  // namespace
+
+int CmdBenchSearch(const Args& a) {
+  const int n = std::max(1000, a.GetInt("faces", 1000000));
+  const int per_identity = std::max(1, a.GetInt("faces-per-identity", 4));
+  const int queries = std::max(10, a.GetInt("queries", 500));
+  const int dim = 128;
+  ApplyThreads(a);
+  std::string data_dir = a.Get("data-dir", "");
+  bool temp = data_dir.empty();
+  if (temp) {
+    data_dir = (std::filesystem::temp_directory_path() /
+                ("argus-bench-search-" + std::to_string(::getpid())))
+                   .string();
+  }
+  std::filesystem::create_directories(data_dir);
+  ml::Registry registry(ModelDir(a));
+  auto faces = service::FaceService::Create(registry);
+  if (!faces.ok()) {
+    std::fprintf(stderr, "%s\n", faces.status().message().c_str());
+    return 1;
+  }
+  std::printf("argus bench search: %d faces (%d per identity), %d queries, %u hardware threads\n",
+              n, per_identity, queries, std::thread::hardware_concurrency());
+
+  // 1. The real descriptor distribution.
+  RealFaces real = LoadRealFaces(*faces.value(), registry.dir());
+  if (real.descriptors.size() < 4) {
+    std::fprintf(stderr, "too few faces in the sample photos under %s\n", registry.dir().c_str());
+    return 1;
+  }
+  double real_between = 0;
+  int pairs = 0;
+  for (size_t i = 0; i < real.descriptors.size(); ++i)
+    for (size_t j = i + 1; j < real.descriptors.size(); ++j, ++pairs)
+      real_between += Dist(real.descriptors[i].data(), real.descriptors[j].data(), dim);
+  real_between /= pairs;
+  const float within = 0.40f;  // typical same-person distance of this descriptor (MODEL_CARD)
+  Generator gen(real.descriptors, dim, 1234);
+  gen.Fit(float(real_between), within);
+  std::printf("real faces: %zu (sample photos); mean distance between them %.3f\n",
+              real.descriptors.size(), real_between);
+  std::printf("synthetic: between identities %.3f, within an identity %.3f (alpha %.2f, beta %.2f)\n",
+              gen.MeanDist(gen.alpha(), 0), gen.MeanDist(gen.alpha(), gen.beta()), gen.alpha(),
+              gen.beta());
+
+  // The exact → HNSW threshold and the search beam, by measurement.
+  if (a.Has("sweep")) {
+    std::mt19937 rng(5);
+    std::vector<std::vector<float>> cs;
+    for (int size : {10000, 25000, 50000, 100000, 200000}) {
+      cs.clear();
+      std::vector<float> vecs(size_t(size) * dim), qs(size_t(queries) * dim);
+      std::vector<int64_t> labels(size);
+      for (int i = 0; i < size / per_identity + 1; ++i) cs.push_back(gen.Centre());
+      for (int i = 0; i < size; ++i) {
+        gen.Face(cs[i / per_identity], vecs.data() + size_t(i) * dim);
+        labels[i] = i + 1;
+      }
+      for (int q = 0; q < queries; ++q) gen.Face(cs[rng() % cs.size()], qs.data() + size_t(q) * dim);
+      index::IndexOptions eo;
+      eo.hnsw_threshold = size_t(1) << 40;
+      index::VectorIndex exact(eo);
+      (void)exact.Add(labels, vecs.data());
+      index::IndexOptions go;
+      go.hnsw_threshold = 1;
+      go.build_threads = a.GetInt("threads", 2);
+      index::VectorIndex graph(go);
+      (void)graph.Add(labels, vecs.data());
+      auto b0 = Clock::now();
+      (void)graph.Rebuild();
+      double build = Ms(b0, Clock::now()) / 1000;
+      std::vector<int64_t> truth;
+      std::vector<double> te;
+      for (int q = 0; q < queries; ++q) {
+        auto a0 = Clock::now();
+        truth.push_back(exact.Search(qs.data() + size_t(q) * dim, 1)[0].label);
+        te.push_back(Ms(a0, Clock::now()));
+      }
+      std::printf("sweep %7d faces: exact p50 %.3f ms; HNSW build %.1f s", size, Stats(te).p50, build);
+      for (int ef : {64, 128, 256}) {
+        graph.SetSearchBeam(ef);
+        std::vector<double> tg;
+        int agree = 0;
+        for (int q = 0; q < queries; ++q) {
+          auto a0 = Clock::now();
+          auto h = graph.Search(qs.data() + size_t(q) * dim, 1);
+          tg.push_back(Ms(a0, Clock::now()));
+          agree += !h.empty() && h[0].label == truth[q];
+        }
+        std::printf("; ef %d: p50 %.3f ms recall@1 %.3f", ef, Stats(tg).p50, double(agree) / queries);
+      }
+      std::printf("\n");
+      std::fflush(stdout);
+    }
+    return 0;
+  }
+
+  // 2. The store, filled directly (the system of record the service starts from).
+  const std::string coll = "bench";
+  std::vector<std::vector<float>> centres;
+  std::vector<float> query_vecs(size_t(queries) * dim);
+  auto t0 = Clock::now();
+  {
+    auto store = store::Store::OpenSqlite(data_dir + "/argus.db");
+    if (!store.ok()) {
+      std::fprintf(stderr, "%s\n", store.status().message().c_str());
+      return 1;
+    }
+    auto existing = store.value()->GetCollection(coll);
+    if (existing.ok() && existing->face_count != n) {
+      std::fprintf(stderr, "%s holds a '%s' collection of another size; use another --data-dir\n",
+                   data_dir.c_str(), coll.c_str());
+      return 1;
+    }
+    std::mt19937 rng(99);
+    for (int i = 0; i < (n + per_identity - 1) / per_identity; ++i) centres.push_back(gen.Centre());
+    if (!existing.ok()) {
+      store::Collection c;
+      c.id = coll;
+      c.created_ms = 1;
+      c.face_model_version = service::FaceService::FaceModelVersion();
+      (void)store.value()->CreateCollection(c);
+      std::vector<store::Face> batch;
+      for (int i = 0; i < n; ++i) {
+        store::Face f;
+        char id[40];
+        std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012x", i);
+        f.face_id = id;
+        f.image_id = id;
+        f.external_image_id = "synthetic-" + std::to_string(i / per_identity);
+        f.confidence = 99.9f;
+        f.width = f.height = 0.2f;
+        f.model_version = c.face_model_version;
+        f.descriptor.resize(dim);
+        gen.Face(centres[i / per_identity], f.descriptor.data());
+        batch.push_back(std::move(f));
+        if (batch.size() == 20000 || i == n - 1) {
+          Status st = store.value()->InsertFaces(coll, batch);
+          if (!st.ok()) {
+            std::fprintf(stderr, "%s\n", st.message().c_str());
+            return 1;
+          }
+          batch.clear();
+          std::fprintf(stderr, "\rfilling the store: %d/%d", i + 1, n);
+        }
+      }
+      std::fprintf(stderr, "\n");
+      std::printf("store filled: %d faces in %.1f s\n", n, Ms(t0, Clock::now()) / 1000);
+    }
+    // Queries: new photos of indexed identities.
+    std::uniform_int_distribution<int> pick(0, int(centres.size()) - 1);
+    for (int q = 0; q < queries; ++q) gen.Face(centres[pick(rng)], query_vecs.data() + size_t(q) * dim);
+  }
+  centres.clear();
+  centres.shrink_to_fit();
+
+  // 3. Cold start from the store alone (exact search at once), then the graph.
+  std::filesystem::remove(data_dir + "/index/" + coll + ".idx");
+  double rss0 = RssMb();
+  service::CollectionsConfig cfg;
+  cfg.data_dir = data_dir;
+  cfg.background = false;
+  cfg.index.build_threads = a.GetInt("threads", 2);
+  t0 = Clock::now();
+  auto svc = service::CollectionService::Open(cfg, faces.value().get());
+  if (!svc.ok()) {
+    std::fprintf(stderr, "%s\n", svc.status().message().c_str());
+    return 1;
+  }
+  double cold_store = Ms(t0, Clock::now()) / 1000;
+  auto info = svc.value()->Info(coll);
+  std::printf("cold start, store only: searchable (exact) in %.1f s, %zu faces\n", cold_store,
+              info->size);
+  t0 = Clock::now();
+  Status st = svc.value()->RebuildNow(coll);
+  if (!st.ok()) {
+    std::fprintf(stderr, "%s\n", st.message().c_str());
+    return 1;
+  }
+  std::printf("HNSW build (M %d, efConstruction %d, %d threads): %.1f s\n", cfg.index.hnsw_m,
+              cfg.index.ef_construction, cfg.index.build_threads, Ms(t0, Clock::now()) / 1000);
+  t0 = Clock::now();
+  st = svc.value()->SnapshotNow(coll);
+  std::printf("snapshot written in %.1f s (%.0f MB)\n", Ms(t0, Clock::now()) / 1000,
+              std::filesystem::file_size(data_dir + "/index/" + coll + ".idx") / 1048576.0);
+  svc.value().reset();
+
+  // 4. Cold start from the snapshot, checked against the store.
+  rss0 = RssMb();
+  t0 = Clock::now();
+  svc = service::CollectionService::Open(cfg, faces.value().get());
+  double cold_snap = Ms(t0, Clock::now()) / 1000;
+  if (!svc.ok()) {
+    std::fprintf(stderr, "%s\n", svc.status().message().c_str());
+    return 1;
+  }
+  info = svc.value()->Info(coll);
+  double rss_coll = RssMb() - rss0;
+  std::printf("cold start, snapshot checked against the store: searchable (%s, from %s) in %.1f s\n",
+              info->graph ? "HNSW" : "exact", info->loaded_from.c_str(), cold_snap);
+  std::printf("memory for the collection: %.0f MB RSS (%zu faces)\n", rss_coll, info->size);
+
+  // 5. Exact reference and recall@1 / latency.
+  index::IndexOptions exact_opt;
+  exact_opt.hnsw_threshold = size_t(1) << 40;
+  index::VectorIndex exact(exact_opt);
+  {
+    std::vector<int64_t> labels;
+    std::vector<float> vecs;
+    st = svc.value()->store().ScanDescriptors(coll, [&](int64_t l, const std::vector<float>& d) {
+      labels.push_back(l);
+      vecs.insert(vecs.end(), d.begin(), d.end());
+      if (labels.size() == 50000) {
+        (void)exact.Add(labels, vecs.data());
+        labels.clear();
+        vecs.clear();
+      }
+    });
+    (void)exact.Add(labels, vecs.data());
+  }
+  std::vector<double> t_exact, t_index, t_service;
+  int agree = 0;
+  for (int q = 0; q < queries; ++q) {
+    const float* v = query_vecs.data() + size_t(q) * dim;
+    auto a0 = Clock::now();
+    auto e = exact.Search(v, 1);
+    auto a1 = Clock::now();
+    auto m = svc.value()->SearchDescriptor(coll, v, 1, 0);
+    auto a2 = Clock::now();
+    t_exact.push_back(Ms(a0, a1));
+    t_index.push_back(Ms(a1, a2));
+    if (m.ok() && !m->empty() && !e.empty() && m->front().face.label == e.front().label) ++agree;
+  }
+  // SearchFaces by FaceId, as the API runs it (face lookup, index, results from the store).
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> pick(0, n - 1);
+  for (int q = 0; q < queries; ++q) {
+    char id[40];
+    std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012x", pick(rng));
+    auto a0 = Clock::now();
+    auto m = svc.value()->SearchFaces(coll, id, 10, 80);
+    t_service.push_back(Ms(a0, Clock::now()));
+    if (!m.ok()) {
+      std::fprintf(stderr, "SearchFaces: %s\n", m.status().message().c_str());
+      return 1;
+    }
+  }
+  Percentiles pe = Stats(t_exact), pi = Stats(t_index), ps = Stats(t_service);
+  std::printf("recall@1 of the index against exact search: %.4f (%d/%d queries)\n",
+              double(agree) / queries, agree, queries);
+  std::printf("exact brute force   : p50 %8.3f ms  p90 %8.3f ms  p99 %8.3f ms\n", pe.p50, pe.p90, pe.p99);
+  std::printf("argus index (search): p50 %8.3f ms  p90 %8.3f ms  p99 %8.3f ms\n", pi.p50, pi.p90, pi.p99);
+  std::printf("exact / argus index : %.1fx (p50)\n", pe.p50 / pi.p50);
+  std::printf("SearchFaces (service, MaxFaces 10): p50 %.3f ms  p90 %.3f ms  p99 %.3f ms\n", ps.p50,
+              ps.p90, ps.p99);
+
+  // 6. Whole requests through the API handlers (JSON, base64, decode, models).
+  api::Services services;
+  services.faces = faces.value().get();
+  services.collections = svc.value().get();
+  // A one-face 640x480 photo, as for IndexFaces.
+  const std::string& photo = real.one_face_jpegs.empty() ? real.search_jpeg : real.one_face_jpegs[0];
+  {
+    std::vector<double> t_dec, t_det, t_desc;
+    for (int i = 0; i < 12; ++i) {
+      auto a0 = Clock::now();
+      auto img = DecodeImage(photo);
+      auto a1 = Clock::now();
+      auto det = faces.value()->DetectFaces(img.value());
+      auto a2 = Clock::now();
+      if (det.ok() && !det->empty()) (void)faces.value()->Describe(img.value(), det->front());
+      auto a3 = Clock::now();
+      if (i < 2) continue;
+      t_dec.push_back(Ms(a0, a1));
+      t_det.push_back(Ms(a1, a2));
+      t_desc.push_back(Ms(a2, a3));
+    }
+    std::printf("face pipeline on a one-face 640x480 photo: decode %.1f ms, DetectFaces (with "
+                "landmarks) %.1f ms, Describe %.1f ms (p50)\n",
+                Stats(t_dec).p50, Stats(t_det).p50, Stats(t_desc).p50);
+  }
+  std::string body = api::json{{"CollectionId", coll},
+                               {"Image", {{"Bytes", Base64Encode(photo)}}},
+                               {"MaxFaces", 10}}
+                         .dump();
+  std::vector<double> t_img;
+  const int img_runs = std::max(5, a.GetInt("image-queries", 30));
+  for (int i = 0; i < img_runs + 2; ++i) {
+    auto a0 = Clock::now();
+    auto r = api::Handle("RekognitionService.SearchFacesByImage", body, services);
+    if (r.http_status != 200) {
+      std::fprintf(stderr, "SearchFacesByImage: %s\n", r.body.c_str());
+      return 1;
+    }
+    if (i >= 2) t_img.push_back(Ms(a0, Clock::now()));
+  }
+  Percentiles pimg = Stats(t_img);
+  std::printf("SearchFacesByImage end to end (%d runs): p50 %.1f ms  p90 %.1f ms\n", img_runs,
+              pimg.p50, pimg.p90);
+
+  // 7. IndexFaces throughput on one-face 640x480 photos, in a fresh collection.
+  (void)svc.value()->CreateCollection("bench-index", {});
+  std::vector<std::string> bodies;
+  for (const auto& j : real.one_face_jpegs)
+    bodies.push_back(api::json{{"CollectionId", "bench-index"},
+                               {"Image", {{"Bytes", Base64Encode(j)}}},
+                               {"ExternalImageId", "x" + std::to_string(bodies.size())}}
+                         .dump());
+  const int index_n = std::max(10, a.GetInt("index-photos", 60));
+  for (int clients : {1, 2}) {
+    std::atomic<int> next{0}, faces_done{0};
+    auto t1 = Clock::now();
+    std::vector<std::thread> pool;
+    for (int c = 0; c < clients; ++c) {
+      pool.emplace_back([&] {
+        for (int i; (i = next++) < index_n;) {
+          // Distinct ExternalImageIds, so no request is a re-index.
+          std::string b = bodies[i % bodies.size()];
+          b.replace(b.find("\"ExternalImageId\":\"") + 19, 0, std::to_string(clients) + "-" + std::to_string(i) + "-");
+          auto r = api::Handle("RekognitionService.IndexFaces", b, services);
+          if (r.http_status == 200) faces_done += int(api::json::parse(r.body)["FaceRecords"].size());
+        }
+      });
+    }
+    for (auto& t : pool) t.join();
+    double s = Ms(t1, Clock::now()) / 1000;
+    std::printf("IndexFaces, one-face 640x480 photos, %d client(s): %d faces in %.1f s = %.1f faces/s\n",
+                clients, faces_done.load(), s, faces_done / s);
+  }
+  svc.value().reset();
+  if (temp && !a.Has("keep")) std::filesystem::remove_all(data_dir);
+  return 0;
+}
+
+}  // namespace argus::cli

@@ -1,0 +1,184 @@
+#pragma once
+// Collections, their faces and users, and 1:N face search: the logic of
+// Rekognition's collection operations, free of HTTP and JSON.
+//
+// The Store is the system of record; each collection has a VectorIndex that
+// mirrors its descriptors. A write is committed to the store first and then
+// applied to the index, both under the collection's write mutex, so the index
+// sees labels in ascending order and a crash between the two loses nothing
+// (the index is rebuilt from, or checked against, the store on start).
+// Thread-safe.
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "index/vector_index.h"
+#include "service/faces.h"
+#include "store/store.h"
+
+namespace argus::service {
+
+struct CollectionsConfig {
+  std::string data_dir;  // holds argus.db and index/<collection>.idx
+  index::IndexOptions index;
+  int snapshot_interval_s = 60;  // graph indexes with writes are snapshotted this often
+  std::string region = "us-east-1";        // for CollectionArn
+  std::string account_id = "000000000000"; // for CollectionArn
+  bool background = true;  // rebuild/snapshot thread (off in some benchmarks)
+};
+
+inline constexpr int kMaxFacesPerImage = 100;
+inline constexpr int kMaxFacesPerUser = 100;
+
+// Rekognition's QualityFilter: NONE, AUTO (default), LOW, MEDIUM, HIGH.
+enum class QualityFilter { kNone, kAuto, kLow, kMedium, kHigh };
+Result<QualityFilter> ParseQualityFilter(const std::string& s);
+
+struct FaceOutcome {
+  FaceDetail detail;
+  std::vector<std::string> reasons;  // Rekognition reasons; empty when kept
+};
+
+struct IndexFacesRequest {
+  std::string collection_id;
+  std::string external_image_id;  // "" for none
+  int max_faces = kMaxFacesPerImage;
+  QualityFilter quality = QualityFilter::kAuto;
+};
+
+struct IndexFacesResult {
+  std::vector<std::pair<store::Face, FaceDetail>> indexed;  // largest first
+  std::vector<FaceOutcome> unindexed;
+  std::string model_version;
+};
+
+struct FaceMatch {
+  store::Face face;
+  float similarity = 0;  // 0..100
+};
+
+struct SearchByImageResult {
+  FaceDetail searched;      // the largest face
+  std::vector<FaceMatch> matches;
+  std::vector<FaceOutcome> unsearched;  // the other faces (SearchUsersByImage)
+};
+
+struct UserMatch {
+  store::User user;
+  float similarity = 0;
+};
+
+struct FaceFailure {
+  std::string face_id;
+  std::string user_id;
+  float confidence = -1;  // similarity for LOW_MATCH_CONFIDENCE, else unset (<0)
+  std::vector<std::string> reasons;
+};
+
+struct FaceIdsResult {
+  std::vector<std::string> done;
+  std::vector<FaceFailure> failed;
+};
+
+class CollectionService {
+ public:
+  // Opens the store in config.data_dir and makes every collection searchable:
+  // each index is loaded from its snapshot when that agrees with the store
+  // (after replaying what the snapshot missed), else rebuilt from the store.
+  static Result<std::unique_ptr<CollectionService>> Open(const CollectionsConfig& config,
+                                                         FaceService* faces);
+  ~CollectionService();
+  // Stops background work and snapshots graph indexes that changed.
+  void Close();
+
+  Result<store::Collection> CreateCollection(const std::string& id,
+                                             const std::map<std::string, std::string>& tags);
+  Result<store::Collection> DescribeCollection(const std::string& id);
+  Result<std::vector<store::Collection>> ListCollections(const std::string& after, int limit);
+  Status DeleteCollection(const std::string& id);
+  std::string CollectionArn(const std::string& id) const;
+
+  Result<IndexFacesResult> IndexFaces(const Image& image, const IndexFacesRequest& request);
+  Result<std::vector<store::Face>> ListFaces(const std::string& collection,
+                                             const store::FaceFilter& filter);
+  Result<FaceIdsResult> DeleteFaces(const std::string& collection,
+                                    const std::vector<std::string>& face_ids);
+  // Faces like the stored face `face_id` (itself excluded), best first.
+  Result<std::vector<FaceMatch>> SearchFaces(const std::string& collection,
+                                             const std::string& face_id, int max_faces,
+                                             float threshold);
+  Result<SearchByImageResult> SearchFacesByImage(const std::string& collection,
+                                                 const Image& image, int max_faces,
+                                                 float threshold, QualityFilter quality);
+  // Faces like a descriptor (dim floats, L2-normalised), best first.
+  Result<std::vector<FaceMatch>> SearchDescriptor(const std::string& collection,
+                                                  const float* descriptor, int max_faces,
+                                                  float threshold,
+                                                  const std::string& exclude_face_id = "");
+
+  Status CreateUser(const std::string& collection, const std::string& user_id,
+                    const std::string& token);
+  Status DeleteUser(const std::string& collection, const std::string& user_id);
+  Result<std::vector<store::User>> ListUsers(const std::string& collection,
+                                             const std::string& after, int limit);
+  Result<FaceIdsResult> AssociateFaces(const std::string& collection,
+                                       const std::string& user_id,
+                                       const std::vector<std::string>& face_ids,
+                                       float threshold);
+  Result<FaceIdsResult> DisassociateFaces(const std::string& collection,
+                                          const std::string& user_id,
+                                          const std::vector<std::string>& face_ids);
+  // By the user's faces (the user itself excluded) or by a stored face.
+  Result<std::vector<UserMatch>> SearchUsers(const std::string& collection,
+                                             const std::string& user_id,
+                                             const std::string& face_id, int max_users,
+                                             float threshold);
+  Result<SearchByImageResult> SearchUsersByImage(const std::string& collection,
+                                                 const Image& image, int max_users,
+                                                 float threshold, QualityFilter quality,
+                                                 std::vector<UserMatch>* users);
+
+  // For tools and benchmarks.
+  store::Store& store() { return *store_; }
+  struct IndexInfo {
+    size_t size = 0;
+    bool graph = false;
+    std::string loaded_from;  // "snapshot", "snapshot+replay", "store"
+  };
+  Result<IndexInfo> Info(const std::string& collection);
+  // Runs pending rebuilds now (instead of in the background).
+  Status RebuildNow(const std::string& collection);
+  Status SnapshotNow(const std::string& collection);
+
+ private:
+  struct Entry;
+  CollectionService(const CollectionsConfig& config, FaceService* faces);
+  Status LoadCollection(const store::Collection& c);
+  std::shared_ptr<Entry> Find(const std::string& id);
+  Result<std::shared_ptr<Entry>> Get(const std::string& id);
+  std::string SnapshotPath(const std::string& id) const;
+  Status CheckModel(const Entry& e) const;
+  Result<std::vector<FaceOutcome>> Analyse(const Image& image, QualityFilter quality);
+  Result<std::vector<UserMatch>> UsersLike(Entry& e, const float* q, int max_users,
+                                           float threshold, const std::string& exclude_user);
+  void Background();
+
+  CollectionsConfig config_;
+  FaceService* faces_;
+  std::unique_ptr<store::Store> store_;
+  std::shared_mutex map_mu_;
+  std::map<std::string, std::shared_ptr<Entry>> entries_;
+  std::mutex bg_mu_;
+  std::condition_variable bg_cv_;
+  bool stop_ = false;
+  std::thread bg_;
+  int lock_fd_ = -1;
+};
+
+}  // namespace argus::service
