@@ -30,6 +30,8 @@ void ApplyThreads(const Args& a);
 
 int CmdServe(const Args& a);
 int CmdKeys(const Args& a);
+int CmdBenchServer(const Args& a);    // bench server: DetectFaces load on loopback
+int CmdBenchProtocol(const Args& a);  // bench protocol: SigV4 + JSON cost per request
 int CmdDetectFaces(const Args& a);
 int CmdModels(const Args& a);
 int CmdBench(const Args& a);

@@ -31,6 +31,11 @@ Commands:
       --data-dir D        (default ./argus-data; same for list and revoke)
   keys list             every key and its principal (no secrets)
   keys revoke KEY_ID    revoke a key; a running server refuses it at once
+  bench server          DetectFaces requests/s and p50/p99 on loopback (starts argus serve)
+      --concurrency N     clients (default 8)   --duration S   seconds per run (default 20)
+      --image FILE        (default face-api's sample1.jpg)  --workers N  --threads N
+      --endpoint URL      use a running server (key from --access-key/--secret-key or AWS_*)
+  bench protocol        per-request cost of SigV4 + JSON + validation with a tiny image
   detect-faces IMAGE    print DetectFaces JSON for an image file
       --attributes ALL|DEFAULT
   detect-labels IMAGE   print DetectLabels JSON for an image file
@@ -86,6 +91,10 @@ int main(int argc, char** argv) {
   }
   if (cmd == "serve") return CmdServe(args);
   if (cmd == "keys") return CmdKeys(args);
+  if (cmd == "bench" && !args.positional.empty() && args.positional[0] == "server")
+    return CmdBenchServer(args);
+  if (cmd == "bench" && !args.positional.empty() && args.positional[0] == "protocol")
+    return CmdBenchProtocol(args);
   if (cmd == "detect-faces") return CmdDetectFaces(args);
   if (cmd == "detect-labels") return CmdDetectLabels(args);
   if (cmd == "detect-text") return CmdDetectText(args);

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -80,6 +81,12 @@ int Serve(const Options& options, api::Services& services) {
   httplib::Server srv;
   srv.new_task_queue = [n = options.connections] { return new httplib::ThreadPool(n); };
   srv.set_payload_max_length(options.max_body_bytes);
+  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, with which a
+  // second server on the same port starts silently and takes half the connections.
+  srv.set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   Admission admission(options.workers, options.queue);
   RateLimiter rate_limiter(options.rate_burst);
   Metrics metrics;
