@@ -15,6 +15,7 @@
 #include <random>
 #include <thread>
 
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -111,73 +112,111 @@ RealFaces LoadRealFaces(service::FaceService& faces, const std::string& model_di
   return out;
 }
 
-// Identity centres mean + alpha * sd * z, faces centre + beta * sd * z,
-// normalised; alpha and beta fitted to real distances.
+// Identity centres: the real mean plus a draw from the real faces' principal
+// components (scaled by a) and an isotropic floor (g) for the dimensions 26
+// photos cannot span, normalised; a and g fitted so that the mean and spread
+// of distances between centres match those between the real faces. Faces of
+// an identity: the centre plus the same kind of draw scaled by b, fitted to a
+// same-person distance of 0.40.
 class Generator {
  public:
   Generator(const std::vector<std::vector<float>>& real, int dim, uint32_t seed)
-      : dim_(dim), mean_(dim, 0), sd_(dim, 0), rng_(seed) {
-    for (const auto& d : real)
-      for (int i = 0; i < dim; ++i) mean_[i] += d[i] / real.size();
-    for (const auto& d : real)
-      for (int i = 0; i < dim; ++i) sd_[i] += (d[i] - mean_[i]) * (d[i] - mean_[i]) / real.size();
-    for (float& s : sd_) s = std::sqrt(std::max(s, 1e-8f));
+      : dim_(dim), rng_(seed) {
+    cv::Mat data(int(real.size()), dim, CV_32F);
+    for (size_t i = 0; i < real.size(); ++i)
+      std::copy(real[i].begin(), real[i].end(), data.ptr<float>(int(i)));
+    cv::PCA pca(data, cv::Mat(), cv::PCA::DATA_AS_ROW);
+    mean_ = pca.mean.clone();
+    for (int k = 0; k < pca.eigenvalues.rows; ++k) {
+      float l = pca.eigenvalues.at<float>(k);
+      if (l <= 1e-7f) continue;
+      basis_.push_back(pca.eigenvectors.row(k) * std::sqrt(l));
+    }
+    double total = 0;
+    for (int k = 0; k < pca.eigenvalues.rows; ++k) total += std::max(0.f, pca.eigenvalues.at<float>(k));
+    iso_ = float(std::sqrt(total / dim));  // per-dimension sd of the real spread
   }
-  void Fit(float between, float within) {
-    alpha_ = Solve([&](float a) { return MeanDist(a, 0); }, between);
-    beta_ = Solve([&](float b) { return MeanDist(alpha_, b); }, within);
+  // Fits a, g (between-identity mean and sd of distances) and b (within).
+  void Fit(float mean_between, float sd_between, float within) {
+    float best = 1e9f;
+    for (float a = 0.2f; a <= 3.0f; a += 0.1f) {
+      for (float g = 0.0f; g <= 3.0f; g += 0.1f) {
+        a_ = a;
+        g_ = g;
+        auto [m, sd] = Between(150);
+        float err = std::fabs(m - mean_between) + std::fabs(sd - sd_between);
+        if (err < best) {
+          best = err;
+          ba = a;
+          bg = g;
+        }
+      }
+    }
+    a_ = ba;
+    g_ = bg;
+    float lo = 0, hi = 4;
+    for (int i = 0; i < 25; ++i) {
+      b_ = (lo + hi) / 2;
+      (Within(300) < within ? lo : hi) = b_;
+    }
   }
   std::vector<float> Centre() {
     std::vector<float> c(dim_);
-    for (int i = 0; i < dim_; ++i) c[i] = mean_[i] + alpha_ * sd_[i] * g_(rng_);
+    Draw(a_, g_, c.data());
+    for (int i = 0; i < dim_; ++i) c[i] += mean_.at<float>(i);
     Normalise(c.data(), dim_);
     return c;
   }
   void Face(const std::vector<float>& c, float* out) {
-    for (int i = 0; i < dim_; ++i) out[i] = c[i] + beta_ * sd_[i] * g_(rng_);
+    Draw(a_ * b_, g_ * b_, out);
+    for (int i = 0; i < dim_; ++i) out[i] += c[i];
     Normalise(out, dim_);
   }
-  float alpha() const { return alpha_; }
-  float beta() const { return beta_; }
-  // Mean distance between different centres (b == 0) or two faces of one centre.
-  float MeanDist(float a, float b) {
-    float sa = alpha_, sb = beta_;
-    alpha_ = a;
-    beta_ = b;
-    double s = 0;
-    const int n = 400;
-    std::vector<float> x(dim_), y(dim_);
+  std::pair<float, float> Between(int n) {
+    std::vector<float> d;
     for (int i = 0; i < n; ++i) {
-      auto c1 = Centre();
-      if (b == 0) {
-        auto c2 = Centre();
-        s += Dist(c1.data(), c2.data(), dim_);
-      } else {
-        Face(c1, x.data());
-        Face(c1, y.data());
-        s += Dist(x.data(), y.data(), dim_);
-      }
+      auto x = Centre(), y = Centre();
+      d.push_back(Dist(x.data(), y.data(), dim_));
     }
-    alpha_ = sa;
-    beta_ = sb;
+    return MeanSd(d);
+  }
+  float Within(int n) {
+    std::vector<float> x(dim_), y(dim_);
+    double s = 0;
+    for (int i = 0; i < n; ++i) {
+      auto c = Centre();
+      Face(c, x.data());
+      Face(c, y.data());
+      s += Dist(x.data(), y.data(), dim_);
+    }
     return float(s / n);
   }
+  static std::pair<float, float> MeanSd(const std::vector<float>& d) {
+    double m = 0, v = 0;
+    for (float x : d) m += x;
+    m /= d.size();
+    for (float x : d) v += (x - m) * (x - m);
+    return {float(m), float(std::sqrt(v / d.size()))};
+  }
+  float a() const { return a_; }
+  float g() const { return g_; }
+  float b() const { return b_; }
 
  private:
-  template <typename F>
-  float Solve(F f, float target) {
-    float lo = 0, hi = 8;
-    for (int i = 0; i < 30; ++i) {
-      float mid = (lo + hi) / 2;
-      (f(mid) < target ? lo : hi) = mid;
+  void Draw(float a, float g, float* out) {
+    for (int i = 0; i < dim_; ++i) out[i] = g * iso_ * n_(rng_);
+    for (const auto& e : basis_) {
+      float z = a * n_(rng_);
+      const float* p = e.ptr<float>();
+      for (int i = 0; i < dim_; ++i) out[i] += z * p[i];
     }
-    return (lo + hi) / 2;
   }
   int dim_;
-  std::vector<float> mean_, sd_;
-  float alpha_ = 1, beta_ = 0.3f;
+  cv::Mat mean_;
+  std::vector<cv::Mat> basis_;
+  float iso_ = 0, a_ = 1, g_ = 0, b_ = 0.3f, ba = 1, bg = 0;
   std::mt19937 rng_;
-  std::normal_distribution<float> g_;
+  std::normal_distribution<float> n_;
 };
 
 }  // namespace
@@ -211,20 +250,20 @@ int CmdBenchSearch(const Args& a) {
     std::fprintf(stderr, "too few faces in the sample photos under %s\n", registry.dir().c_str());
     return 1;
   }
-  double real_between = 0;
-  int pairs = 0;
+  std::vector<float> real_d;
   for (size_t i = 0; i < real.descriptors.size(); ++i)
-    for (size_t j = i + 1; j < real.descriptors.size(); ++j, ++pairs)
-      real_between += Dist(real.descriptors[i].data(), real.descriptors[j].data(), dim);
-  real_between /= pairs;
-  const float within = 0.40f;  // typical same-person distance of this descriptor (MODEL_CARD)
+    for (size_t j = i + 1; j < real.descriptors.size(); ++j)
+      real_d.push_back(Dist(real.descriptors[i].data(), real.descriptors[j].data(), dim));
+  auto [real_mean, real_sd] = Generator::MeanSd(real_d);
+  const float within = 0.40f;  // a typical same-person distance of this descriptor
   Generator gen(real.descriptors, dim, 1234);
-  gen.Fit(float(real_between), within);
-  std::printf("real faces: %zu (sample photos); mean distance between them %.3f\n",
-              real.descriptors.size(), real_between);
-  std::printf("synthetic: between identities %.3f, within an identity %.3f (alpha %.2f, beta %.2f)\n",
-              gen.MeanDist(gen.alpha(), 0), gen.MeanDist(gen.alpha(), gen.beta()), gen.alpha(),
-              gen.beta());
+  gen.Fit(real_mean, real_sd, within);
+  auto [syn_mean, syn_sd] = gen.Between(2000);
+  std::printf("real faces: %zu (sample photos); distance between them %.3f +- %.3f\n",
+              real.descriptors.size(), real_mean, real_sd);
+  std::printf("synthetic: between identities %.3f +- %.3f, within an identity %.3f "
+              "(a %.1f, g %.1f, b %.2f)\n",
+              syn_mean, syn_sd, gen.Within(2000), gen.a(), gen.g(), gen.b());
 
   // The exact → HNSW threshold and the search beam, by measurement.
   if (a.Has("sweep")) {
@@ -338,7 +377,10 @@ int CmdBenchSearch(const Args& a) {
   centres.shrink_to_fit();
 
   // 3. Cold start from the store alone (exact search at once), then the graph.
-  std::filesystem::remove(data_dir + "/index/" + coll + ".idx");
+  const std::string snap = data_dir + "/index/" + coll + ".idx";
+  const bool reuse = a.Has("reuse-snapshot") && std::filesystem::exists(snap);
+  if (reuse) std::filesystem::rename(snap, snap + ".kept");
+  else std::filesystem::remove(snap);
   double rss0 = RssMb();
   service::CollectionsConfig cfg;
   cfg.data_dir = data_dir;
@@ -354,19 +396,27 @@ int CmdBenchSearch(const Args& a) {
   auto info = svc.value()->Info(coll);
   std::printf("cold start, store only: searchable (exact) in %.1f s, %zu faces\n", cold_store,
               info->size);
-  t0 = Clock::now();
-  Status st = svc.value()->RebuildNow(coll);
-  if (!st.ok()) {
-    std::fprintf(stderr, "%s\n", st.message().c_str());
-    return 1;
+  Status st;
+  if (reuse) {
+    svc.value().reset();
+    std::filesystem::rename(snap + ".kept", snap);
+    std::printf("HNSW build: skipped (--reuse-snapshot)\n");
+  } else {
+    t0 = Clock::now();
+    st = svc.value()->RebuildNow(coll);
+    if (!st.ok()) {
+      std::fprintf(stderr, "%s\n", st.message().c_str());
+      return 1;
+    }
+    std::printf("HNSW build (M %d, efConstruction %d, %d threads): %.1f s\n", cfg.index.hnsw_m,
+                cfg.index.ef_construction, cfg.index.build_threads, Ms(t0, Clock::now()) / 1000);
+    std::fflush(stdout);
+    t0 = Clock::now();
+    st = svc.value()->SnapshotNow(coll);
+    std::printf("snapshot written in %.1f s (%.0f MB)\n", Ms(t0, Clock::now()) / 1000,
+                std::filesystem::file_size(snap) / 1048576.0);
+    svc.value().reset();
   }
-  std::printf("HNSW build (M %d, efConstruction %d, %d threads): %.1f s\n", cfg.index.hnsw_m,
-              cfg.index.ef_construction, cfg.index.build_threads, Ms(t0, Clock::now()) / 1000);
-  t0 = Clock::now();
-  st = svc.value()->SnapshotNow(coll);
-  std::printf("snapshot written in %.1f s (%.0f MB)\n", Ms(t0, Clock::now()) / 1000,
-              std::filesystem::file_size(data_dir + "/index/" + coll + ".idx") / 1048576.0);
-  svc.value().reset();
 
   // 4. Cold start from the snapshot, checked against the store.
   rss0 = RssMb();

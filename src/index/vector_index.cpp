@@ -300,6 +300,7 @@ std::vector<Hit> VectorIndex::SearchLocked(const State& s, const float* q, int k
 void VectorIndex::SetSearchBeam(int ef_search) {
   std::unique_lock lock(mu_);
   opt_.ef_search = ef_search;
+  if (state_->graph) static_cast<faiss::IndexHNSWFlat*>(state_->index.get())->hnsw.efSearch = ef_search;
 }
 
 size_t VectorIndex::size() const {

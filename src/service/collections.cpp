@@ -12,6 +12,8 @@
 #include "core/log.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -841,6 +843,10 @@ Status CollectionService::SnapshotNow(const std::string& collection) {
 }
 
 void CollectionService::Background() {
+  // Signals are for the thread that serves (SIGTERM/SIGINT stop the server).
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
   std::unique_lock lock(bg_mu_);
   while (!stop_) {
     bg_cv_.wait_for(lock, std::chrono::seconds(1));

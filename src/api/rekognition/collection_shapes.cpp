@@ -172,9 +172,10 @@ Result<std::map<std::string, std::string>> Tags(const json& r) {
   return tags;
 }
 
-Result<service::QualityFilter> Quality(const json& r) {
+Result<service::QualityFilter> Quality(const json& r, service::QualityFilter def) {
   auto s = String(r, "QualityFilter", Kind::kAny, false);
   if (!s.ok()) return s.status();
+  if (s->empty()) return def;
   auto q = service::ParseQualityFilter(s.value());
   if (!q.ok()) {
     return Invalid("QualityFilter", s.value(),

@@ -26,7 +26,8 @@ Result<float> Float(const json& r, const char* name, float lo, float hi, float d
 Result<std::vector<std::string>> FaceIds(const json& r, const char* name, size_t min_n,
                                          size_t max_n);
 Result<std::map<std::string, std::string>> Tags(const json& r);
-Result<service::QualityFilter> Quality(const json& r);
+// QualityFilter; `def` when absent (AUTO for IndexFaces, NONE for the searches).
+Result<service::QualityFilter> Quality(const json& r, service::QualityFilter def);
 // DetectionAttributes / Attributes: true when ALL is asked for.
 Result<bool> AllAttributes(const json& r, const char* name);
 

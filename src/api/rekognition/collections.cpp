@@ -87,7 +87,7 @@ Result<json> IndexFaces(const json& request, Services& services) {
   ARGUS_ASSIGN(id, String(request, "CollectionId", Kind::kCollectionId, true));
   ARGUS_ASSIGN(ext, String(request, "ExternalImageId", Kind::kExternalImageId, false));
   ARGUS_ASSIGN(max, Int(request, "MaxFaces", 1, 1 << 30, service::kMaxFacesPerImage));
-  ARGUS_ASSIGN(quality, Quality(request));
+  ARGUS_ASSIGN(quality, Quality(request, service::QualityFilter::kAuto));
   ARGUS_ASSIGN(all, AllAttributes(request, "DetectionAttributes"));
   req.collection_id = id;
   req.external_image_id = ext;
@@ -167,7 +167,7 @@ Result<json> SearchFacesByImage(const json& request, Services& services) {
   ARGUS_ASSIGN(id, String(request, "CollectionId", Kind::kCollectionId, true));
   ARGUS_ASSIGN(max, Int(request, "MaxFaces", 1, 4096, 4096));
   ARGUS_ASSIGN(threshold, Float(request, "FaceMatchThreshold", 0, 100, 80));
-  ARGUS_ASSIGN(quality, Quality(request));
+  ARGUS_ASSIGN(quality, Quality(request, service::QualityFilter::kNone));
   ARGUS_ASSIGN(image, ImageFromRequest(request));
   ARGUS_ASSIGN(r, svc->SearchFacesByImage(id, image, max, threshold, quality));
   return json{{"SearchedFaceBoundingBox", BoundingBoxJson(r.searched.box, image.bgr.size())},

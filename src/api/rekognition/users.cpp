@@ -136,7 +136,7 @@ Result<json> SearchUsersByImage(const json& request, Services& services) {
   ARGUS_ASSIGN(id, String(request, "CollectionId", Kind::kCollectionId, true));
   ARGUS_ASSIGN(threshold, Float(request, "UserMatchThreshold", 0, 100, 80));
   ARGUS_ASSIGN(max, Int(request, "MaxUsers", 1, 500, 10));
-  ARGUS_ASSIGN(quality, Quality(request));
+  ARGUS_ASSIGN(quality, Quality(request, service::QualityFilter::kNone));
   ARGUS_ASSIGN(image, ImageFromRequest(request));
   std::vector<service::UserMatch> users;
   ARGUS_ASSIGN(r, svc->SearchUsersByImage(id, image, max, threshold, quality, &users));
