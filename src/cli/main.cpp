@@ -61,6 +61,8 @@ Commands:
       --faces N           synthetic faces in the collection (default 1000000)
       --queries N         search queries (default 500)
       --data-dir D        keep the store there and reuse it (default: a temp dir)
+      --reuse-snapshot    with --data-dir: load the HNSW snapshot of an earlier run
+      --ef-search N       HNSW search beam (default 384)   --sweep  threshold sweep
 
   --help                this text
   --version             print the version
@@ -80,7 +82,7 @@ int main(int argc, char** argv) {
     std::printf("argus %s\n", argus::kVersion);
     return 0;
   }
-  Args args = Parse(argc, argv, 2, {"json", "no-auth", "help", "admin"});
+  Args args = Parse(argc, argv, 2, {"json", "no-auth", "help", "admin", "sweep", "reuse-snapshot", "keep"});
   if (!args.error.empty()) {
     std::fprintf(stderr, "argus %s: %s\n", cmd.c_str(), args.error.c_str());
     return 2;

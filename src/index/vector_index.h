@@ -34,7 +34,7 @@ struct IndexOptions {
   size_t hnsw_threshold = 50000;
   int hnsw_m = 32;             // graph degree
   int ef_construction = 100;   // build beam
-  int ef_search = 256;         // search beam (raised to k when k is larger)
+  int ef_search = 384;         // search beam (raised to k when k is larger)
   double compact_fraction = 0.2;  // tombstones / total that trigger a compaction
   int build_threads = 2;          // OpenMP threads for graph building
 };
