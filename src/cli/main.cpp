@@ -48,6 +48,9 @@ Commands:
   eval text --data DIR [--tesseract auto|none] [--json]
                         word recall / character accuracy (word crops) and word detection
                         (scene images) of argus and, when installed, Tesseract
+  collections create|list|describe|delete|faces|index|search
+                        collections on a data dir (--data-dir D; `argus collections` for
+                        details); the server must not be running on that dir
   models list           list the models of the manifest and their state
   models verify         check every model file's sha256; non-zero exit on a problem
   bench models          per-model inference latency on synthetic input
