@@ -10,6 +10,7 @@ PACKAGES=(
   python3 python3-onnx python3-numpy python3-botocore python3-boto3
   awscli curl ca-certificates
   libpcre2-dev clang libclang-rt-dev
+  python3-opencv
 )
 
 missing=()

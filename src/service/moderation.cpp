@@ -19,7 +19,7 @@ const char* ModerationService::ModerationModelVersion() { return "argus-nsfwjs-m
 //     Porn         →   "Nudity" (level 2)
 //     Hentai       →   "Illustrated Explicit Nudity" (level 2)
 //   Sexy           → "Suggestive" (level 1)
-// Drawing and Hentai also give the content type "Illustrated"; Neutral maps
+// Hentai also gives the content type "Illustrated"; Drawing and Neutral map
 // to nothing (an empty answer is a safe image).
 ModerationResult ModerationService::FromScores(const vision::NsfwScores& s, float min_confidence) {
   using C = vision::NsfwScores;
@@ -50,7 +50,9 @@ ModerationResult ModerationService::FromScores(const vision::NsfwScores& s, floa
     for (const auto& c : g.children)
       add(c.name.c_str(), c.parent.c_str(), c.taxonomy_level, c.confidence);
   }
-  const float illustrated = pct(s.p[C::kDrawing] + s.p[C::kHentai]);
+  // Hentai is illustrated by definition. nsfwjs's "Drawing" is not used: it
+  // scores retouched studio photos (face-api's demo samples) 0.76-0.98.
+  const float illustrated = pct(s.p[C::kHentai]);
   if (illustrated >= min_confidence && illustrated > 0)
     r.content_types.push_back({"Illustrated", illustrated});
   return r;

@@ -89,9 +89,6 @@ float Dist2(const cv::Vec3f& a, const cv::Vec3f& b) {
   return d.dot(d);
 }
 
-// OpenCV's 8-bit Lab (L*255/100, a+128, b+128) back to float Lab.
-cv::Vec3f FromCvLab(const cv::Vec3f& v) { return {v[0] * 100.f / 255.f, v[1] - 128.f, v[2] - 128.f}; }
-
 }  // namespace
 
 std::string CssColorName(cv::Vec3b rgb) {
@@ -149,14 +146,16 @@ std::vector<DominantColor> DominantColors(const cv::Mat& bgr, int max_colors,
   cv::Mat small, small_mask, lab;
   cv::resize(bgr, small, cv::Size(), f, f, cv::INTER_AREA);
   if (!mask.empty()) cv::resize(mask, small_mask, small.size(), 0, 0, cv::INTER_NEAREST);
+  // Float input: OpenCV gives L 0..100 and signed a, b without quantisation.
+  small.convertTo(small, CV_32F, 1.0 / 255);
   cv::cvtColor(small, lab, cv::COLOR_BGR2Lab);
   std::vector<cv::Vec3f> pts;
   pts.reserve(lab.total());
   for (int y = 0; y < lab.rows; ++y) {
-    const cv::Vec3b* row = lab.ptr<cv::Vec3b>(y);
+    const cv::Vec3f* row = lab.ptr<cv::Vec3f>(y);
     const uchar* m = small_mask.empty() ? nullptr : small_mask.ptr<uchar>(y);
     for (int x = 0; x < lab.cols; ++x)
-      if (!m || m[x]) pts.push_back(FromCvLab(cv::Vec3f(row[x][0], row[x][1], row[x][2])));
+      if (!m || m[x]) pts.push_back(row[x]);
   }
   if (pts.size() < 4) return out;
   const int k = std::min<int>(std::max(max_colors, 10), std::min<int>(20, int(pts.size())));

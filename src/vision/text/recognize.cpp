@@ -47,23 +47,21 @@ std::vector<int> SplitColumns(const cv::Mat& crop, float max_aspect) {
     const uchar* row = gray.ptr<uchar>(y);
     for (int x = 0; x < w; ++x) ink[x] += float(std::abs(int(row[x]) - median));
   }
-  const int pieces = int(std::ceil(w / (max_aspect * h)));
-  const float nominal = float(w) / pieces;
+  const int limit = std::max(1, int(max_aspect * h));
   int last = 0;
-  for (int i = 1; i < pieces; ++i) {
-    int centre = int(std::lround(i * nominal));
-    int lo = std::max(last + h, centre - int(nominal * 0.3f));
-    int hi = std::min(w - h, centre + int(nominal * 0.15f));
-    // Never make a piece wider than the limit.
-    hi = std::min(hi, last + int(max_aspect * h));
-    if (lo >= hi) {
-      last = std::clamp(centre, last + 1, w - 1);
-      cuts.push_back(last);
-      continue;
+  while (w - last > limit) {
+    const int remaining = (w - last + limit - 1) / limit;
+    const float nominal = float(w - last) / remaining;
+    const int centre = last + int(std::lround(nominal));
+    // Search a window before the nominal cut (never past the width limit).
+    int lo = std::max(last + std::min(h, limit / 2), centre - int(nominal * 0.3f));
+    int hi = std::min({w - 1, centre + int(nominal * 0.15f), last + limit});
+    int best = std::min(centre, last + limit);
+    if (lo <= hi) {
+      best = lo;
+      for (int x = lo; x <= hi; ++x)
+        if (ink[x] < ink[best]) best = x;
     }
-    int best = lo;
-    for (int x = lo; x <= hi; ++x)
-      if (ink[x] < ink[best]) best = x;
     cuts.push_back(best);
     last = best;
   }
