@@ -215,6 +215,7 @@ int CmdEvalText(const Args& a) {
   if (auto labels = ReadFile(crops_dir + "/labels.json"); labels.ok()) {
     json j = json::parse(labels.value(), nullptr, false);
     RecogScore e2e, rec, t7, t3;
+    json items = json::array();
     for (const auto& item : j.value("data_list", json::array())) {
       std::string path = crops_dir + "/imgs/" + item.value("img_path", "");
       std::string truth = item["instances"][0].value("text", "");
@@ -235,16 +236,21 @@ int CmdEvalText(const Args& a) {
       });
       ++rec.runs;
       rec.Add(truth, text, false);
+      json row = {{"image", item.value("img_path", "")}, {"truth", truth}, {"argus_recogniser", text}};
       if (tess) {
         t7.ms += TimeMs([&] { Tesseract(path, "--psm 7", text); });
         ++t7.runs;
         t7.Add(truth, text, false);
+        row["tesseract_psm7"] = Trim(text);
         t3.ms += TimeMs([&] { Tesseract(path, "--psm 3", text); });
         ++t3.runs;
         t3.Add(truth, text, true);
+        row["tesseract_psm3"] = Trim(text);
       }
+      items.push_back(row);
     }
     report["word_crops"] = {{"argus DetectText", e2e.Json()}, {"argus recogniser only", rec.Json()}};
+    report["word_crop_items"] = items;
     if (tess) {
       report["word_crops"]["tesseract --psm 7"] = t7.Json();
       report["word_crops"]["tesseract --psm 3"] = t3.Json();

@@ -199,22 +199,21 @@ TEST(Ctc, GreedyDecodeCollapsesRepeatsAndBlanks) {
   EXPECT_EQ(e.confidence, 0.f);
 }
 
-TEST(Ctc, SplitColumnsCutsLongLinesAtGaps) {
-  // 48 px high, 1000 px wide: ink blocks with gaps every 100 px.
-  cv::Mat crop(48, 1000, CV_8UC3, cv::Scalar(255, 255, 255));
-  for (int x = 0; x < 1000; x += 100) crop(cv::Rect(x + 10, 10, 80, 28)).setTo(cv::Scalar(0, 0, 0));
-  auto cuts = vision::SplitColumns(crop, 6.4f);
-  ASSERT_GE(cuts.size(), 4u);
-  EXPECT_EQ(cuts[0], 0);
-  for (size_t i = 1; i < cuts.size(); ++i) {
-    EXPECT_GT(cuts[i], cuts[i - 1]);
-    EXPECT_LE(cuts[i] - cuts[i - 1], int(6.4f * 48) + 1);
-    int in_gap = cuts[i] % 100;
-    EXPECT_TRUE(in_gap < 10 || in_gap >= 90) << "cut at " << cuts[i] << " crosses ink";
-  }
-  EXPECT_LE(1000 - cuts.back(), int(6.4f * 48) + 1);
-  // Short crops are not split.
-  EXPECT_EQ(vision::SplitColumns(crop(cv::Rect(0, 0, 200, 48)), 6.4f).size(), 1u);
+TEST(Ctc, CutsFallInGapsBetweenInk) {
+  // White line, black blocks at 10..89 of every 100 columns.
+  cv::Mat line(48, 1000, CV_8UC3, cv::Scalar(255, 255, 255));
+  for (int x = 0; x < 1000; x += 100) line(cv::Rect(x + 10, 10, 80, 28)).setTo(cv::Scalar(0, 0, 0));
+  auto ink = vision::InkProfile(line);
+  ASSERT_EQ(ink.size(), 1000u);
+  EXPECT_EQ(ink[5], 0.f);
+  EXPECT_GT(ink[50], 0.f);
+  // The rightmost blank column of the window.
+  EXPECT_EQ(vision::FindCut(ink, 150, 299), 299);
+  EXPECT_EQ(vision::FindCut(ink, 150, 205), 205);
+  // All ink: the window's right end.
+  EXPECT_EQ(vision::FindCut(ink, 20, 80), 80);
+  // Out-of-range windows are clamped.
+  EXPECT_EQ(vision::FindCut(ink, 990, 5000), 999);
 }
 
 TEST(Taxonomy, CocoClassesHaveNamesParentsAndCategories) {

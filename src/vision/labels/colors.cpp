@@ -141,10 +141,10 @@ std::vector<DominantColor> DominantColors(const cv::Mat& bgr, int max_colors,
                                           const cv::Mat& mask) {
   std::vector<DominantColor> out;
   if (bgr.empty() || max_colors <= 0) return out;
-  // Subsample to about 64k pixels for speed (area interpolation keeps means).
-  double f = std::min(1.0, std::sqrt(65536.0 / double(bgr.total())));
+  // Subsample to about 16k pixels for speed (nearest: only colours that occur).
+  double f = std::min(1.0, std::sqrt(16384.0 / double(bgr.total())));
   cv::Mat small, small_mask, lab;
-  cv::resize(bgr, small, cv::Size(), f, f, cv::INTER_AREA);
+  cv::resize(bgr, small, cv::Size(), f, f, cv::INTER_NEAREST);
   if (!mask.empty()) cv::resize(mask, small_mask, small.size(), 0, 0, cv::INTER_NEAREST);
   // Float input: OpenCV gives L 0..100 and signed a, b without quantisation.
   small.convertTo(small, CV_32F, 1.0 / 255);
@@ -164,7 +164,7 @@ std::vector<DominantColor> DominantColors(const cv::Mat& bgr, int max_colors,
   const uint64 saved = rng.state;
   rng.state = 0x5eed;  // deterministic answers for the same image
   cv::kmeans(data, k, labels, cv::TermCriteria(cv::TermCriteria::EPS | cv::TermCriteria::COUNT, 20, 0.5),
-             2, cv::KMEANS_PP_CENTERS, centers);
+             1, cv::KMEANS_PP_CENTERS, centers);
   rng.state = saved;
   std::vector<double> count(k, 0.0);
   for (int i = 0; i < labels.rows; ++i) count[labels.at<int>(i)] += 1.0;

@@ -1,7 +1,6 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <numeric>
 
 #include <opencv2/imgproc.hpp>
 
@@ -31,51 +30,39 @@ CtcResult CtcGreedyDecode(const float* probs, int steps, int classes,
   return r;
 }
 
-std::vector<int> SplitColumns(const cv::Mat& crop, float max_aspect) {
-  std::vector<int> cuts = {0};
-  const int w = crop.cols, h = std::max(1, crop.rows);
-  if (w <= max_aspect * h) return cuts;
-  // Ink per column: deviation from the crop's median grey level.
+std::vector<float> InkProfile(const cv::Mat& img) {
   cv::Mat gray;
-  if (crop.channels() == 3) cv::cvtColor(crop, gray, cv::COLOR_BGR2GRAY);
-  else gray = crop;
+  if (img.channels() == 3) cv::cvtColor(img, gray, cv::COLOR_BGR2GRAY);
+  else gray = img;
+  std::vector<float> ink(gray.cols, 0.f);
+  if (gray.empty()) return ink;
   std::vector<uchar> all(gray.begin<uchar>(), gray.end<uchar>());
   std::nth_element(all.begin(), all.begin() + all.size() / 2, all.end());
-  const int median = all[all.size() / 2];
-  std::vector<float> ink(w, 0.f);
+  const int median = all[all.size() / 2];  // the background, for text lines
   for (int y = 0; y < gray.rows; ++y) {
     const uchar* row = gray.ptr<uchar>(y);
-    for (int x = 0; x < w; ++x) ink[x] += float(std::abs(int(row[x]) - median));
+    for (int x = 0; x < gray.cols; ++x) ink[x] += float(std::abs(int(row[x]) - median));
   }
-  const int limit = std::max(1, int(max_aspect * h));
-  int last = 0;
-  while (w - last > limit) {
-    const int remaining = (w - last + limit - 1) / limit;
-    const float nominal = float(w - last) / remaining;
-    const int centre = last + int(std::lround(nominal));
-    // Search a window before the nominal cut (never past the width limit).
-    int lo = std::max(last + std::min(h, limit / 2), centre - int(nominal * 0.3f));
-    int hi = std::min({w - 1, centre + int(nominal * 0.15f), last + limit});
-    int best = std::min(centre, last + limit);
-    if (lo <= hi) {
-      best = lo;
-      for (int x = lo; x <= hi; ++x)
-        if (ink[x] < ink[best]) best = x;
-    }
-    cuts.push_back(best);
-    last = best;
-  }
-  return cuts;
+  return ink;
+}
+
+int FindCut(const std::vector<float>& ink, int lo, int hi) {
+  lo = std::clamp(lo, 0, int(ink.size()) - 1);
+  hi = std::clamp(hi, lo, int(ink.size()) - 1);
+  int best = hi;
+  for (int x = hi; x >= lo; --x)
+    if (ink[x] < ink[best]) best = x;
+  return best;
 }
 
 namespace {
 
 constexpr int kRecH = 48, kRecW = 320, kGap = 16;  // gap: two blank CTC steps
-constexpr float kMaxAspect = 6.4f;                   // a piece fills at most 307 of 320 columns
+constexpr int kMinPiece = 64;  // a canvas with less room left is closed
 
 // Resizes a crop to the recogniser's height keeping its aspect (at most kRecW wide).
 cv::Mat ToRecHeight(const cv::Mat& crop) {
-  int w = std::clamp(int(std::ceil(double(kRecH) * crop.cols / std::max(1, crop.rows))), 1, kRecW);
+  int w = std::max(1, int(std::ceil(double(kRecH) * crop.cols / std::max(1, crop.rows))));
   cv::Mat out;
   cv::resize(crop, out, cv::Size(w, kRecH), 0, 0, cv::INTER_LINEAR);
   return out;
@@ -91,34 +78,50 @@ Result<std::vector<CtcResult>> TextReader::Recognize(const std::vector<cv::Mat>&
     cv::Mat image;  // kRecH high
     int canvas = -1, x = 0;
   };
+  // The lines are laid end to end (kGap apart) into recogniser inputs; a
+  // line that does not fit is cut at its least-inked column in the last part
+  // of the room left, so inputs are nearly full and cuts fall between words
+  // or letters. A cut inside a wide blank run is a word break.
   std::vector<Segment> segs;
+  std::vector<std::vector<float>> spaces(crops.size());  // crop columns of word breaks at cuts
+  std::vector<int> used = {0};  // columns used per canvas
   for (int i = 0; i < int(crops.size()); ++i) {
     const cv::Mat& c = crops[i];
     if (c.empty() || c.rows < 2 || c.cols < 2) continue;
-    std::vector<int> cuts = SplitColumns(c, kMaxAspect);
-    for (size_t j = 0; j < cuts.size(); ++j) {
-      int x0 = cuts[j], x1 = j + 1 < cuts.size() ? cuts[j + 1] : c.cols;
-      if (x1 - x0 < 2) continue;
-      cv::Mat piece = ToRecHeight(c(cv::Rect(x0, 0, x1 - x0, c.rows)));
-      segs.push_back({i, float(x0), float(x1 - x0) / piece.cols, piece});
+    cv::Mat line = ToRecHeight(c);
+    const float scale = float(c.cols) / line.cols;
+    std::vector<float> ink;
+    int x = 0;
+    while (x < line.cols) {
+      int room = kRecW - used.back() - (used.back() > 0 ? kGap : 0);
+      const int left = line.cols - x;
+      int len = left;
+      if (left > room) {
+        if (room < kMinPiece) {
+          used.push_back(0);
+          continue;
+        }
+        if (ink.empty()) ink = InkProfile(line);
+        int cut = FindCut(ink, x + room / 2, x + room - 1);
+        len = cut - x;
+        // Blank run around the cut: a word break when at least a quarter of the height.
+        const float peak = *std::max_element(ink.begin(), ink.end());
+        auto blank = [&](int k) { return ink[k] <= 0.04f * peak; };
+        if (blank(cut)) {
+          int l = cut, r = cut;
+          while (l > 0 && blank(l - 1)) --l;
+          while (r + 1 < int(ink.size()) && blank(r + 1)) ++r;
+          if (r - l + 1 >= kRecH / 4) spaces[i].push_back(cut * scale);
+        }
+      }
+      const int at = used.back() + (used.back() > 0 ? kGap : 0);
+      segs.push_back({i, x * scale, scale, line(cv::Rect(x, 0, len, kRecH)),
+                      int(used.size()) - 1, at});
+      used.back() = at + len;
+      x += len;
     }
   }
-  // First-fit decreasing packing of the pieces into recogniser inputs.
-  std::vector<int> order(segs.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int a, int b) { return segs[a].image.cols > segs[b].image.cols; });
-  std::vector<int> used;  // columns used per canvas (including gaps)
-  for (int s : order) {
-    const int w = segs[s].image.cols;
-    int c = 0;
-    for (; c < int(used.size()); ++c)
-      if (used[c] + kGap + w <= kRecW) break;
-    if (c == int(used.size())) used.push_back(-kGap);
-    segs[s].canvas = c;
-    segs[s].x = used[c] + kGap;
-    used[c] += kGap + w;
-  }
+  if (used.back() == 0) used.pop_back();
   std::vector<std::vector<CtcChar>> chars(crops.size());
   for (int c = 0; c < int(used.size()); ++c) {
     cv::Mat canvas(kRecH, kRecW, CV_8UC3, cv::Scalar(128, 128, 128));
@@ -155,14 +158,19 @@ Result<std::vector<CtcResult>> TextReader::Recognize(const std::vector<cv::Mat>&
   }
   std::vector<CtcResult> out(crops.size());
   for (size_t i = 0; i < crops.size(); ++i) {
+    // Word breaks found at cuts (probability -1: not counted in confidences).
+    for (float x : spaces[i]) chars[i].push_back({" ", x, -1.f});
     std::stable_sort(chars[i].begin(), chars[i].end(),
                      [](const CtcChar& a, const CtcChar& b) { return a.x < b.x; });
     double sum = 0;
+    int n = 0;
     for (const auto& ch : chars[i]) {
+      if (ch.text == " " && (out[i].text.empty() || out[i].text.back() == ' ')) continue;
       out[i].text += ch.text;
-      sum += ch.prob;
+      if (ch.prob >= 0) sum += ch.prob, ++n;
     }
-    out[i].confidence = chars[i].empty() ? 0.f : float(sum / chars[i].size());
+    while (!out[i].text.empty() && out[i].text.back() == ' ') out[i].text.pop_back();
+    out[i].confidence = n ? float(sum / n) : 0.f;
     out[i].chars = std::move(chars[i]);
   }
   return out;

@@ -85,8 +85,8 @@ class TextReader {
 
   // The stages, for evaluation and tests.
   Result<std::vector<TextBox>> Detect(const cv::Mat& bgr);
-  // Recognises horizontal text crops (any width; long ones are split at
-  // gaps), several at a time packed side by side into the recogniser input.
+  // Recognises horizontal text crops (any width), laid end to end into the
+  // recogniser's inputs and cut at gaps where an input is full.
   Result<std::vector<CtcResult>> Recognize(const std::vector<cv::Mat>& crops);
 
  private:
@@ -94,10 +94,10 @@ class TextReader {
   std::vector<std::string> vocab_;
 };
 
-// Splits a text line crop into pieces whose aspect ratio fits the
-// recogniser (width <= max_aspect * height), cutting at the columns with
-// the least ink near each nominal cut. Returns the column offsets of the
-// pieces (first is 0), ascending.
-std::vector<int> SplitColumns(const cv::Mat& crop, float max_aspect);
+// Ink per column of a text image: the summed absolute difference from its
+// median grey level (the background).
+std::vector<float> InkProfile(const cv::Mat& img);
+// The column in [lo, hi] with the least ink (the rightmost of equals).
+int FindCut(const std::vector<float>& ink, int lo, int hi);
 
 }  // namespace argus::vision
