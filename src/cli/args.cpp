@@ -43,6 +43,12 @@ Args Parse(int argc, char** argv, int first, const std::set<std::string>& boolea
 
 std::string ModelDir(const Args& a) { return a.Get("model-dir", ml::DefaultModelDir()); }
 
+service::FaceConfig FaceConfigFrom(const Args& a) {
+  service::FaceConfig c;
+  c.detector = a.Get("face-detector", c.detector);
+  return c;
+}
+
 void ApplyThreads(const Args& a) { ml::SetInferenceThreads(a.GetInt("threads", 2)); }
 
 }  // namespace argus::cli

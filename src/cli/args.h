@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ml/model.h"
+#include "service/faces.h"
 
 namespace argus::cli {
 
@@ -28,10 +29,14 @@ std::string ModelDir(const Args& a);
 // Applies --threads (default 2) to OpenCV inference.
 void ApplyThreads(const Args& a);
 
+// --face-detector (default ssd).
+service::FaceConfig FaceConfigFrom(const Args& a);
+
 int CmdServe(const Args& a);
 int CmdKeys(const Args& a);
 int CmdBenchServer(const Args& a);    // bench server: DetectFaces load on loopback
 int CmdBenchProtocol(const Args& a);  // bench protocol: SigV4 + JSON cost per request
+int CmdEval(const Args& a);
 int CmdDetectFaces(const Args& a);
 int CmdModels(const Args& a);
 int CmdBench(const Args& a);

@@ -21,7 +21,7 @@ int CmdDetectFaces(const Args& a) {
     return 1;
   }
   ml::Registry registry(ModelDir(a));
-  auto faces = service::FaceService::Create(registry);
+  auto faces = service::FaceService::Create(registry, FaceConfigFrom(a));
   if (!faces.ok()) {
     std::fprintf(stderr, "argus: %s\n", faces.status().message().c_str());
     return 1;

@@ -18,7 +18,7 @@ int CmdServe(const Args& a) {
     return 1;
   }
   ml::Registry registry(ModelDir(a));
-  auto faces = service::FaceService::Create(registry);
+  auto faces = service::FaceService::Create(registry, FaceConfigFrom(a));
   if (!faces.ok()) {
     log::Error(faces.status().message());
     return 1;

@@ -48,6 +48,11 @@ Commands:
   eval text --data DIR [--tesseract auto|none] [--json]
                         word recall / character accuracy (word crops) and word detection
                         (scene images) of argus and, when installed, Tesseract
+  eval verification --pairs FILE --images DIR [--json]
+                        10-fold accuracy, TAR at FAR, EER (LFW pairs.txt or CSV)
+  eval detection --annotations FILE --images DIR [--json]
+                        WIDER FACE AP (easy/medium/hard)
+      --face-detector D   ssd (default), ssd-tiled, haar
   collections create|list|describe|delete|faces|index|search
                         collections on a data dir (--data-dir D; `argus collections` for
                         details); the server must not be running on that dir
@@ -111,6 +116,7 @@ int main(int argc, char** argv) {
   if (cmd == "models") return CmdModels(args);
   if (cmd == "bench") return CmdBench(args);
   if (cmd == "collections") return CmdCollections(args);
+  if (cmd == "eval") return CmdEval(args);
   std::fprintf(stderr, "argus: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

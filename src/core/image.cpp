@@ -1,5 +1,6 @@
 #include "core/image.h"
 
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -70,7 +71,9 @@ Result<Image> DecodeImage(std::string_view bytes) {
   Image img;
   if (bytes.size() >= 3 && u[0] == 0xFF && u[1] == 0xD8 && u[2] == 0xFF) {
     img.format = ImageFormat::kJpeg;
-  } else if (bytes.size() >= 8 && u[0] == 0x89 && u[1] == 'P' && u[2] == 'N' && u[3] == 'G') {
+  } else if (bytes.size() >= 8 && std::memcmp(u, "\x89PNG\r\n\x1a\n", 8) == 0) {
+    // The full 8-byte signature: OpenCV picks its decoder by signature, and a
+    // shorter match would hand the bytes to a decoder other than PNG's.
     img.format = ImageFormat::kPng;
   } else {
     return InvalidImageFormat("Request has unsupported image format: only JPEG and PNG are "

@@ -4,8 +4,9 @@
 
 namespace argus::service {
 
-Result<std::unique_ptr<FaceService>> FaceService::Create(ml::Registry& registry) {
-  auto det = vision::FaceDetector::CreateSsd(registry);
+Result<std::unique_ptr<FaceService>> FaceService::Create(ml::Registry& registry,
+                                                         const FaceConfig& config) {
+  auto det = vision::FaceDetector::Create(config.detector, registry);
   if (!det.ok()) return det.status();
   auto lm = vision::Landmarker68::Create(registry);
   if (!lm.ok()) return lm.status();
@@ -13,6 +14,7 @@ Result<std::unique_ptr<FaceService>> FaceService::Create(ml::Registry& registry)
   if (!emb.ok()) return emb.status();
   auto s = std::make_unique<FaceService>();
   s->embedder_ = emb.value();
+  s->config_ = config;
   s->detector_ = std::move(det.value());
   s->landmarker_ = std::move(lm.value());
   return s;
@@ -36,6 +38,11 @@ Result<std::vector<FaceDetail>> FaceService::DetectFaces(const Image& image,
     faces.push_back(std::move(f));
   }
   return faces;
+}
+
+Result<std::vector<vision::FaceBox>> FaceService::DetectBoxes(const Image& image, float min_score,
+                                                             int max_faces) {
+  return detector_->Detect(image.bgr, min_score, max_faces);
 }
 
 Result<std::vector<float>> FaceService::Describe(const Image& image, const FaceDetail& face) {

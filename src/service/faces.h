@@ -2,6 +2,7 @@
 // Face analysis free of HTTP and JSON: detection, landmarks, pose, quality.
 // Thread-safe; models are shared through the registry's net pools.
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/image.h"
@@ -22,11 +23,24 @@ struct DetectOptions {
   int max_faces = 100;
 };
 
+struct FaceConfig {
+  // "ssd": SSD MobileNetV1 on the whole image; "ssd-tiled": plus overlapping
+  // upscaled tiles for small faces; "haar": OpenCV's Haar cascade (baseline
+  // for evaluation only; no landmarks model needed).
+  std::string detector = "ssd";
+};
+
 class FaceService {
  public:
-  static Result<std::unique_ptr<FaceService>> Create(ml::Registry& registry);
+  static Result<std::unique_ptr<FaceService>> Create(ml::Registry& registry,
+                                                     const FaceConfig& config = {});
   // Faces largest first.
   Result<std::vector<FaceDetail>> DetectFaces(const Image& image, const DetectOptions& opts = {});
+
+  // Detector boxes only (no landmarks), e.g. for detection benchmarks.
+  Result<std::vector<vision::FaceBox>> DetectBoxes(const Image& image, float min_score,
+                                                   int max_faces);
+  const std::string& DetectorName() const { return config_.detector; }
 
   // L2-normalised descriptor of a detected face (needs its 68 landmarks).
   // The euclidean distance between two descriptors orders pairs the same
@@ -44,6 +58,7 @@ class FaceService {
   static const char* FaceModelVersion();
 
  private:
+  FaceConfig config_;
   std::unique_ptr<vision::FaceDetector> detector_;
   std::unique_ptr<vision::Landmarker68> landmarker_;
   std::shared_ptr<ml::Model> embedder_;

@@ -2,6 +2,7 @@
 // Face detection and landmarking on decoded images. Everything is in pixels
 // of the image given: boxes x,y,w,h; points x,y.
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -22,8 +23,11 @@ class FaceDetector {
   // Faces with score >= min_score after NMS, largest first, at most max_faces.
   virtual Result<std::vector<FaceBox>> Detect(const cv::Mat& bgr, float min_score,
                                               int max_faces) = 0;
-  // Face-api's SSD MobileNetV1 (512x512, whole image padded to a square).
-  static Result<std::unique_ptr<FaceDetector>> CreateSsd(ml::Registry& registry);
+  // By name: "ssd" (face-api's SSD MobileNetV1 on the whole image padded to
+  // a square), "ssd-tiled" (plus overlapping tiles of the upscaled image),
+  // "haar" (OpenCV's frontal-face cascade from Debian's opencv-data).
+  static Result<std::unique_ptr<FaceDetector>> Create(const std::string& name,
+                                                      ml::Registry& registry);
 };
 
 // 68 iBUG landmarks (pixels of the image) for a face box.

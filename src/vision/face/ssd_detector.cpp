@@ -1,8 +1,10 @@
 #include <algorithm>
-#include <numeric>
+#include <cmath>
+#include <mutex>
 
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/objdetect.hpp>
 
 #include "vision/face/face.h"
 
@@ -16,64 +18,150 @@ float IoU(const cv::Rect2f& a, const cv::Rect2f& b) {
 
 namespace {
 
-constexpr float kNmsIoU = 0.5f;  // face-api's default for SSD
+constexpr float kNmsIoU = 0.45f;
+
+// NMS over candidates, clip to the image, largest first, at most max_faces.
+std::vector<FaceBox> Finish(std::vector<FaceBox> cand, cv::Size size, float min_score,
+                            int max_faces) {
+  std::vector<cv::Rect2d> rects;
+  std::vector<float> scores;
+  for (const auto& c : cand) rects.emplace_back(c.box), scores.push_back(c.score);
+  std::vector<int> keep;
+  cv::dnn::NMSBoxes(rects, scores, min_score, kNmsIoU, keep);
+  std::vector<FaceBox> faces;
+  for (int i : keep) {
+    cv::Rect2f r = cand[i].box & cv::Rect2f(0, 0, size.width, size.height);
+    if (r.width < 1 || r.height < 1) continue;
+    faces.push_back({r, cand[i].score});
+  }
+  std::stable_sort(faces.begin(), faces.end(), [](const FaceBox& a, const FaceBox& b) {
+    return a.box.area() > b.box.area();
+  });
+  if (max_faces > 0 && int(faces.size()) > max_faces) faces.resize(max_faces);
+  return faces;
+}
 
 // outputs: boxes [1,N,4] as (ymin, xmin, ymax, xmax) relative to the padded
 // square input; scores [1,N] face probability (models/faceapi.json).
 class SsdDetector : public FaceDetector {
  public:
-  explicit SsdDetector(std::shared_ptr<ml::Model> m) : model_(std::move(m)) {}
+  SsdDetector(std::shared_ptr<ml::Model> m, std::vector<int> grids)
+      : model_(std::move(m)), grids_(std::move(grids)) {}
 
   Result<std::vector<FaceBox>> Detect(const cv::Mat& bgr, float min_score,
                                       int max_faces) override {
-    // Pad to a square at the bottom/right (as face-api does), then resize.
-    int side = std::max(bgr.cols, bgr.rows);
+    std::vector<FaceBox> cand;
+    ARGUS_RETURN_IF_ERROR(RunOn(bgr, cv::Rect(0, 0, bgr.cols, bgr.rows), min_score, &cand));
+    // Tiles: a g x g grid of overlapping squares over the image, each given
+    // the full network resolution, so small faces become large enough.
+    const int side = std::max(bgr.cols, bgr.rows);
+    for (int g : grids_) {
+      const int tile = std::min(side, int(std::ceil(side / double(g) * 1.3)));
+      auto starts = [&](int extent) {
+        std::vector<int> s;
+        if (extent <= tile) return std::vector<int>{0};
+        int n = int(std::ceil(double(extent - tile) / (tile * 0.7))) + 1;
+        for (int i = 0; i < n; ++i) s.push_back(int(std::lround(double(extent - tile) * i / (n - 1))));
+        return s;
+      };
+      for (int y : starts(bgr.rows))
+        for (int x : starts(bgr.cols)) {
+          cv::Rect r = cv::Rect(x, y, tile, tile) & cv::Rect(0, 0, bgr.cols, bgr.rows);
+          ARGUS_RETURN_IF_ERROR(RunOn(bgr, r, min_score, &cand));
+        }
+    }
+    return Finish(std::move(cand), bgr.size(), min_score, max_faces);
+  }
+
+ private:
+  // Runs the net on bgr(roi) padded to a square at the bottom/right (as
+  // face-api does) and appends boxes in image pixels. Boxes touching a tile's
+  // inner edge are dropped: the neighbouring tile or the whole image has them.
+  Status RunOn(const cv::Mat& bgr, cv::Rect roi, float min_score, std::vector<FaceBox>* out) {
+    int side = std::max(roi.width, roi.height);
     cv::Mat square(side, side, CV_8UC3, cv::Scalar(0, 0, 0));
-    bgr.copyTo(square(cv::Rect(0, 0, bgr.cols, bgr.rows)));
+    bgr(roi).copyTo(square(cv::Rect(0, 0, roi.width, roi.height)));
     auto outs = model_->Run(model_->BlobResized(square));
     if (!outs.ok()) return outs.status();
     const cv::Mat& boxes = outs.value()[0];
     const cv::Mat& scores = outs.value()[1];
-    const int n = static_cast<int>(scores.total());
+    const int n = int(scores.total());
     if (boxes.total() != size_t(n) * 4) return Internal("ssd: unexpected output shapes");
     const float* b = boxes.ptr<float>();
     const float* s = scores.ptr<float>();
-    std::vector<cv::Rect2d> rects;
-    std::vector<float> confs;
+    const bool whole = roi.width == bgr.cols && roi.height == bgr.rows;
+    const float margin = 2.f;
     for (int i = 0; i < n; ++i) {
       if (s[i] < min_score) continue;
-      float y0 = std::max(0.f, b[4 * i]), x0 = std::max(0.f, b[4 * i + 1]);
-      float y1 = std::min(1.f, b[4 * i + 2]), x1 = std::min(1.f, b[4 * i + 3]);
+      float y0 = b[4 * i] * side, x0 = b[4 * i + 1] * side;
+      float y1 = b[4 * i + 2] * side, x1 = b[4 * i + 3] * side;
       if (x1 <= x0 || y1 <= y0) continue;
-      rects.emplace_back(x0 * side, y0 * side, (x1 - x0) * side, (y1 - y0) * side);
-      confs.push_back(s[i]);
+      if (!whole) {
+        bool cut = (x0 < margin && roi.x > 0) || (y0 < margin && roi.y > 0) ||
+                   (x1 > roi.width - margin && roi.x + roi.width < bgr.cols) ||
+                   (y1 > roi.height - margin && roi.y + roi.height < bgr.rows);
+        if (cut) continue;
+      }
+      out->push_back({cv::Rect2f(roi.x + x0, roi.y + y0, x1 - x0, y1 - y0), s[i]});
     }
-    std::vector<int> keep;
-    cv::dnn::NMSBoxes(rects, confs, min_score, kNmsIoU, keep);
-    std::vector<FaceBox> faces;
-    for (int i : keep) {
-      cv::Rect2f r(rects[i]);
-      r &= cv::Rect2f(0, 0, bgr.cols, bgr.rows);
-      if (r.width < 1 || r.height < 1) continue;
-      faces.push_back({r, confs[i]});
+    return Status::Ok();
+  }
+
+  std::shared_ptr<ml::Model> model_;
+  std::vector<int> grids_;
+};
+
+class HaarDetector : public FaceDetector {
+ public:
+  explicit HaarDetector(cv::CascadeClassifier c) : cascade_(std::move(c)) {}
+  Result<std::vector<FaceBox>> Detect(const cv::Mat& bgr, float min_score,
+                                      int max_faces) override {
+    cv::Mat gray;
+    cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
+    std::vector<cv::Rect> rects;
+    std::vector<int> levels;
+    std::vector<double> weights;
+    {
+      std::lock_guard<std::mutex> lock(mu_);  // CascadeClassifier is not thread-safe
+      cascade_.detectMultiScale(gray, rects, levels, weights, 1.1, 3, 0, cv::Size(8, 8),
+                                cv::Size(), true);
     }
-    std::stable_sort(faces.begin(), faces.end(), [](const FaceBox& a, const FaceBox& c) {
-      return a.box.area() > c.box.area();
-    });
-    if (max_faces > 0 && int(faces.size()) > max_faces) faces.resize(max_faces);
-    return faces;
+    std::vector<FaceBox> cand;
+    for (size_t i = 0; i < rects.size(); ++i) {
+      // Level weights are unbounded; squash to 0..1 for a comparable score.
+      float score = float(1.0 / (1.0 + std::exp(-(i < weights.size() ? weights[i] : 0.0))));
+      cand.push_back({cv::Rect2f(rects[i]), score});
+    }
+    return Finish(std::move(cand), bgr.size(), std::min(min_score, 0.01f), max_faces);
   }
 
  private:
-  std::shared_ptr<ml::Model> model_;
+  std::mutex mu_;
+  cv::CascadeClassifier cascade_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<FaceDetector>> FaceDetector::CreateSsd(ml::Registry& registry) {
+Result<std::unique_ptr<FaceDetector>> FaceDetector::Create(const std::string& name,
+                                                           ml::Registry& registry) {
+  if (name == "haar") {
+    cv::CascadeClassifier c;
+    const char* path = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
+    if (!c.load(path)) {
+      return Status(Code::kServiceUnavailable,
+                    std::string("haar detector needs Debian's opencv-data: cannot load ") + path);
+    }
+    return std::unique_ptr<FaceDetector>(new HaarDetector(std::move(c)));
+  }
+  std::vector<int> grids;
+  if (name == "ssd-tiled") {
+    grids = {2, 3};
+  } else if (name != "ssd") {
+    return InvalidParameter("unknown face detector '" + name + "' (ssd, ssd-tiled, haar)");
+  }
   auto m = registry.Get("faceapi_ssd_mobilenetv1");
   if (!m.ok()) return m.status();
-  return std::unique_ptr<FaceDetector>(new SsdDetector(m.value()));
+  return std::unique_ptr<FaceDetector>(new SsdDetector(m.value(), grids));
 }
 
 }  // namespace argus::vision

@@ -1,0 +1,63 @@
+#include <cstdio>
+
+#include "cli/args.h"
+#include "eval/runners.h"
+
+namespace argus::cli {
+
+// `argus eval verification|detection ...`: runs an evaluation protocol
+// through the same face pipeline as the API and prints its figures.
+int CmdEval(const Args& a) {
+  std::string what = a.positional.empty() ? "" : a.positional[0];
+  auto usage = [] {
+    std::fprintf(stderr,
+                 "usage: argus eval verification --pairs FILE --images DIR [--json]\n"
+                 "       argus eval detection --annotations FILE --images DIR [--json]\n"
+                 "       common: [--face-detector ssd|ssd-tiled|haar] [--threads N]\n");
+    return 2;
+  };
+  if (what != "verification" && what != "detection") return usage();
+  if (!a.Has("images") || (what == "verification" ? !a.Has("pairs") : !a.Has("annotations")))
+    return usage();
+  ApplyThreads(a);
+  ml::Registry registry(ModelDir(a));
+  auto faces = service::FaceService::Create(registry, FaceConfigFrom(a));
+  if (!faces.ok()) {
+    std::fprintf(stderr, "argus: %s\n", faces.status().message().c_str());
+    return 1;
+  }
+  auto result = what == "verification"
+                    ? eval::RunVerification(*faces.value(), a.Get("pairs"), a.Get("images"))
+                    : eval::RunDetection(*faces.value(), a.Get("annotations"), a.Get("images"));
+  if (!result.ok()) {
+    std::fprintf(stderr, "argus: %s\n", result.status().message().c_str());
+    return 1;
+  }
+  const auto& r = result.value();
+  if (a.Has("json")) {
+    std::printf("%s\n", r.dump().c_str());
+    return 0;
+  }
+  if (what == "verification") {
+    std::printf("pairs %d (%d without a face in both images), images %d, no face %d\n",
+                r["pairs"].get<int>(), r["pairs_without_faces"].get<int>(),
+                r["images"].get<int>(), r["no_face"].get<int>());
+    std::printf("10-fold accuracy %.4f +- %.4f, EER %.4f\n", r["accuracy"].get<double>(),
+                r["accuracy_std"].get<double>(), r["eer"].get<double>());
+    std::printf("TAR at FAR 1e-2 %.4f, 1e-3 %.4f, 1e-4 %.4f\n",
+                r["tar_at_far"]["1e-2"].get<double>(), r["tar_at_far"]["1e-3"].get<double>(),
+                r["tar_at_far"]["1e-4"].get<double>());
+    for (const char* t : {"80", "90", "95", "99"})
+      std::printf("Similarity >= %s: FMR %.4f FNMR %.4f\n", t,
+                  r["fmr_at_similarity"][t].get<double>(),
+                  r["fnmr_at_similarity"][t].get<double>());
+  } else {
+    std::printf("detector %s: AP easy %.4f, medium %.4f, hard %.4f (%d images, %.1f ms/image)\n",
+                r["detector"].get<std::string>().c_str(), r["ap_easy"].get<double>(),
+                r["ap_medium"].get<double>(), r["ap_hard"].get<double>(), r["images"].get<int>(),
+                r["ms_per_image"].get<double>());
+  }
+  return 0;
+}
+
+}  // namespace argus::cli

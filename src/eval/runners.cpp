@@ -1,0 +1,202 @@
+#include "eval/runners.h"
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+
+#include "core/image.h"
+#include "eval/progress.h"
+
+namespace argus::eval {
+namespace {
+
+using nlohmann::json;
+
+std::vector<std::string> Split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  std::istringstream in(s);
+  while (std::getline(in, cur, sep)) {
+    while (!cur.empty() && (cur.back() == '\r' || cur.back() == ' ')) cur.pop_back();
+    while (!cur.empty() && cur.front() == ' ') cur.erase(cur.begin());
+    out.push_back(cur);
+  }
+  return out;
+}
+
+std::string LfwPath(const std::string& name, const std::string& num) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d", std::atoi(num.c_str()));
+  return name + "/" + name + "_" + buf + ".jpg";
+}
+
+}  // namespace
+
+Result<std::vector<PairLine>> ReadPairs(const std::string& path, std::vector<std::string>* errors) {
+  std::ifstream in(path);
+  if (!in) return InvalidParameter("cannot read pairs file " + path);
+  std::vector<PairLine> pairs;
+  std::string line;
+  int lineno = 0, per_fold = 0;
+  bool csv = path.size() > 4 && path.substr(path.size() - 4) == ".csv";
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    auto bad = [&](const std::string& why) {
+      errors->push_back(path + ":" + std::to_string(lineno) + ": " + why + ": " + line);
+    };
+    if (csv) {
+      auto f = Split(line, ',');
+      if (lineno == 1 && !f.empty() && f[0] == "image_a") continue;  // header
+      if (f.size() < 3 || f.size() > 4 || (f[2] != "0" && f[2] != "1")) {
+        bad("expected image_a,image_b,same[,fold]");
+        continue;
+      }
+      PairLine p{f[0], f[1], f[2] == "1", f.size() == 4 ? std::atoi(f[3].c_str()) : -1};
+      pairs.push_back(p);
+    } else {
+      auto f = Split(line, '\t');
+      if (f.size() == 1) f = Split(line, ' ');
+      if (lineno == 1 && f.size() == 2) {
+        per_fold = std::atoi(f[1].c_str());
+        continue;
+      }
+      PairLine p;
+      if (f.size() == 3) {
+        p = {LfwPath(f[0], f[1]), LfwPath(f[0], f[2]), true, -1};
+      } else if (f.size() == 4) {
+        p = {LfwPath(f[0], f[1]), LfwPath(f[2], f[3]), false, -1};
+      } else {
+        bad("expected 'name n1 n2' or 'name1 n1 name2 n2'");
+        continue;
+      }
+      if (per_fold > 0) p.fold = int(pairs.size() / (2 * per_fold));
+      pairs.push_back(p);
+    }
+  }
+  // Without explicit folds, interleave so each fold holds both kinds.
+  for (size_t i = 0; i < pairs.size(); ++i)
+    if (pairs[i].fold < 0) pairs[i].fold = int(i % 10);
+  return pairs;
+}
+
+Result<json> RunVerification(service::FaceService& faces, const std::string& pairs_file,
+                             const std::string& images_dir) {
+  std::vector<std::string> errors;
+  auto pairs = ReadPairs(pairs_file, &errors);
+  if (!pairs.ok()) return pairs.status();
+  for (const auto& e : errors) std::fprintf(stderr, "warning: %s (skipped)\n", e.c_str());
+  std::map<std::string, std::vector<float>> desc;  // empty: no face / unreadable
+  for (const auto& p : pairs.value()) desc[p.a], desc[p.b];
+  Progress progress("verification", desc.size());
+  int no_face = 0, unreadable = 0;
+  for (auto& [name, d] : desc) {
+    auto bytes = ReadFile(images_dir + "/" + name);
+    if (!bytes.ok()) {
+      std::fprintf(stderr, "warning: cannot read %s/%s\n", images_dir.c_str(), name.c_str());
+      ++unreadable;
+    } else if (auto img = DecodeImage(bytes.value()); !img.ok()) {
+      std::fprintf(stderr, "warning: %s: %s\n", name.c_str(), img.status().message().c_str());
+      ++unreadable;
+    } else {
+      auto found = faces.DetectFaces(img.value());
+      if (found.ok() && !found->empty()) {
+        auto v = faces.Describe(img.value(), found->front());
+        if (v.ok()) d = std::move(v.value());
+      }
+      if (d.empty()) ++no_face;
+    }
+    progress.Tick();
+  }
+  progress.Done();
+  std::vector<PairScore> scores;
+  int failed_pairs = 0;
+  for (const auto& p : pairs.value()) {
+    const auto &a = desc[p.a], &b = desc[p.b];
+    double s;
+    if (a.empty() || b.empty()) {
+      ++failed_pairs;
+      // A pair without both faces counts as an error whatever the threshold.
+      s = p.same ? -std::numeric_limits<double>::infinity()
+                 : std::numeric_limits<double>::infinity();
+    } else {
+      s = service::FaceService::Similarity(a, b);
+    }
+    scores.push_back({s, p.same, p.fold});
+  }
+  VerificationMetrics m = ComputeVerification(scores, 10);
+  json fmr = json::object(), fnmr = json::object();
+  for (double t : {80.0, 90.0, 95.0, 99.0}) {
+    fmr[std::to_string(int(t))] = FalseMatchRate(scores, t);
+    fnmr[std::to_string(int(t))] = FalseNonMatchRate(scores, t);
+  }
+  return json{{"accuracy", m.accuracy},
+              {"accuracy_std", m.accuracy_std},
+              {"eer", m.eer},
+              {"tar_at_far", {{"1e-2", m.tar_at_far_1e2}, {"1e-3", m.tar_at_far_1e3},
+                              {"1e-4", m.tar_at_far_1e4}}},
+              {"pairs", m.pairs},
+              {"pairs_without_faces", failed_pairs},
+              {"images", desc.size()},
+              {"no_face", no_face},
+              {"unreadable", unreadable},
+              {"fmr_at_similarity", fmr},
+              {"fnmr_at_similarity", fnmr},
+              {"face_model_version", service::FaceService::FaceModelVersion()},
+              {"skipped_lines", errors.size()}};
+}
+
+Result<json> RunDetection(service::FaceService& faces, const std::string& annotations_file,
+                          const std::string& images_dir) {
+  std::ifstream in(annotations_file);
+  if (!in) return InvalidParameter("cannot read annotations " + annotations_file);
+  json ann = json::parse(in, nullptr, false);
+  if (ann.is_discarded() || !ann.is_object())
+    return InvalidParameter(annotations_file + " is not a JSON object of images");
+  const char* sets[] = {"easy", "medium", "hard"};
+  std::vector<ImageTruth> truth[3];
+  std::vector<std::vector<Detection>> dets;
+  Progress progress("detection", ann.size());
+  double total_ms = 0;
+  int images = 0;
+  for (const auto& [name, a] : ann.items()) {
+    std::vector<cv::Rect2f> boxes;
+    for (const auto& b : a.at("boxes_xywh")) boxes.emplace_back(b[0], b[1], b[2], b[3]);
+    for (int s = 0; s < 3; ++s) {
+      ImageTruth t{boxes, std::vector<bool>(boxes.size(), false)};
+      for (int i : a.value(sets[s], std::vector<int>{}))
+        if (i >= 0 && size_t(i) < boxes.size()) t.in_set[i] = true;
+      truth[s].push_back(std::move(t));
+    }
+    std::vector<Detection> d;
+    auto bytes = ReadFile(images_dir + "/" + name);
+    if (bytes.ok()) {
+      if (auto img = DecodeImage(bytes.value()); img.ok()) {
+        auto t0 = std::chrono::steady_clock::now();
+        auto boxes_found = faces.DetectBoxes(img.value(), 0.05f, 1000);
+        total_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                        .count();
+        ++images;
+        if (boxes_found.ok())
+          for (const auto& f : boxes_found.value()) d.push_back({f.box, f.score});
+      }
+    } else {
+      std::fprintf(stderr, "warning: cannot read %s/%s\n", images_dir.c_str(), name.c_str());
+    }
+    dets.push_back(std::move(d));
+    progress.Tick();
+  }
+  progress.Done();
+  return json{{"ap_easy", AveragePrecision(truth[0], dets)},
+              {"ap_medium", AveragePrecision(truth[1], dets)},
+              {"ap_hard", AveragePrecision(truth[2], dets)},
+              {"images", images},
+              {"ms_per_image", images ? total_ms / images : 0},
+              {"detector", faces.DetectorName()}};
+}
+
+}  // namespace argus::eval
