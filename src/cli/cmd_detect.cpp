@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 
 #include "api/rekognition/router.h"
@@ -11,7 +12,7 @@ namespace argus::cli {
 // router, so the printed JSON is exactly what the server answers.
 int CmdDetectFaces(const Args& a) {
   if (a.positional.size() != 1) {
-    std::fprintf(stderr, "usage: argus detect-faces IMAGE [--attributes ALL|DEFAULT]\n");
+    std::fprintf(stderr, "usage: argus detect-faces IMAGE [--attributes ALL|DEFAULT|NAME,NAME...]\n");
     return 2;
   }
   ApplyThreads(a);
@@ -29,7 +30,15 @@ int CmdDetectFaces(const Args& a) {
   api::Services services;
   services.faces = faces.value().get();
   nlohmann::json req = {{"Image", {{"Bytes", Base64Encode(bytes.value())}}}};
-  if (a.Has("attributes")) req["Attributes"] = {a.Get("attributes")};
+  if (a.Has("attributes")) {  // one name or a comma-separated list
+    req["Attributes"] = nlohmann::json::array();
+    std::string list = a.Get("attributes");
+    for (size_t start = 0; start <= list.size();) {
+      size_t end = std::min(list.find(',', start), list.size());
+      req["Attributes"].push_back(list.substr(start, end - start));
+      start = end + 1;
+    }
+  }
   api::Response r = api::Handle("RekognitionService.DetectFaces", req.dump(), services);
   if (r.http_status != 200) {
     std::fprintf(stderr, "%s\n", r.body.c_str());

@@ -14,6 +14,7 @@ Result<std::unique_ptr<FaceService>> FaceService::Create(ml::Registry& registry,
   if (!emb.ok()) return emb.status();
   auto s = std::make_unique<FaceService>();
   s->embedder_ = emb.value();
+  s->registry_ = &registry;
   s->config_ = config;
   s->detector_ = std::move(det.value());
   s->landmarker_ = std::move(lm.value());

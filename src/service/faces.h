@@ -2,10 +2,13 @@
 // Face analysis free of HTTP and JSON: detection, landmarks, pose, quality.
 // Thread-safe; models are shared through the registry's net pools.
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/image.h"
+#include "vision/face/attributes.h"
 #include "vision/face/face.h"
 
 namespace argus::service {
@@ -16,6 +19,8 @@ struct FaceDetail {
   std::vector<cv::Point2f> landmarks68;  // pixels; empty if landmarking failed
   vision::Pose pose;
   vision::Quality quality;
+  // Filled by FaceService::Analyze when attributes are asked for.
+  std::optional<vision::FaceAttributes> attributes;
 };
 
 struct DetectOptions {
@@ -57,11 +62,19 @@ class FaceService {
   // not comparable (Rekognition's FaceModelVersion).
   static const char* FaceModelVersion();
 
+  // Computes the attributes in `want` (vision::kAttrAll for all) into
+  // face.attributes; needs the face's 68 landmarks. The attribute models
+  // load on the first call, so detection alone stays as fast as before.
+  Status Analyze(const Image& image, FaceDetail& face, vision::AttributeSet want);
+
  private:
   FaceConfig config_;
   std::unique_ptr<vision::FaceDetector> detector_;
   std::unique_ptr<vision::Landmarker68> landmarker_;
   std::shared_ptr<ml::Model> embedder_;
+  ml::Registry* registry_ = nullptr;  // outlives the service
+  std::mutex attributes_mu_;          // guards the lazy load of attributes_
+  std::unique_ptr<vision::FaceAttributeModels> attributes_;
 };
 
 }  // namespace argus::service

@@ -1,4 +1,4 @@
-#include <set>
+#include <map>
 #include <string>
 
 #include "api/rekognition/handlers.h"
@@ -7,9 +7,47 @@
 namespace argus::api {
 namespace {
 
-const std::set<std::string> kAttributes = {
-    "DEFAULT",  "ALL",      "AGE_RANGE",  "BEARD", "EMOTIONS",      "EYE_DIRECTION", "EYEGLASSES",
-    "EYES_OPEN", "GENDER", "MOUTH_OPEN", "MUSTACHE", "FACE_OCCLUDED", "SMILE",       "SUNGLASSES"};
+// Rekognition's attribute names and what each asks of the face models.
+// BEARD, MUSTACHE, EYEGLASSES, SUNGLASSES and FACE_OCCLUDED are accepted but
+// no model here estimates them, so they are never in the answer.
+const std::map<std::string, vision::AttributeSet> kAttributes = {
+    {"DEFAULT", 0},
+    {"ALL", vision::kAttrAll},
+    {"AGE_RANGE", vision::kAttrAgeRange},
+    {"GENDER", vision::kAttrGender},
+    {"EMOTIONS", vision::kAttrEmotions},
+    {"SMILE", vision::kAttrSmile},
+    {"EYES_OPEN", vision::kAttrEyesOpen},
+    {"MOUTH_OPEN", vision::kAttrMouthOpen},
+    {"EYE_DIRECTION", vision::kAttrEyeDirection},
+    {"BEARD", 0},
+    {"MUSTACHE", 0},
+    {"EYEGLASSES", 0},
+    {"SUNGLASSES", 0},
+    {"FACE_OCCLUDED", 0}};
+
+json Judged(const vision::Judgement& j) {
+  return {{"Value", j.value}, {"Confidence", j.confidence}};
+}
+
+// The requested attributes that were computed, in Rekognition's shapes.
+void AttributesJson(const vision::FaceAttributes& a, json& out) {
+  if (a.computed & vision::kAttrAgeRange)
+    out["AgeRange"] = {{"Low", a.age_low}, {"High", a.age_high}};
+  if (a.computed & vision::kAttrGender)
+    out["Gender"] = {{"Value", a.male ? "Male" : "Female"}, {"Confidence", a.gender_confidence}};
+  if (a.computed & vision::kAttrEmotions) {
+    json e = json::array();
+    for (const auto& s : a.emotions) e.push_back({{"Type", s.type}, {"Confidence", s.confidence}});
+    out["Emotions"] = e;
+  }
+  if (a.computed & vision::kAttrSmile) out["Smile"] = Judged(a.smile);
+  if (a.computed & vision::kAttrEyesOpen) out["EyesOpen"] = Judged(a.eyes_open);
+  if (a.computed & vision::kAttrMouthOpen) out["MouthOpen"] = Judged(a.mouth_open);
+  if (a.computed & vision::kAttrEyeDirection)
+    out["EyeDirection"] = {
+        {"Yaw", a.gaze_yaw}, {"Pitch", a.gaze_pitch}, {"Confidence", a.gaze_confidence}};
+}
 
 cv::Point2f Mean(const std::vector<cv::Point2f>& p, std::initializer_list<int> idx) {
   cv::Point2f s(0, 0);
@@ -51,6 +89,7 @@ json Landmarks(const std::vector<cv::Point2f>& p, cv::Size size, bool all) {
 
 Result<json> DetectFaces(const json& request, Services& services) {
   bool all = false;
+  vision::AttributeSet want = 0;
   if (auto it = request.find("Attributes"); it != request.end() && !it->is_null()) {
     if (!it->is_array()) return InvalidParameter("Attributes must be a list of strings.");
     for (const auto& a : *it) {
@@ -62,6 +101,7 @@ Result<json> DetectFaces(const json& request, Services& services) {
             "SMILE, SUNGLASSES]");
       }
       if (a == "ALL") all = true;
+      want |= kAttributes.at(a.get<std::string>());
     }
   }
   auto image = ImageFromRequest(request);
@@ -70,20 +110,26 @@ Result<json> DetectFaces(const json& request, Services& services) {
   if (!faces.ok()) return faces.status();
   const cv::Size size = image->bgr.size();
   json details = json::array();
-  for (const auto& f : faces.value()) {
+  for (auto& f : faces.value()) {
+    // A face whose landmarking failed keeps its default attributes only.
+    if (want && f.landmarks68.size() == 68) {
+      if (Status s = services.faces->Analyze(image.value(), f, want); !s.ok()) return s;
+    }
     details.push_back(FaceDetailJson(f, size, all));
   }
   return json{{"FaceDetails", details}};
 }
 
 json FaceDetailJson(const service::FaceDetail& f, cv::Size size, bool all) {
-  return {
+  json out = {
       {"BoundingBox", BoundingBoxJson(f.box, size)},
       {"Landmarks", Landmarks(f.landmarks68, size, all)},
       {"Pose", {{"Roll", f.pose.roll}, {"Yaw", f.pose.yaw}, {"Pitch", f.pose.pitch}}},
       {"Quality", {{"Brightness", f.quality.brightness}, {"Sharpness", f.quality.sharpness}}},
       {"Confidence", f.confidence},
   };
+  if (f.attributes) AttributesJson(*f.attributes, out);
+  return out;
 }
 
 }  // namespace argus::api

@@ -25,7 +25,8 @@ struct Services {
 using json = nlohmann::json;
 
 Result<json> DetectFaces(const json& request, Services& services);
-// {BoundingBox, Landmarks, Pose, Quality, Confidence}; ALL adds landmarks.
+// {BoundingBox, Landmarks, Pose, Quality, Confidence}; ALL adds landmarks;
+// face.attributes, when set, adds the attributes it computed.
 json FaceDetailJson(const service::FaceDetail& face, cv::Size image, bool all);
 
 // Collections, faces and users (collections.cpp, users.cpp).
