@@ -5,6 +5,8 @@
 
 namespace argus::cli {
 
+int CmdEvalDemographics(const Args& a);  // cmd_eval_demographics.cpp
+
 // `argus eval verification|detection ...`: runs an evaluation protocol
 // through the same face pipeline as the API and prints its figures.
 int CmdEval(const Args& a) {
@@ -13,9 +15,11 @@ int CmdEval(const Args& a) {
     std::fprintf(stderr,
                  "usage: argus eval verification --pairs FILE --images DIR [--json]\n"
                  "       argus eval detection --annotations FILE --images DIR [--json]\n"
+                 "       argus eval demographics --labels FILE --images DIR --out DIR [--json]\n"
                  "       common: [--face-detector ssd|ssd-tiled|haar] [--threads N]\n");
     return 2;
   };
+  if (what == "demographics") return CmdEvalDemographics(a);
   if (what != "verification" && what != "detection") return usage();
   if (!a.Has("images") || (what == "verification" ? !a.Has("pairs") : !a.Has("annotations")))
     return usage();

@@ -52,6 +52,9 @@ Commands:
                         10-fold accuracy, TAR at FAR, EER (LFW pairs.txt or CSV)
   eval detection --annotations FILE --images DIR [--json]
                         WIDER FACE AP (easy/medium/hard)
+  eval demographics --labels FILE --images DIR --out DIR [--json] [--limit N]
+                        per group (gender x race, age bands): FMR at Similarity 80/90/95/99,
+                        gender error, age MAE, failure to detect; report.json + report.html
       --face-detector D   ssd (default), ssd-tiled, haar
   collections create|list|describe|delete|faces|index|search
                         collections on a data dir (--data-dir D; `argus collections` for
