@@ -242,8 +242,8 @@ Result<IssuedKey> KeyStore::Create(const NewKey& k) {
                             k.name + "'");
   }
   if (!k.purpose.empty() && !ValidPurpose(k.purpose)) {
-    return InvalidParameter("purpose must be a lower-case identifier [a-z0-9_]{1,64}, got '" +
-                            k.purpose + "'");
+    return InvalidParameter("unknown purpose '" + k.purpose + "' (one of " + PurposeNames() +
+                            ")");
   }
   if (k.rate_limit && (*k.rate_limit < 0 || !(*k.rate_limit < 1e9))) {
     return InvalidParameter("rate limit must be a number of requests per second >= 0");

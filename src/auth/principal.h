@@ -17,9 +17,18 @@ std::optional<OrgType> ParseOrgType(std::string_view s);
 // The accepted names, comma-separated (for messages).
 const char* OrgTypeNames();
 
-// A purpose is a lower-case identifier ("investigation", "photo_organization"):
-// [a-z0-9_]{1,64}.
+// A purpose is one of the catalogue's names ("investigation",
+// "photo_organization", ...; docs/POLICY.md lists them with their meaning).
 bool ValidPurpose(std::string_view s);
+// The catalogue, comma-separated (for messages).
+std::string PurposeNames();
+// Whether a request may state purpose `requested` when its principal's
+// default purpose is `base`: the same purpose, or a narrower one
+// ("investigation" → "missing_persons", "trafficking_victims", ...).
+bool Narrows(std::string_view base, std::string_view requested);
+// Purposes of public safety: "investigation", "public_safety_realtime" and
+// the purposes they narrow to.
+bool PublicSafetyPurpose(std::string_view s);
 
 struct Principal {
   std::string name;              // unique; [A-Za-z0-9_.@-]{1,64}

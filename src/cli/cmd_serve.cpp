@@ -2,6 +2,7 @@
 
 #include "cli/args.h"
 #include "cli/collections_cli.h"
+#include "cli/governance_cli.h"
 #include "cli/serve_security.h"
 #include "core/log.h"
 #include "server/server.h"
@@ -10,6 +11,11 @@ namespace argus::cli {
 
 int CmdServe(const Args& a) {
   ApplyThreads(a);
+  // A bad policy refuses to start before anything else is done.
+  if (auto p = LoadPolicies(a); !p.ok()) {
+    log::Error("policy: " + p.status().message());
+    return 1;
+  }
   std::string data_dir = a.Get("data-dir", "./argus-data");
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
@@ -52,6 +58,12 @@ int CmdServe(const Args& a) {
   auto keys = ConfigureServeSecurity(a, data_dir, opts);
   if (!keys.ok()) {
     log::Error(keys.status().message());
+    return 1;
+  }
+  // Use policies (a bad policy refuses to start), the audit log, retention.
+  auto governance = ConfigureGovernance(a, collections.value().get(), opts);
+  if (!governance.ok()) {
+    log::Error(governance.status().message());
     return 1;
   }
   log::Info("data dir " + data_dir + ", model dir " + registry.dir());

@@ -7,6 +7,7 @@
 #include "cli/args.h"
 #include "cli/collections_cli.h"
 #include "cli/cmd_vision.h"
+#include "cli/governance_cli.h"
 
 namespace {
 
@@ -26,11 +27,30 @@ Commands:
       --rate-burst B      token bucket size for --rate-limit (default max(1, R))
       --s3-root DIR       serve S3Object {Bucket B, Name K} from DIR/B/K
       --no-auth           accept unsigned requests (local experiments only)
+      --policy P,...      use policies: presets (moratorium-2020, eu-ai-act-art5, open) or JSON
+                          files (default moratorium-2020); a bad policy refuses to start
+      --policy-param N=V,...  set policy parameters (e.g. enrollment_daily_cap=200)
+      --retention-interval S  seconds between retention purges (default 3600; 0 = off)
+      --anonymous-org-type T, --anonymous-purpose P
+                          the principal of unsigned requests under --no-auth
+                          (default individual, testing)
   keys create           issue an access key; prints {"AccessKeyId", "SecretAccessKey", ...}
       --name N --org-type T --purpose P [--authorisation REF] [--rate-limit R] [--admin]
       --data-dir D        (default ./argus-data; same for list and revoke)
   keys list             every key and its principal (no secrets)
   keys revoke KEY_ID    revoke a key; a running server refuses it at once
+  policy show           the policies in force (--policy, --policy-param as for serve; --json)
+  policy test --org-type T --purpose P --op OPERATION|CLASS
+                        explain the decision [--attributes A,..] [--case-id C]
+                        [--authorisation REF] [--at DATE] [--json]
+  audit verify          check the audit log's hash chain; names the first bad record
+      [--expect-head SEQ:HASH] [--data-dir D]
+  audit head            the last record as SEQ:HASH (keep it elsewhere)
+  audit export          JSON lines [--since DATE] [--until DATE] [--format jsonl]
+  report transparency   requests by org type x class x decision, thresholds, denials by rule
+      [--since DATE] [--until DATE] [--format json|html] [--out FILE]
+  retention purge       delete faces past their collection's retention (server stopped)
+      [--as-of DATE] [--data-dir D]
   bench server          DetectFaces requests/s and p50/p99 on loopback (starts argus serve)
       --concurrency N     clients (default 8)   --duration S   seconds per run (default 20)
       --image FILE        (default face-api's sample1.jpg)  --workers N  --threads N
@@ -104,6 +124,10 @@ int main(int argc, char** argv) {
   }
   if (cmd == "serve") return CmdServe(args);
   if (cmd == "keys") return CmdKeys(args);
+  if (cmd == "policy") return CmdPolicy(args);
+  if (cmd == "audit") return CmdAudit(args);
+  if (cmd == "report") return CmdReport(args);
+  if (cmd == "retention") return CmdRetention(args);
   if (cmd == "bench" && !args.positional.empty() && args.positional[0] == "server")
     return CmdBenchServer(args);
   if (cmd == "bench" && !args.positional.empty() && args.positional[0] == "protocol")

@@ -166,7 +166,15 @@ struct VectorIndex::State {
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     if (ids.empty()) return 0;
     if (graph) {
-      for (auto i : ids) dead[i] = 1;
+      // Tombstoned, and the vector itself overwritten: a removed face's
+      // descriptor must not survive in memory or in the next snapshot.
+      auto* storage = static_cast<faiss::IndexFlat*>(
+          static_cast<faiss::IndexHNSWFlat*>(index.get())->storage);
+      const int64_t d = index->d;
+      for (auto i : ids) {
+        dead[i] = 1;
+        std::fill_n(storage->get_xb() + i * d, d, 0.0f);
+      }
       dead_count += ids.size();
     } else {
       faiss::IDSelectorBatch sel(ids.size(), ids.data());

@@ -21,6 +21,7 @@
 #include "auth/sigv4.h"
 #include "core/log.h"
 #include "server/admission.h"
+#include "server/gate.h"
 #include "server/metrics.h"
 
 namespace argus::server {
@@ -102,8 +103,10 @@ int Serve(const Options& options, api::Services& services) {
     std::string op = op_names.Of(target);
     std::string who = "anonymous", region;
     api::Response r;
+    std::optional<RequestGate> gate;
     [&] {
       double rate = options.rate_limit;
+      auth::Principal principal_used = options.anonymous;
       if (options.auth) {
         auth::HttpRequest hr{req.method, req.target, {}, req.body};
         hr.headers.assign(req.headers.begin(), req.headers.end());
@@ -124,6 +127,7 @@ int Serve(const Options& options, api::Services& services) {
         who = principal->name;
         region = verified->region;
         if (principal->rate_limit > 0) rate = principal->rate_limit;
+        principal_used = *principal;
       }
       if (!rate_limiter.Allow(who, rate)) {
         r = ErrorResponse(Status(Code::kProvisionedThroughputExceeded,
@@ -137,7 +141,23 @@ int Serve(const Options& options, api::Services& services) {
                                  "are busy and the queue is full. Try your call again."));
         return;
       }
-      r = api::Handle(target, req.body, services);
+      if (!options.policies || !options.audit) {
+        r = api::Handle(target, req.body, services);
+        return;
+      }
+      // Purpose and case id (X-Argus-Purpose, X-Argus-Case-Id), then the
+      // policy decision and the audit record around the handler.
+      auto ctx = MakeContext(principal_used, id, req.get_header_value("X-Argus-Purpose"),
+                             req.get_header_value("X-Argus-Case-Id"),
+                             std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count());
+      if (!ctx.ok()) {
+        r = ErrorResponse(ctx.status());
+        return;
+      }
+      gate.emplace(*options.policies, *options.audit, std::move(ctx.value()));
+      r = api::Handle(target, req.body, services, &*gate);
     }();
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -145,6 +165,12 @@ int Serve(const Options& options, api::Services& services) {
     if (op == "IndexFaces" && r.http_status == 200) metrics.AddFacesIndexed(FacesIndexed(r.body));
     res.status = r.http_status;
     res.set_header("x-amzn-RequestId", id);
+    if (gate && r.http_status == 200) {
+      if (gate->human_review()) res.set_header("X-Argus-Human-Review", "required");
+      if (!gate->constraining_rules().empty()) {
+        res.set_header("X-Argus-Policy-Constraints", gate->constraining_rules());
+      }
+    }
     res.set_content(r.body, kJsonType);
     if (!r.error_type.empty()) {
       log::Info("request " + id + " " + op + " principal=" + who +

@@ -7,6 +7,8 @@
 
 #include "api/rekognition/handlers.h"
 #include "auth/key_store.h"
+#include "policy/audit.h"
+#include "policy/policy.h"
 
 namespace argus::server {
 
@@ -23,6 +25,13 @@ struct Options {
   auth::KeyStore* keys = nullptr;
   double rate_limit = 0;  // requests/s per principal unless the principal sets its own; 0 = none
   double rate_burst = 0;  // bucket size; 0 = max(1, rate)
+  // Use policies and the audit log (src/server/gate.h); without them no
+  // policy applies and nothing is audited (embedded uses only).
+  const policy::PolicySet* policies = nullptr;
+  policy::AuditLog* audit = nullptr;
+  // Who unsigned requests are under --no-auth: name "anonymous", with the
+  // organisation type and purpose given by --anonymous-org-type/-purpose.
+  auth::Principal anonymous;
 };
 
 // Serves until SIGINT/SIGTERM. Returns a process exit code.

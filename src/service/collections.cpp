@@ -96,6 +96,12 @@ QualityBar Bar(QualityFilter q) {
   }
 }
 
+Status NoFace() {
+  return InvalidParameter("There are no faces in the image. Should be at least 1.");
+}
+
+}  // namespace
+
 std::vector<std::string> QualityReasons(const FaceDetail& f, QualityFilter q) {
   std::vector<std::string> r;
   if (f.landmarks68.size() != 68) r.push_back("LOW_FACE_QUALITY");  // cannot be described
@@ -111,12 +117,6 @@ std::vector<std::string> QualityReasons(const FaceDetail& f, QualityFilter q) {
   if (f.quality.sharpness < bar.sharpness) r.push_back("LOW_SHARPNESS");
   return r;
 }
-
-Status NoFace() {
-  return InvalidParameter("There are no faces in the image. Should be at least 1.");
-}
-
-}  // namespace
 
 Result<QualityFilter> ParseQualityFilter(const std::string& s) {
   if (s.empty() || s == "AUTO") return QualityFilter::kAuto;
@@ -298,10 +298,93 @@ std::string CollectionService::CollectionArn(const std::string& id) const {
   return "arn:aws:rekognition:" + config_.region + ":" + config_.account_id + ":collection/" + id;
 }
 
+void CollectionService::DropSnapshot(const std::string& id) {
+  std::error_code ec;
+  std::filesystem::remove(SnapshotPath(id), ec);
+}
+
+Result<std::string> CollectionService::CollectionOfArn(const std::string& arn) const {
+  std::string prefix = "arn:aws:rekognition:" + config_.region + ":" + config_.account_id +
+                       ":collection/";
+  if (arn.size() <= prefix.size() || arn.compare(0, prefix.size(), prefix) != 0) {
+    return Status(Code::kResourceNotFound,
+                  "The resource " + arn + " does not exist: argus tags collections, " + prefix +
+                      "ID");
+  }
+  std::string id = arn.substr(prefix.size());
+  ARGUS_RETURN_IF_ERROR(store_->GetCollection(id).status());
+  return id;
+}
+
+Status ValidateRetentionTag(const std::map<std::string, std::string>& tags) {
+  auto it = tags.find(kRetentionTag);
+  if (it == tags.end()) return Status::Ok();
+  const std::string& v = it->second;
+  bool digits = !v.empty() && v.size() <= 5 &&
+                std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits || std::stol(v) < 1 || std::stol(v) > 36500) {
+    return InvalidParameter(std::string("Tag ") + kRetentionTag +
+                            " must be a whole number of days from 1 to 36500, got '" + v + "'.");
+  }
+  return Status::Ok();
+}
+
+int64_t RetentionDays(const std::map<std::string, std::string>& tags) {
+  if (!ValidateRetentionTag(tags).ok()) return kDefaultRetentionDays;
+  auto it = tags.find(kRetentionTag);
+  return it == tags.end() ? kDefaultRetentionDays : std::stol(it->second);
+}
+
+Status CollectionService::TagCollection(const std::string& id,
+                                        const std::map<std::string, std::string>& tags) {
+  ARGUS_RETURN_IF_ERROR(ValidateRetentionTag(tags));
+  return store_->TagCollection(id, tags, kMaxTagsPerCollection);
+}
+
+Status CollectionService::UntagCollection(const std::string& id,
+                                          const std::vector<std::string>& keys) {
+  return store_->UntagCollection(id, keys);
+}
+
+Result<std::vector<PurgeResult>> CollectionService::PurgeExpired(int64_t now_ms) {
+  std::vector<PurgeResult> out;
+  std::string after;
+  for (;;) {
+    auto page = store_->ListCollections(after, 500);
+    if (!page.ok()) return page.status();
+    if (page->empty()) break;
+    after = page->back().id;
+    for (const auto& c : page.value()) {
+      auto full = store_->GetCollection(c.id);
+      if (!full.ok()) continue;  // deleted meanwhile
+      PurgeResult r;
+      r.collection = c.id;
+      r.retention_days = RetentionDays(full->tags);
+      r.cutoff_ms = now_ms - r.retention_days * 86400000LL;
+      auto entry = Get(c.id);
+      if (!entry.ok()) continue;
+      Entry& e = *entry.value();
+      std::lock_guard lock(e.write_mu);
+      if (e.deleted) continue;
+      auto deleted = store_->DeleteFacesBefore(c.id, r.cutoff_ms);  // durable from here
+      if (!deleted.ok()) return deleted.status();
+      std::vector<int64_t> labels;
+      for (const auto& f : deleted.value()) labels.push_back(f.label);
+      e.index->Remove(labels);
+      if (!labels.empty()) DropSnapshot(e.id);
+      r.deleted = int64_t(labels.size());
+      out.push_back(std::move(r));
+    }
+  }
+  bg_cv_.notify_all();
+  return out;
+}
+
 // ------------------------------------------------------------- collections
 
 Result<store::Collection> CollectionService::CreateCollection(
     const std::string& id, const std::map<std::string, std::string>& tags) {
+  ARGUS_RETURN_IF_ERROR(ValidateRetentionTag(tags));
   store::Collection c;
   c.id = id;
   c.created_ms = NowMs();
@@ -477,6 +560,7 @@ Result<FaceIdsResult> CollectionService::DeleteFaces(const std::string& collecti
     out.done.push_back(f.face_id);
   }
   e.index->Remove(labels);
+  if (!labels.empty()) DropSnapshot(e.id);
   bg_cv_.notify_all();
   // Why the others stayed: unknown, or kept by a user.
   store::FaceFilter f;

@@ -34,11 +34,32 @@ struct CollectionsConfig {
 };
 
 inline constexpr int kMaxFacesPerImage = 100;
+inline constexpr int kMaxTagsPerCollection = 50;
+
+// Retention: a collection's faces are purged this many days after they were
+// indexed. Set by the tag `argus:retention-days` (a whole number of days,
+// 1..36500); without it, 1095 days (three years, BIPA's outer limit).
+inline constexpr const char* kRetentionTag = "argus:retention-days";
+inline constexpr int64_t kDefaultRetentionDays = 1095;
+// InvalidParameter when `tags` sets the retention tag to anything else.
+Status ValidateRetentionTag(const std::map<std::string, std::string>& tags);
+int64_t RetentionDays(const std::map<std::string, std::string>& tags);
+
+struct PurgeResult {
+  std::string collection;
+  int64_t retention_days = 0;
+  int64_t cutoff_ms = 0;      // faces indexed before this were deleted
+  int64_t deleted = 0;
+};
 inline constexpr int kMaxFacesPerUser = 100;
 
 // Rekognition's QualityFilter: NONE, AUTO (default), LOW, MEDIUM, HIGH.
 enum class QualityFilter { kNone, kAuto, kLow, kMedium, kHigh };
 Result<QualityFilter> ParseQualityFilter(const std::string& s);
+// Why `f` fails the filter (Rekognition's UnindexedFace reasons: LOW_CONFIDENCE,
+// SMALL_BOUNDING_BOX, EXTREME_POSE, LOW_BRIGHTNESS, LOW_SHARPNESS,
+// LOW_FACE_QUALITY); empty when it passes.
+std::vector<std::string> QualityReasons(const FaceDetail& f, QualityFilter q);
 
 struct FaceOutcome {
   FaceDetail detail;
@@ -103,6 +124,13 @@ class CollectionService {
   Result<std::vector<store::Collection>> ListCollections(const std::string& after, int limit);
   Status DeleteCollection(const std::string& id);
   std::string CollectionArn(const std::string& id) const;
+  // The collection id of a CollectionArn of this server; ResourceNotFound otherwise.
+  Result<std::string> CollectionOfArn(const std::string& arn) const;
+  Status TagCollection(const std::string& id, const std::map<std::string, std::string>& tags);
+  Status UntagCollection(const std::string& id, const std::vector<std::string>& keys);
+  // Deletes, in every collection, the faces older than its retention period
+  // at `now_ms` (from the store, the index and any stale snapshot).
+  Result<std::vector<PurgeResult>> PurgeExpired(int64_t now_ms);
 
   Result<IndexFacesResult> IndexFaces(const Image& image, const IndexFacesRequest& request);
   Result<std::vector<store::Face>> ListFaces(const std::string& collection,
@@ -163,6 +191,9 @@ class CollectionService {
   std::shared_ptr<Entry> Find(const std::string& id);
   Result<std::shared_ptr<Entry>> Get(const std::string& id);
   std::string SnapshotPath(const std::string& id) const;
+  // After a removal: a snapshot on disk still holds the removed descriptors,
+  // so it goes (the next one is written from the index, which no longer has them).
+  void DropSnapshot(const std::string& id);
   Status CheckModel(const Entry& e) const;
   Result<std::vector<FaceOutcome>> Analyse(const Image& image, QualityFilter quality);
   Result<std::vector<UserMatch>> UsersLike(Entry& e, const float* q, int max_users,

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "core/log.h"
 #include "store/store.h"
 
 namespace argus::store {
@@ -46,6 +47,23 @@ class Stmt {
   Stmt& Bind(int i, const std::vector<float>& v) {
     sqlite3_bind_blob(s_, i, v.data(), int(v.size() * sizeof(float)), SQLITE_TRANSIENT);
     return *this;
+  }
+  Stmt& Bind(int i, const std::optional<double>& v) {
+    if (v) sqlite3_bind_double(s_, i, *v);
+    else sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  Stmt& Bind(int i, const std::optional<int64_t>& v) {
+    if (v) sqlite3_bind_int64(s_, i, *v);
+    else sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  bool Null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
+  std::optional<double> OptReal(int c) const {
+    return Null(c) ? std::nullopt : std::optional<double>(Real(c));
+  }
+  std::optional<int64_t> OptInt(int c) const {
+    return Null(c) ? std::nullopt : std::optional<int64_t>(Int(c));
   }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int Step() { return sqlite3_step(s_); }
@@ -136,7 +154,27 @@ CREATE TABLE IF NOT EXISTS users (
   client_token TEXT,
   PRIMARY KEY (collection_id, user_id)
 );
+CREATE TABLE IF NOT EXISTS audit_log (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  time_ms INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  request_id TEXT NOT NULL, principal TEXT NOT NULL, org_type TEXT NOT NULL,
+  purpose TEXT NOT NULL, case_id TEXT NOT NULL, authorisation TEXT NOT NULL,
+  operation TEXT NOT NULL, op_class TEXT NOT NULL, collection TEXT NOT NULL,
+  decision TEXT NOT NULL, rule TEXT NOT NULL,
+  threshold_asked REAL, threshold_applied REAL, max_results INTEGER,
+  human_review INTEGER NOT NULL,
+  matches INTEGER, top_similarity REAL,
+  outcome TEXT NOT NULL, detail TEXT NOT NULL,
+  prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_by_principal ON audit_log(principal, operation, time_ms);
 )sql";
+
+constexpr const char* kAuditColumns =
+    "seq, time_ms, kind, request_id, principal, org_type, purpose, case_id, authorisation, "
+    "operation, op_class, collection, decision, rule, threshold_asked, threshold_applied, "
+    "max_results, human_review, matches, top_similarity, outcome, detail, prev_hash, hash";
 
 class SqliteStore : public Store {
  public:
@@ -239,7 +277,9 @@ class SqliteStore : public Store {
     s.Bind(1, id);
     if (s.Step() != SQLITE_DONE) return SqlError(writer_, "delete collection");
     if (sqlite3_changes(writer_) == 0) return NotFound(id);
-    return txn.Commit();
+    ARGUS_RETURN_IF_ERROR(txn.Commit());
+    TruncateWal();
+    return Status::Ok();
   }
 
   Status InsertFaces(const std::string& collection, std::vector<Face>& faces) override {
@@ -369,6 +409,7 @@ class SqliteStore : public Store {
     up.Bind(1, int64_t(deleted.size())).Bind(2, collection);
     if (up.Step() != SQLITE_DONE) return SqlError(writer_, "count faces");
     ARGUS_RETURN_IF_ERROR(txn.Commit());
+    if (!deleted.empty()) TruncateWal();
     return deleted;
   }
 
@@ -454,7 +495,9 @@ class SqliteStore : public Store {
     Stmt up(writer_, "UPDATE faces SET user_id = NULL WHERE collection_id = ? AND user_id = ?");
     up.Bind(1, collection).Bind(2, user_id);
     if (up.Step() != SQLITE_DONE) return SqlError(writer_, "disassociate");
-    return txn.Commit();
+    ARGUS_RETURN_IF_ERROR(txn.Commit());
+    TruncateWal();
+    return Status::Ok();
   }
 
   Result<std::vector<User>> ListUsers(const std::string& collection, const std::string& after,
@@ -528,7 +571,176 @@ class SqliteStore : public Store {
     return done;
   }
 
+  Status TagCollection(const std::string& id, const std::map<std::string, std::string>& tags,
+                       int max_tags) override {
+    std::lock_guard lock(write_mu_);
+    Txn txn(writer_);
+    if (!txn.ok()) return SqlError(writer_, "begin");
+    ARGUS_RETURN_IF_ERROR(CollectionExists(writer_, id));
+    Stmt put(writer_,
+             "INSERT INTO collection_tags(collection_id, key, value) VALUES (?,?,?) "
+             "ON CONFLICT(collection_id, key) DO UPDATE SET value = excluded.value");
+    for (const auto& [k, v] : tags) {
+      put.Bind(1, id).Bind(2, k).Bind(3, v);
+      if (put.Step() != SQLITE_DONE) return SqlError(writer_, "tag");
+      put.Reset();
+    }
+    Stmt n(writer_, "SELECT COUNT(*) FROM collection_tags WHERE collection_id = ?");
+    n.Bind(1, id);
+    if (n.Step() != SQLITE_ROW) return SqlError(writer_, "count tags");
+    if (n.Int(0) > max_tags) {
+      return {Code::kServiceQuotaExceeded, "A collection can have at most " +
+                                               std::to_string(max_tags) + " tags."};
+    }
+    return txn.Commit();
+  }
+
+  Status UntagCollection(const std::string& id, const std::vector<std::string>& keys) override {
+    std::lock_guard lock(write_mu_);
+    Txn txn(writer_);
+    if (!txn.ok()) return SqlError(writer_, "begin");
+    ARGUS_RETURN_IF_ERROR(CollectionExists(writer_, id));
+    Stmt del(writer_, "DELETE FROM collection_tags WHERE collection_id = ? AND key = ?");
+    for (const auto& k : keys) {
+      del.Bind(1, id).Bind(2, k);
+      if (del.Step() != SQLITE_DONE) return SqlError(writer_, "untag");
+      del.Reset();
+    }
+    return txn.Commit();
+  }
+
+  Result<std::vector<Face>> DeleteFacesBefore(const std::string& collection,
+                                              int64_t cutoff_ms) override {
+    std::lock_guard lock(write_mu_);
+    Txn txn(writer_);
+    if (!txn.ok()) return SqlError(writer_, "begin");
+    ARGUS_RETURN_IF_ERROR(CollectionExists(writer_, collection));
+    std::string sql = std::string("SELECT ") + kFaceColumns +
+                      " FROM faces WHERE collection_id = ? AND created_ms < ? ORDER BY label";
+    Stmt sel(writer_, sql.c_str());
+    sel.Bind(1, collection).Bind(2, cutoff_ms);
+    auto faces = Collect(sel, false);
+    if (!faces.ok()) return faces.status();
+    if (faces->empty()) return faces;
+    Stmt del(writer_, "DELETE FROM faces WHERE collection_id = ? AND created_ms < ?");
+    del.Bind(1, collection).Bind(2, cutoff_ms);
+    if (del.Step() != SQLITE_DONE) return SqlError(writer_, "purge faces");
+    Stmt up(writer_, "UPDATE collections SET face_count = face_count - ? WHERE id = ?");
+    up.Bind(1, int64_t(faces->size())).Bind(2, collection);
+    if (up.Step() != SQLITE_DONE) return SqlError(writer_, "count faces");
+    ARGUS_RETURN_IF_ERROR(txn.Commit());
+    TruncateWal();
+    return faces;
+  }
+
+  Status AppendAudit(AuditRecord& r,
+                     const std::function<std::string(const AuditRecord&)>& hash) override {
+    std::lock_guard lock(write_mu_);
+    Txn txn(writer_);
+    if (!txn.ok()) return SqlError(writer_, "begin");
+    Stmt hw(writer_, "SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'");
+    int rc = hw.Step();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqlError(writer_, "audit sequence");
+    int64_t high = rc == SQLITE_ROW ? hw.Int(0) : 0;
+    Stmt last(writer_, "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+    rc = last.Step();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqlError(writer_, "audit head");
+    r.seq = high + 1;
+    r.prev_hash = rc == SQLITE_ROW ? last.Text(0) : "";
+    r.hash = hash(r);
+    std::string sql = std::string("INSERT INTO audit_log(") + kAuditColumns +
+                      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    Stmt ins(writer_, sql.c_str());
+    if (!ins.ok()) return SqlError(writer_, "prepare audit insert");
+    ins.Bind(1, r.seq).Bind(2, r.time_ms).Bind(3, r.kind).Bind(4, r.request_id);
+    ins.Bind(5, r.principal).Bind(6, r.org_type).Bind(7, r.purpose).Bind(8, r.case_id);
+    ins.Bind(9, r.authorisation).Bind(10, r.operation).Bind(11, r.op_class);
+    ins.Bind(12, r.collection).Bind(13, r.decision).Bind(14, r.rule);
+    ins.Bind(15, r.threshold_asked).Bind(16, r.threshold_applied).Bind(17, r.max_results);
+    ins.Bind(18, int64_t(r.human_review)).Bind(19, r.matches).Bind(20, r.top_similarity);
+    ins.Bind(21, r.outcome).Bind(22, r.detail).Bind(23, r.prev_hash).Bind(24, r.hash);
+    if (ins.Step() != SQLITE_DONE) return SqlError(writer_, "append audit record");
+    return txn.Commit();
+  }
+
+  Status ScanAudit(int64_t after_seq,
+                   const std::function<bool(const AuditRecord&)>& fn) override {
+    Reader rd(this);
+    if (!rd.db) return SqlError(nullptr, "open reader");
+    Txn txn(rd.db, "BEGIN");
+    std::string sql = std::string("SELECT ") + kAuditColumns +
+                      " FROM audit_log WHERE seq > ? ORDER BY seq";
+    Stmt s(rd.db, sql.c_str());
+    s.Bind(1, after_seq);
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      AuditRecord r;
+      r.seq = s.Int(0);
+      r.time_ms = s.Int(1);
+      r.kind = s.Text(2);
+      r.request_id = s.Text(3);
+      r.principal = s.Text(4);
+      r.org_type = s.Text(5);
+      r.purpose = s.Text(6);
+      r.case_id = s.Text(7);
+      r.authorisation = s.Text(8);
+      r.operation = s.Text(9);
+      r.op_class = s.Text(10);
+      r.collection = s.Text(11);
+      r.decision = s.Text(12);
+      r.rule = s.Text(13);
+      r.threshold_asked = s.OptReal(14);
+      r.threshold_applied = s.OptReal(15);
+      r.max_results = s.OptInt(16);
+      r.human_review = s.Int(17) != 0;
+      r.matches = s.OptInt(18);
+      r.top_similarity = s.OptReal(19);
+      r.outcome = s.Text(20);
+      r.detail = s.Text(21);
+      r.prev_hash = s.Text(22);
+      r.hash = s.Text(23);
+      if (!fn(r)) return Status::Ok();
+    }
+    if (rc != SQLITE_DONE) return SqlError(rd.db, "read audit log");
+    return Status::Ok();
+  }
+
+  Result<int64_t> AuditHighWater() override {
+    Reader rd(this);
+    if (!rd.db) return SqlError(nullptr, "open reader");
+    Stmt s(rd.db, "SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'");
+    int rc = s.Step();
+    if (rc == SQLITE_ROW) return s.Int(0);
+    if (rc == SQLITE_DONE) return int64_t(0);
+    return SqlError(rd.db, "audit sequence");
+  }
+
+  Result<int64_t> CountAudit(const std::string& principal, const std::string& operation,
+                             const std::string& decision, int64_t since_ms) override {
+    Reader rd(this);
+    if (!rd.db) return SqlError(nullptr, "open reader");
+    Stmt s(rd.db,
+           "SELECT COUNT(*) FROM audit_log WHERE principal = ? AND operation = ? AND "
+           "decision = ? AND time_ms >= ?");
+    s.Bind(1, principal).Bind(2, operation).Bind(3, decision).Bind(4, since_ms);
+    if (s.Step() != SQLITE_ROW) return SqlError(rd.db, "count audit records");
+    return s.Int(0);
+  }
+
  private:
+  // After a committed delete: copies every page into the database file and
+  // truncates the write-ahead log, whose older frames may still hold the
+  // deleted rows (secure_delete zeroes them in the new page images only).
+  void TruncateWal() {
+    int rc = sqlite3_wal_checkpoint_v2(writer_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                                       nullptr);
+    if (rc != SQLITE_OK) {
+      log::Warn("store: could not truncate the write-ahead log after a delete (" +
+                std::string(sqlite3_errmsg(writer_)) +
+                "); deleted rows stay in it until the next checkpoint");
+    }
+  }
+
   // A transaction rolled back unless committed.
   class Txn {
    public:
@@ -588,7 +800,8 @@ class SqliteStore : public Store {
     }
     sqlite3_busy_timeout(db, 10000);
     for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                               "PRAGMA foreign_keys=ON", "PRAGMA cache_size=-16384"}) {
+                               "PRAGMA foreign_keys=ON", "PRAGMA cache_size=-16384",
+                               "PRAGMA secure_delete=ON"}) {
       if (sqlite3_exec(db, pragma, nullptr, nullptr, nullptr) != SQLITE_OK) {
         Status st = SqlError(db, pragma);
         sqlite3_close(db);

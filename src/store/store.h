@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,28 @@ struct User {
   std::string user_id;
   int64_t created_ms = 0;
   int64_t face_count = 0;
+};
+
+// One entry of the tamper-evident audit log (src/policy/audit.h says what
+// goes in it). `seq` is assigned by AppendAudit: 1, 2, 3, ... without gaps;
+// `hash` is the SHA-256 (hex) of the record's canonical form including
+// `prev_hash`, the hash of record seq-1 ("" for the first).
+struct AuditRecord {
+  int64_t seq = 0;
+  int64_t time_ms = 0;
+  std::string kind;  // "request", "purge", "policy"
+  std::string request_id, principal, org_type, purpose, case_id, authorisation;
+  std::string operation, op_class, collection;
+  std::string decision;  // "allow", "deny" ("" for purge/policy records)
+  std::string rule;      // deciding or constraining rules, "policy/rule" comma-separated
+  std::optional<double> threshold_asked, threshold_applied;
+  std::optional<int64_t> max_results;  // cap applied by a policy
+  bool human_review = false;
+  std::optional<int64_t> matches;
+  std::optional<double> top_similarity;
+  std::string outcome;  // "ok" or the error's __type
+  std::string detail;   // free text (purges, policy loads)
+  std::string prev_hash, hash;
 };
 
 struct FaceFilter {
@@ -118,6 +141,36 @@ class Store {
   virtual Result<std::vector<std::string>> DisassociateFaces(
       const std::string& collection, const std::string& user_id,
       const std::vector<std::string>& face_ids) = 0;
+
+  // Adds or replaces tags; ResourceNotFound; ServiceQuotaExceeded (nothing
+  // changes) past `max_tags` tags.
+  virtual Status TagCollection(const std::string& id,
+                               const std::map<std::string, std::string>& tags, int max_tags) = 0;
+  // Removes the keys present. ResourceNotFound.
+  virtual Status UntagCollection(const std::string& id, const std::vector<std::string>& keys) = 0;
+  // Deletes every face of the collection created before `cutoff_ms`, user
+  // or not, atomically; returns them.
+  virtual Result<std::vector<Face>> DeleteFacesBefore(const std::string& collection,
+                                                      int64_t cutoff_ms) = 0;
+
+  // Erasure: deleted rows are overwritten with zeros in the database file
+  // (SQLite secure_delete) and, after every delete, the write-ahead log is
+  // checkpointed and truncated so no older copy of a page stays in it.
+
+  // Audit log. AppendAudit assigns r.seq and r.prev_hash under the write
+  // lock, asks `hash` for r.hash, and commits durably.
+  virtual Status AppendAudit(AuditRecord& r,
+                             const std::function<std::string(const AuditRecord&)>& hash) = 0;
+  // Records with seq > after_seq in stored order (ascending seq) until fn
+  // returns false. Reads exactly what is stored; checks nothing.
+  virtual Status ScanAudit(int64_t after_seq,
+                           const std::function<bool(const AuditRecord&)>& fn) = 0;
+  // The highest seq ever assigned (kept apart from the rows, so deleting the
+  // last records shows), 0 for none.
+  virtual Result<int64_t> AuditHighWater() = 0;
+  // Records of `principal` for `operation` with `decision` since `since_ms`.
+  virtual Result<int64_t> CountAudit(const std::string& principal, const std::string& operation,
+                                     const std::string& decision, int64_t since_ms) = 0;
 };
 
 }  // namespace argus::store

@@ -46,6 +46,10 @@ Result<json> AssociateFaces(const json& request, Services& services);
 Result<json> DisassociateFaces(const json& request, Services& services);
 Result<json> SearchUsers(const json& request, Services& services);
 Result<json> SearchUsersByImage(const json& request, Services& services);
+// Collection tags (tags.cpp).
+Result<json> TagResource(const json& request, Services& services);
+Result<json> UntagResource(const json& request, Services& services);
+Result<json> ListTagsForResource(const json& request, Services& services);
 Result<json> DetectLabels(const json& request, Services& services);
 Result<json> DetectText(const json& request, Services& services);
 Result<json> DetectModerationLabels(const json& request, Services& services);

@@ -1,0 +1,367 @@
+// `argus policy show|test`, `argus audit verify|head|export`,
+// `argus report transparency`, `argus retention purge`, and the policy,
+// audit and retention set-up of `argus serve`.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/collections_cli.h"
+#include "cli/governance_cli.h"
+#include "core/log.h"
+
+namespace argus::cli {
+namespace {
+
+using nlohmann::json;
+
+const char* kPolicyUsage =
+    "usage: argus policy show [--policy P,...] [--policy-param NAME=VALUE,...] [--json]\n"
+    "       argus policy test --org-type T --purpose P --op OPERATION|CLASS\n"
+    "                         [--attributes A,...] [--case-id ID] [--authorisation REF]\n"
+    "                         [--at YYYY-MM-DD] [--policy P,...] [--json]\n"
+    "P: a preset (moratorium-2020, eu-ai-act-art5, open) or a JSON file; default moratorium-2020\n";
+const char* kAuditUsage =
+    "usage: argus audit verify [--expect-head SEQ:HASH] [--data-dir D]\n"
+    "       argus audit head [--data-dir D]\n"
+    "       argus audit export [--since DATE] [--until DATE] [--format jsonl] [--data-dir D]\n";
+const char* kReportUsage =
+    "usage: argus report transparency [--since DATE] [--until DATE] [--format json|html]\n"
+    "                                 [--out FILE] [--data-dir D]\n";
+const char* kRetentionUsage = "usage: argus retention purge [--as-of DATE] [--data-dir D]\n";
+
+std::vector<std::string> Split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, sep)) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string DataDir(const Args& a) { return a.Get("data-dir", "./argus-data"); }
+
+// The store of an existing data dir (the audit log lives there).
+Result<std::unique_ptr<store::Store>> OpenStore(const Args& a) {
+  std::string path = DataDir(a) + "/argus.db";
+  if (!std::filesystem::exists(path)) {
+    return Status(Code::kResourceNotFound, "no argus database at " + path + " (--data-dir)");
+  }
+  return store::Store::OpenSqlite(path);
+}
+
+// --since/--until/--as-of: a date, or the default.
+bool TimeFlag(const Args& a, const char* flag, int64_t def, int64_t* out, const char* cmd) {
+  if (!a.Has(flag)) {
+    *out = def;
+    return true;
+  }
+  auto t = policy::ParseTime(a.Get(flag));
+  if (!t) {
+    std::fprintf(stderr, "argus %s: --%s needs YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, got '%s'\n",
+                 cmd, flag, a.Get(flag).c_str());
+    return false;
+  }
+  *out = *t;
+  return true;
+}
+
+constexpr int64_t kFarFuture = 32503680000000LL;  // 3000-01-01
+
+void PrintPolicies(const policy::PolicySet& set) {
+  for (const auto& p : set.policies()) {
+    std::printf("policy %s (%s, sha256 %s)\n", p.name.c_str(), p.source.c_str(),
+                p.sha256.substr(0, 16).c_str());
+    if (!p.description.empty()) std::printf("  %s\n", p.description.c_str());
+    for (const auto& [k, v] : p.parameters) {
+      std::printf("  parameter %s = %s\n", k.c_str(), v.dump().c_str());
+    }
+    if (p.rules.empty()) std::printf("  (no rules)\n");
+    for (const auto& r : p.rules) {
+      std::printf("  - %s [%s]: %s\n", r.id.c_str(), r.effect.c_str(), r.description.c_str());
+    }
+  }
+}
+
+}  // namespace
+
+Result<policy::PolicySet> LoadPolicies(const Args& a) {
+  std::map<std::string, std::string> params;
+  for (const auto& kv : Split(a.Get("policy-param"), ',')) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return InvalidParameter("--policy-param: expected NAME=VALUE, got '" + kv + "'");
+    }
+    params[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  auto specs = Split(a.Get("policy", "moratorium-2020"), ',');
+  if (specs.empty()) return InvalidParameter("--policy: name at least one policy (e.g. open)");
+  return policy::PolicySet::Load(specs, params);
+}
+
+Result<std::unique_ptr<Governance>> ConfigureGovernance(const Args& a,
+                                                        service::CollectionService* collections,
+                                                        server::Options& opts) {
+  auto g = std::make_unique<Governance>();
+  auto set = LoadPolicies(a);
+  if (!set.ok()) return Status(set.status().code(), "policy: " + set.status().message());
+  g->policies = std::move(set.value());
+
+  auth::Principal& anon = opts.anonymous;
+  anon.name = "anonymous";
+  auto org = auth::ParseOrgType(a.Get("anonymous-org-type", "individual"));
+  if (!org) {
+    return InvalidParameter("--anonymous-org-type: one of " + std::string(auth::OrgTypeNames()));
+  }
+  anon.org_type = *org;
+  anon.default_purpose = a.Get("anonymous-purpose", "testing");
+  if (!auth::ValidPurpose(anon.default_purpose)) {
+    return InvalidParameter("--anonymous-purpose: one of " + auth::PurposeNames());
+  }
+
+  g->audit = std::make_unique<policy::AuditLog>(&collections->store());
+  store::AuditRecord r;
+  r.kind = "policy";
+  r.principal = "argus";
+  r.operation = "LoadPolicies";
+  r.op_class = policy::OpClassName(policy::OpClass::kAdmin);
+  r.outcome = "ok";
+  std::vector<std::string> names;
+  for (const auto& p : g->policies.policies()) {
+    std::string params;
+    for (const auto& [k, v] : p.parameters) params += " " + k + "=" + v.dump();
+    names.push_back(p.name + " (" + p.source + ", sha256 " + p.sha256 + params + ")");
+    r.detail += (r.detail.empty() ? "" : "; ") + names.back();
+  }
+  if (Status st = g->audit->Append(r); !st.ok()) {
+    return Status(st.code(), "audit log: " + st.message());
+  }
+  for (const auto& n : names) log::Info("policy in force: " + n);
+
+  int interval = a.GetInt("retention-interval", 3600);
+  if (interval > 0) {
+    g->retention = std::make_unique<policy::RetentionJob>(collections, g->audit.get(), interval);
+  } else {
+    log::Warn("retention purge off (--retention-interval 0): run `argus retention purge`");
+  }
+  opts.policies = &g->policies;
+  opts.audit = g->audit.get();
+  return g;
+}
+
+int CmdPolicy(const Args& a) {
+  std::string what = a.positional.empty() ? "" : a.positional[0];
+  if (what != "show" && what != "test") {
+    std::fputs(kPolicyUsage, stderr);
+    return 2;
+  }
+  auto set = LoadPolicies(a);
+  if (!set.ok()) {
+    std::fprintf(stderr, "argus policy: %s\n", set.status().message().c_str());
+    return 1;
+  }
+  if (what == "show") {
+    if (a.Has("json")) std::printf("%s\n", set->Describe().dump(2).c_str());
+    else PrintPolicies(set.value());
+    return 0;
+  }
+  policy::Facts f;
+  auto org = auth::ParseOrgType(a.Get("org-type"));
+  if (!org) {
+    std::fprintf(stderr, "argus policy test: --org-type one of %s\n%s", auth::OrgTypeNames(),
+                 kPolicyUsage);
+    return 2;
+  }
+  f.org_type = *org;
+  f.purpose = a.Get("purpose");
+  if (!auth::ValidPurpose(f.purpose)) {
+    std::fprintf(stderr, "argus policy test: --purpose one of %s\n", auth::PurposeNames().c_str());
+    return 2;
+  }
+  std::string op = a.Get("op");
+  json request = json::object();
+  for (const auto& attr : Split(a.Get("attributes"), ',')) {
+    request["Attributes"].push_back(attr);
+  }
+  if (auto c = policy::ParseOpClass(op)) {
+    f.op_class = *c;
+  } else if (policy::Classified(op)) {
+    f.operation = op;
+    f.op_class = policy::ClassOf(op, request);
+  } else {
+    std::fprintf(stderr, "argus policy test: --op needs an operation (SearchFacesByImage) or a "
+                         "class (%s), got '%s'\n", policy::OpClassNames().c_str(), op.c_str());
+    return 2;
+  }
+  f.attributes = policy::RequestedAttributes(request);
+  f.has_case_id = a.Has("case-id");
+  f.has_authorisation = a.Has("authorisation");
+  int64_t at = NowMs();
+  if (!TimeFlag(a, "at", at, &f.now_ms, "policy test")) return 2;
+  policy::Decision d = set->Decide(f);
+  json out = {{"decision", d.allowed ? "allow" : "deny"},
+              {"operation_class", policy::OpClassName(f.op_class)},
+              {"at", policy::FormatTime(f.now_ms)},
+              {"trace", d.trace}};
+  if (!d.allowed) {
+    out["rule"] = d.deciding.Name();
+    out["message"] = d.message;
+  } else {
+    json c = json::object();
+    if (d.constraints.threshold_floor) c["threshold_floor"] = *d.constraints.threshold_floor;
+    if (d.constraints.max_results) c["max_results"] = *d.constraints.max_results;
+    if (d.constraints.daily_limit) c["daily_limit"] = *d.constraints.daily_limit;
+    if (d.constraints.human_review) c["human_review"] = true;
+    out["constraints"] = c;
+    out["rules"] = d.Rules();
+  }
+  if (a.Has("json")) {
+    std::printf("%s\n", out.dump(2).c_str());
+    return d.allowed ? 0 : 1;
+  }
+  std::printf("%s: %s %s for %s with purpose %s at %s\n", d.allowed ? "ALLOW" : "DENY",
+              f.operation.empty() ? "class" : f.operation.c_str(),
+              policy::OpClassName(f.op_class), auth::OrgTypeName(f.org_type), f.purpose.c_str(),
+              policy::FormatTime(f.now_ms).c_str());
+  if (!d.allowed) std::printf("  %s\n", d.message.c_str());
+  if (d.allowed && !out["constraints"].empty()) {
+    std::printf("  constraints: %s (from %s)\n", out["constraints"].dump().c_str(),
+                d.Rules().c_str());
+    if (d.constraints.daily_limit) {
+      std::printf("  the daily limit is counted in the audit log when a request arrives\n");
+    }
+  }
+  std::printf("rules considered:\n");
+  for (const auto& t : d.trace) std::printf("  %s\n", t.c_str());
+  return d.allowed ? 0 : 1;
+}
+
+int CmdAudit(const Args& a) {
+  std::string what = a.positional.empty() ? "" : a.positional[0];
+  if (what != "verify" && what != "head" && what != "export") {
+    std::fputs(kAuditUsage, stderr);
+    return 2;
+  }
+  auto store = OpenStore(a);
+  if (!store.ok()) {
+    std::fprintf(stderr, "argus audit: %s\n", store.status().message().c_str());
+    return 1;
+  }
+  policy::AuditLog audit(store.value().get());
+  if (what == "export") {
+    if (a.Get("format", "jsonl") != "jsonl") {
+      std::fprintf(stderr, "argus audit export: --format jsonl is the only format\n");
+      return 2;
+    }
+    int64_t since = 0, until = 0;
+    if (!TimeFlag(a, "since", 0, &since, "audit export") ||
+        !TimeFlag(a, "until", kFarFuture, &until, "audit export")) {
+      return 2;
+    }
+    Status st = audit.Export(since, until, std::cout);
+    std::cout.flush();
+    if (!st.ok()) {
+      std::fprintf(stderr, "argus audit export: %s\n", st.message().c_str());
+      return 1;
+    }
+    return 0;
+  }
+  policy::VerifyResult v = audit.Verify(what == "verify" ? a.Get("expect-head") : "");
+  if (!v.ok) {
+    std::fprintf(stderr, "audit log BROKEN at record %lld: %s\n", (long long)v.first_bad,
+                 v.problem.c_str());
+    return 1;
+  }
+  if (what == "head") {
+    std::printf("%lld:%s\n", (long long)v.head_seq, v.head_hash.c_str());
+  } else {
+    std::printf("audit log verified: %lld records, head %lld:%s\n", (long long)v.records,
+                (long long)v.head_seq, v.head_hash.c_str());
+  }
+  return 0;
+}
+
+int CmdReport(const Args& a) {
+  if (a.positional.empty() || a.positional[0] != "transparency") {
+    std::fputs(kReportUsage, stderr);
+    return 2;
+  }
+  std::string format = a.Get("format", "json");
+  if (format != "json" && format != "html") {
+    std::fprintf(stderr, "argus report transparency: --format json or html\n");
+    return 2;
+  }
+  int64_t since = 0, until = 0;
+  if (!TimeFlag(a, "since", 0, &since, "report transparency") ||
+      !TimeFlag(a, "until", kFarFuture, &until, "report transparency")) {
+    return 2;
+  }
+  auto store = OpenStore(a);
+  if (!store.ok()) {
+    std::fprintf(stderr, "argus report: %s\n", store.status().message().c_str());
+    return 1;
+  }
+  policy::AuditLog audit(store.value().get());
+  auto report = audit.Transparency(since, until);
+  if (!report.ok()) {
+    std::fprintf(stderr, "argus report: %s\n", report.status().message().c_str());
+    return 1;
+  }
+  std::string text = format == "html" ? policy::TransparencyHtml(report.value())
+                                      : report.value().dump(2) + "\n";
+  if (a.Has("out")) {
+    std::ofstream f(a.Get("out"), std::ios::binary);
+    f << text;
+    if (!f) {
+      std::fprintf(stderr, "argus report: cannot write %s\n", a.Get("out").c_str());
+      return 1;
+    }
+  } else {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  }
+  return 0;
+}
+
+int CmdRetention(const Args& a) {
+  if (a.positional.empty() || a.positional[0] != "purge") {
+    std::fputs(kRetentionUsage, stderr);
+    return 2;
+  }
+  int64_t now = 0;
+  if (!TimeFlag(a, "as-of", NowMs(), &now, "retention purge")) return 2;
+  // Takes the data dir's lock: the server must not be running (it purges by itself).
+  auto svc = OpenCollections(a, DataDir(a), nullptr);
+  if (!svc.ok()) {
+    std::fprintf(stderr, "argus retention purge: %s\n", svc.status().message().c_str());
+    return 1;
+  }
+  policy::AuditLog audit(&svc.value()->store());
+  auto r = policy::PurgeOnce(*svc.value(), audit, now, "cli");
+  if (!r.ok()) {
+    std::fprintf(stderr, "argus retention purge: %s\n", r.status().message().c_str());
+    return 1;
+  }
+  json out = json::array();
+  for (const auto& p : r.value()) {
+    out.push_back({{"CollectionId", p.collection},
+                   {"RetentionDays", p.retention_days},
+                   {"Cutoff", policy::FormatTime(p.cutoff_ms)},
+                   {"FacesDeleted", p.deleted}});
+  }
+  std::printf("%s\n", out.dump(2).c_str());
+  svc.value()->Close();
+  return 0;
+}
+
+}  // namespace argus::cli

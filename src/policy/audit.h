@@ -1,0 +1,69 @@
+#pragma once
+// The tamper-evident audit log of face search decisions, kept in the store
+// (table audit_log of argus.db).
+//
+// A record holds who asked (principal, organisation type, purpose, case id,
+// authorisation reference), what (operation, its class, collection), the
+// decision and the rules behind it, the threshold asked and applied, the
+// number of matches and the top similarity; never image bytes, descriptors
+// or face ids. Each record carries the SHA-256 of its predecessor and its own
+// SHA-256 over a canonical form (AuditHash), so Verify finds an altered,
+// inserted, reordered or deleted record and names the first bad one.
+// Thread-safe (the store serialises appends).
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+#include "store/store.h"
+
+namespace argus::policy {
+
+// SHA-256 (hex) of "argus-audit-v1\n" + the record as canonical JSON (sorted
+// keys, every field but `hash`, `prev_hash` included).
+std::string AuditHash(const store::AuditRecord& r);
+// The record as exported (every field, times also as RFC 3339).
+nlohmann::json AuditJson(const store::AuditRecord& r);
+
+struct VerifyResult {
+  bool ok = true;
+  int64_t records = 0;
+  int64_t first_bad = 0;  // seq of the first bad record (0 when ok)
+  std::string problem;    // what is wrong with it
+  int64_t head_seq = 0;   // the last record, when ok
+  std::string head_hash;
+};
+
+class AuditLog {
+ public:
+  explicit AuditLog(store::Store* store) : store_(store) {}
+
+  // Appends durably; sets r.time_ms (now) when 0, r.seq, r.prev_hash, r.hash.
+  Status Append(store::AuditRecord& r);
+  // Walks the whole chain. `expect_head` ("SEQ:HASH", from an earlier
+  // `argus audit head` kept elsewhere) also catches a log cut back or
+  // rewritten wholesale after that point.
+  VerifyResult Verify(const std::string& expect_head = "");
+  // JSON lines of the records with since_ms <= time_ms < until_ms.
+  Status Export(int64_t since_ms, int64_t until_ms, std::ostream& out);
+  // Allowed requests of `operation` by `principal` in the 24 hours up to now_ms.
+  Result<int64_t> CountLastDay(const std::string& principal, const std::string& operation,
+                               int64_t now_ms);
+  // The transparency report over [since_ms, until_ms): requests by
+  // organisation type x operation class x decision, thresholds applied,
+  // denials by rule, purges and erasures, policies loaded, chain state.
+  Result<nlohmann::json> Transparency(int64_t since_ms, int64_t until_ms);
+
+  store::Store* store() { return store_; }
+
+ private:
+  store::Store* store_;
+};
+
+// A readable HTML page of a Transparency() report (self-contained, no scripts).
+std::string TransparencyHtml(const nlohmann::json& report);
+
+}  // namespace argus::policy
