@@ -10,7 +10,7 @@ PYTHON := /usr/bin/python3
 export ARGUS_MODEL_DIR := $(MODEL_DIR)
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 
-.PHONY: all deps models build test serve bench format format-check clean
+.PHONY: all deps models build test serve bench model-card format format-check clean
 
 all: build
 
@@ -33,6 +33,11 @@ serve: build models
 
 bench: build models
 	@$(BUILD_DIR)/argus bench models --model-dir "$(MODEL_DIR)"
+
+# Runs the face evaluations on ../shared/data (or ARGUS_DATA) and rewrites
+# the measured-figures blocks of docs/MODEL_CARD.md (minutes on 2 cores).
+model-card: build models
+	@$(PYTHON) tools/model_card.py --argus $(BUILD_DIR)/argus
 
 format:
 	@find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
