@@ -38,6 +38,7 @@ int CmdBenchServer(const Args& a);    // bench server: DetectFaces load on loopb
 int CmdBenchProtocol(const Args& a);  // bench protocol: SigV4 + JSON cost per request
 int CmdEval(const Args& a);
 int CmdDetectFaces(const Args& a);
+int CmdCompareFaces(const Args& a);
 int CmdModels(const Args& a);
 int CmdBench(const Args& a);
 

@@ -13,10 +13,10 @@ int CmdEval(const Args& a) {
   std::string what = a.positional.empty() ? "" : a.positional[0];
   auto usage = [] {
     std::fprintf(stderr,
-                 "usage: argus eval verification --pairs FILE --images DIR [--json]\n"
+                 "usage: argus eval verification --pairs FILE --images DIR [--json] [--scores CSV]\n"
                  "       argus eval detection --annotations FILE --images DIR [--json]\n"
                  "       argus eval demographics --labels FILE --images DIR --out DIR [--json]\n"
-                 "       common: [--face-detector ssd|ssd-tiled|haar] [--threads N]\n");
+                 "       common: [--face-detector ssd|ssd-wide|ssd-tiled|haar] [--threads N]\n");
     return 2;
   };
   if (what == "demographics") return CmdEvalDemographics(a);
@@ -31,7 +31,8 @@ int CmdEval(const Args& a) {
     return 1;
   }
   auto result = what == "verification"
-                    ? eval::RunVerification(*faces.value(), a.Get("pairs"), a.Get("images"))
+                    ? eval::RunVerification(*faces.value(), a.Get("pairs"), a.Get("images"),
+                                            a.Get("scores", ""))
                     : eval::RunDetection(*faces.value(), a.Get("annotations"), a.Get("images"));
   if (!result.ok()) {
     std::fprintf(stderr, "argus: %s\n", result.status().message().c_str());

@@ -58,6 +58,9 @@ Commands:
   bench protocol        per-request cost of SigV4 + JSON + validation with a tiny image
   detect-faces IMAGE    print DetectFaces JSON for an image file
       --attributes ALL|DEFAULT
+  compare-faces SOURCE TARGET
+                        print CompareFaces JSON (largest source face against the target's)
+      --similarity-threshold N (default 80)  --quality-filter NONE|AUTO|LOW|MEDIUM|HIGH
   detect-labels IMAGE   print DetectLabels JSON for an image file
       --max-labels N --min-confidence C --features GENERAL_LABELS,IMAGE_PROPERTIES
   detect-text IMAGE     print DetectText JSON for an image file
@@ -133,6 +136,7 @@ int main(int argc, char** argv) {
   if (cmd == "bench" && !args.positional.empty() && args.positional[0] == "protocol")
     return CmdBenchProtocol(args);
   if (cmd == "detect-faces") return CmdDetectFaces(args);
+  if (cmd == "compare-faces") return CmdCompareFaces(args);
   if (cmd == "detect-labels") return CmdDetectLabels(args);
   if (cmd == "detect-text") return CmdDetectText(args);
   if (cmd == "detect-moderation-labels") return CmdDetectModerationLabels(args);

@@ -13,7 +13,7 @@ namespace argus {
 
 inline constexpr size_t kMaxImageBytes = 5 * 1024 * 1024;  // Rekognition's Bytes limit
 inline constexpr int64_t kMaxImagePixels = 50'000'000;
-inline constexpr int kMinImageSide = 16;
+inline constexpr int kMinImageSide = 80;  // Rekognition: 80 pixels on each side
 
 enum class ImageFormat { kJpeg, kPng };
 

@@ -103,55 +103,78 @@ VerificationMetrics ComputeVerification(const std::vector<PairScore>& pairs, int
 double AveragePrecision(const std::vector<ImageTruth>& truth,
                         const std::vector<std::vector<Detection>>& detections,
                         double iou_threshold) {
-  struct Scored {
-    float score;
-    int tp;  // 1 TP, 0 FP, -1 ignored
-  };
-  std::vector<Scored> all;
+  // The official WIDER FACE evaluation (widerface_evaluate/evaluation.py):
+  // scores normalised to 0..1 over all images; per image, each detection
+  // in descending score takes the ground-truth box of highest IoU (pixel
+  // boxes with the +1 convention); if that box is outside the set the
+  // detection is dropped, else it recalls the box (once); the PR curve is
+  // read at 1000 score thresholds and its VOC-style area is the AP.
+  constexpr int kThresholds = 1000;
+  float lo = std::numeric_limits<float>::max(), hi = std::numeric_limits<float>::lowest();
+  for (const auto& dets : detections)
+    for (const auto& d : dets) lo = std::min(lo, d.score), hi = std::max(hi, d.score);
+  const float range = hi > lo ? hi - lo : 1.f;
+  std::vector<double> proposals(kThresholds, 0), recalled(kThresholds, 0);
   int positives = 0;
+  auto overlap = [](const cv::Rect2f& a, const cv::Rect2f& b) {
+    double iw = std::min(a.x + a.width, b.x + b.width) - std::max(a.x, b.x) + 1;
+    double ih = std::min(a.y + a.height, b.y + b.height) - std::max(a.y, b.y) + 1;
+    if (iw <= 0 || ih <= 0) return 0.0;
+    double inter = iw * ih;
+    return inter / ((a.width + 1.0) * (a.height + 1.0) + (b.width + 1.0) * (b.height + 1.0) - inter);
+  };
   for (size_t i = 0; i < truth.size(); ++i) {
     const auto& gt = truth[i];
-    for (bool b : gt.in_set) positives += b;
-    std::vector<Detection> dets = i < detections.size() ? detections[i] : std::vector<Detection>{};
-    std::sort(dets.begin(), dets.end(),
-              [](const Detection& a, const Detection& b) { return a.score > b.score; });
-    std::vector<bool> used(gt.boxes.size(), false);
-    for (const auto& d : dets) {
+    const int in_set = int(std::count(gt.in_set.begin(), gt.in_set.end(), true));
+    positives += in_set;
+    if (in_set == 0 || i >= detections.size() || detections[i].empty()) continue;
+    std::vector<Detection> dets = detections[i];
+    std::stable_sort(dets.begin(), dets.end(),
+                     [](const Detection& a, const Detection& b) { return a.score > b.score; });
+    std::vector<int> recall(gt.boxes.size(), 0);  // 1 recalled, -1 ignored box hit
+    std::vector<int> proposal(dets.size(), 1);    // -1: dropped (hit an ignored box)
+    std::vector<int> recalled_after(dets.size(), 0);
+    int n_recalled = 0;
+    for (size_t h = 0; h < dets.size(); ++h) {
       int best = -1;
-      double best_iou = iou_threshold;
+      double best_iou = -1;
       for (size_t g = 0; g < gt.boxes.size(); ++g) {
-        if (used[g]) continue;
-        double inter = (d.box & gt.boxes[g]).area();
-        double uni = d.box.area() + gt.boxes[g].area() - inter;
-        double iou = uni > 0 ? inter / uni : 0;
-        if (iou >= best_iou) best_iou = iou, best = int(g);
+        double iou = overlap(dets[h].box, gt.boxes[g]);
+        if (iou > best_iou) best_iou = iou, best = int(g);
       }
-      if (best < 0) {
-        all.push_back({d.score, 0});
-      } else {
-        used[best] = true;
-        all.push_back({d.score, gt.in_set[best] ? 1 : -1});
+      if (best >= 0 && best_iou >= iou_threshold) {
+        if (!gt.in_set[best]) {
+          if (recall[best] == 1) --n_recalled;
+          recall[best] = -1;
+          proposal[h] = -1;
+        } else if (recall[best] == 0) {
+          recall[best] = 1;
+          ++n_recalled;
+        }
       }
+      recalled_after[h] = n_recalled;
+    }
+    for (int t = 0; t < kThresholds; ++t) {
+      const double th = 1.0 - double(t + 1) / kThresholds;
+      int last = -1;
+      for (size_t h = 0; h < dets.size(); ++h)
+        if ((dets[h].score - lo) / range >= th) last = int(h);
+      if (last < 0) continue;
+      proposals[t] += double(std::count(proposal.begin(), proposal.begin() + last + 1, 1));
+      recalled[t] += recalled_after[last];
     }
   }
   if (positives == 0) return 0;
-  std::sort(all.begin(), all.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
-  std::vector<double> recall, precision;
-  int tp = 0, fp = 0;
-  for (const auto& s : all) {
-    if (s.tp < 0) continue;
-    (s.tp ? tp : fp)++;
-    recall.push_back(double(tp) / positives);
-    precision.push_back(double(tp) / (tp + fp));
+  std::vector<double> rec(kThresholds + 2, 0), prec(kThresholds + 2, 0);
+  rec[kThresholds + 1] = 1;
+  for (int t = 0; t < kThresholds; ++t) {
+    prec[t + 1] = proposals[t] > 0 ? recalled[t] / proposals[t] : 0;
+    rec[t + 1] = recalled[t] / positives;
   }
-  // Monotone precision envelope, then the area under the step curve.
-  for (int i = int(precision.size()) - 2; i >= 0; --i)
-    precision[i] = std::max(precision[i], precision[i + 1]);
-  double ap = 0, prev_recall = 0;
-  for (size_t i = 0; i < recall.size(); ++i) {
-    ap += (recall[i] - prev_recall) * precision[i];
-    prev_recall = recall[i];
-  }
+  for (int i = kThresholds + 1; i > 0; --i) prec[i - 1] = std::max(prec[i - 1], prec[i]);
+  double ap = 0;
+  for (int i = 0; i < kThresholds + 1; ++i)
+    if (rec[i + 1] != rec[i]) ap += (rec[i + 1] - rec[i]) * prec[i + 1];
   return ap;
 }
 

@@ -46,9 +46,10 @@ struct ImageTruth {
   std::vector<bool> in_set;  // false: ignored (matching it is neither TP nor FP)
 };
 
-// Average precision at IoU 0.5 over all images: detections matched greedily
-// by score to the unmatched ground truth of highest IoU; precision made
-// monotone; area under the precision-recall curve.
+// Average precision as the official WIDER FACE evaluation computes it
+// (widerface_evaluate/evaluation.py): normalised scores, each detection
+// matched to its highest-IoU box (+1 pixel convention), detections on boxes
+// outside the set dropped, PR at 1000 thresholds, VOC-style area.
 double AveragePrecision(const std::vector<ImageTruth>& truth,
                         const std::vector<std::vector<Detection>>& detections,
                         double iou_threshold = 0.5);

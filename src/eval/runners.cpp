@@ -85,7 +85,7 @@ Result<std::vector<PairLine>> ReadPairs(const std::string& path, std::vector<std
 }
 
 Result<json> RunVerification(service::FaceService& faces, const std::string& pairs_file,
-                             const std::string& images_dir) {
+                             const std::string& images_dir, const std::string& scores_out) {
   std::vector<std::string> errors;
   auto pairs = ReadPairs(pairs_file, &errors);
   if (!pairs.ok()) return pairs.status();
@@ -127,6 +127,25 @@ Result<json> RunVerification(service::FaceService& faces, const std::string& pai
       s = service::FaceService::Similarity(a, b);
     }
     scores.push_back({s, p.same, p.fold});
+  }
+  if (!scores_out.empty()) {
+    // One line per pair: the descriptor distance behind each Similarity, for
+    // calibrating the distance-to-Similarity mapping.
+    std::ofstream out(scores_out);
+    out << "image_a,image_b,same,distance,similarity\n";
+    for (size_t i = 0; i < pairs->size(); ++i) {
+      const auto& p = pairs.value()[i];
+      const auto &a = desc[p.a], &b = desc[p.b];
+      double d = -1;
+      if (!a.empty() && !b.empty()) {
+        d = 0;
+        for (size_t k = 0; k < a.size() && k < b.size(); ++k) d += double(a[k] - b[k]) * (a[k] - b[k]);
+        d = std::sqrt(d);
+      }
+      out << p.a << ',' << p.b << ',' << (p.same ? 1 : 0) << ',' << d << ',' << scores[i].score
+          << '\n';
+    }
+    if (!out) return InvalidParameter("cannot write " + scores_out);
   }
   VerificationMetrics m = ComputeVerification(scores, 10);
   json fmr = json::object(), fnmr = json::object();

@@ -24,7 +24,7 @@ Result<std::vector<PairLine>> ReadPairs(const std::string& path, std::vector<std
 // Verification: descriptors of the largest face of each image, Similarity
 // as the score; an image without a face makes its pairs errors.
 Result<nlohmann::json> RunVerification(service::FaceService& faces, const std::string& pairs_file,
-                                       const std::string& images_dir);
+                                       const std::string& images_dir, const std::string& scores_out = "");
 
 // WIDER FACE AP (easy/medium/hard) on the annotations.json format.
 Result<nlohmann::json> RunDetection(service::FaceService& faces,

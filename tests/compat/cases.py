@@ -104,6 +104,6 @@ CASES = [
          {"Image": {"Bytes": Blob(b"plain text pretending to be a photo")}},
          error="InvalidImageFormatException"),
     Case("detect_faces_bad_attribute", "DetectFaces",
-         lambda ctx: {"Image": {"Bytes": Blob(gray_png(32, 32))}, "Attributes": ["NOT_AN_ATTRIBUTE"]},
+         lambda ctx: {"Image": {"Bytes": Blob(gray_png(80, 80))}, "Attributes": ["NOT_AN_ATTRIBUTE"]},
          error="InvalidParameterException"),
 ]

@@ -84,7 +84,7 @@ class CompatTest(unittest.TestCase):
             self.assertGreater(ran.get(name, 0), 0, name)
 
     def test_wrong_secret_and_unknown_key(self):
-        call = ("DetectFaces", {"Image": {"Bytes": Blob(gray_png(32, 32))}})
+        call = ("DetectFaces", {"Image": {"Bytes": Blob(gray_png(80, 80))}})
         for cls in CLIENTS:
             with self.subTest(client=cls.name):
                 r = self.client(cls, secret_key="x" * 40).run([call])[0]
@@ -98,7 +98,7 @@ class CompatTest(unittest.TestCase):
         # 3 calls at once against 1 request/s: the server refuses most with
         # ProvisionedThroughputExceededException; each client's standard retry
         # mode backs off and retries until every call succeeds.
-        calls = [("DetectFaces", {"Image": {"Bytes": Blob(gray_png(48, 48))}})] * 3
+        calls = [("DetectFaces", {"Image": {"Bytes": Blob(gray_png(96, 96))}})] * 3
         for cls in CLIENTS:
             with self.subTest(client=cls.name):
                 before = metric(self.server, "argus_errors_total",

@@ -15,6 +15,8 @@ from botocore.credentials import Credentials
 ARGUS_BIN = os.environ.get("ARGUS_BIN", os.path.join(os.path.dirname(__file__), "../../build/argus"))
 MODEL_DIR = os.environ.get("ARGUS_MODEL_DIR") or os.path.expanduser("~/.cache/argus/models")
 FACEAPI_DEMO = os.path.join(MODEL_DIR, "packages/face-api/package/demo")
+# Debian's aws CLI (v2) when installed; a PATH lookup otherwise.
+AWS_CLI = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else "aws"
 
 
 def free_port():
@@ -102,6 +104,6 @@ class Server:
                    AWS_SECRET_ACCESS_KEY=secret_key or self.secret_key or "unsigned",
                    AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="", AWS_CONFIG_FILE="/dev/null",
                    AWS_SHARED_CREDENTIALS_FILE="/dev/null")
-        return subprocess.run(["aws", "--endpoint-url", self.url, "--output", "json",
+        return subprocess.run([AWS_CLI, "--endpoint-url", self.url, "--output", "json",
                                "rekognition", *args], capture_output=True, text=True, env=env,
                               timeout=120)

@@ -18,7 +18,7 @@ def read(path):
 
 def gray_jpeg_like_png():
     from test_server import gray_png
-    return gray_png(64, 64)
+    return gray_png(96, 96)
 
 
 def image(path_or_bytes):

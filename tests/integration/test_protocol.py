@@ -20,7 +20,7 @@ DETECT = "RekognitionService.DetectFaces"
 
 
 def tiny_request():
-    return json.dumps({"Image": {"Bytes": base64.b64encode(gray_png(32, 32)).decode()}})
+    return json.dumps({"Image": {"Bytes": base64.b64encode(gray_png(80, 80)).decode()}})
 
 
 def get(url):

@@ -120,8 +120,13 @@ class ServerTest(unittest.TestCase):
             status, _, body = self.detect(data[:cut])
             self.assertEqual(status, 400, cut)
             self.assertEqual(body["__type"], "InvalidImageFormatException", (cut, body))
-        status, _, body = self.detect(gray_png(64, 64))
+        status, _, body = self.detect(gray_png(96, 96))
         self.assertEqual(status, 200)
+        # Rekognition's minimum: 80 pixels on each side.
+        status, _, body = self.detect(gray_png(79, 200))
+        self.assertEqual(status, 400)
+        self.assertEqual(body["__type"], "InvalidImageFormatException", body)
+        self.assertIn("80 pixels", body["message"])
 
     def test_oversized_image_bytes(self):
         status, _, body = self.detect(b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024))

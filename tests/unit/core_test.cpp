@@ -55,13 +55,22 @@ TEST(Sha256, KnownVector) {
 }
 
 TEST(DecodeImage, JpegAndPng) {
-  cv::Mat g = Gradient(64, 48);
+  cv::Mat g = Gradient(128, 96);
   for (const char* ext : {".jpg", ".png"}) {
     auto img = DecodeImage(Encode(g, ext));
     ASSERT_TRUE(img.ok()) << img.status().ToString();
-    EXPECT_EQ(img->width(), 64);
-    EXPECT_EQ(img->height(), 48);
+    EXPECT_EQ(img->width(), 128);
+    EXPECT_EQ(img->height(), 96);
   }
+}
+
+TEST(DecodeImage, UnderEightyPixelsASideIsInvalidImageFormat) {
+  for (auto [w, h] : {std::pair{79, 200}, std::pair{200, 79}}) {
+    auto img = DecodeImage(Encode(Gradient(w, h), ".png"));
+    ASSERT_FALSE(img.ok());
+    EXPECT_EQ(img.status().code(), Code::kInvalidImageFormat);
+  }
+  EXPECT_TRUE(DecodeImage(Encode(Gradient(80, 80), ".png")).ok());
 }
 
 TEST(DecodeImage, NotAnImageIsInvalidImageFormat) {
@@ -71,7 +80,7 @@ TEST(DecodeImage, NotAnImageIsInvalidImageFormat) {
 }
 
 TEST(DecodeImage, TruncatedJpegIsInvalidImageFormat) {
-  std::string jpeg = Encode(Gradient(64, 48), ".jpg");
+  std::string jpeg = Encode(Gradient(128, 96), ".jpg");
   for (size_t cut : {size_t(40), jpeg.size() / 2, jpeg.size() - 2}) {
     auto img = DecodeImage(jpeg.substr(0, cut));
     ASSERT_FALSE(img.ok()) << cut;
@@ -99,11 +108,11 @@ TEST(DecodeImage, HugeDeclaredDimensionsRefusedBeforeDecoding) {
 }
 
 TEST(DecodeImage, HonoursExifOrientation) {
-  std::string jpeg = WithExifOrientation(Encode(Gradient(64, 32), ".jpg"), 6);  // rotate 90 CW
+  std::string jpeg = WithExifOrientation(Encode(Gradient(160, 96), ".jpg"), 6);  // rotate 90 CW
   auto img = DecodeImage(jpeg);
   ASSERT_TRUE(img.ok()) << img.status().ToString();
-  EXPECT_EQ(img->width(), 32);
-  EXPECT_EQ(img->height(), 64);
+  EXPECT_EQ(img->width(), 96);
+  EXPECT_EQ(img->height(), 160);
 }
 
 }  // namespace

@@ -28,6 +28,7 @@ Result<json> DetectFaces(const json& request, Services& services);
 // {BoundingBox, Landmarks, Pose, Quality, Confidence}; ALL adds landmarks;
 // face.attributes, when set, adds the attributes it computed.
 json FaceDetailJson(const service::FaceDetail& face, cv::Size image, bool all);
+Result<json> CompareFaces(const json& request, Services& services);
 
 // Collections, faces and users (collections.cpp, users.cpp).
 Result<json> CreateCollection(const json& request, Services& services);

@@ -14,6 +14,7 @@ using Handler = Result<json> (*)(const json&, Services&);
 const std::map<std::string, Handler, std::less<>>& Routes() {
   static const std::map<std::string, Handler, std::less<>> routes = {
       {"DetectFaces", &DetectFaces},
+      {"CompareFaces", &CompareFaces},
       {"CreateCollection", &CreateCollection},
       {"DescribeCollection", &DescribeCollection},
       {"ListCollections", &ListCollections},

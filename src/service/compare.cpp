@@ -1,0 +1,48 @@
+#include "service/compare.h"
+
+#include <algorithm>
+
+namespace argus::service {
+
+Result<CompareFacesResult> CompareFaces(FaceService& faces, const Image& source,
+                                        const Image& target, const CompareFacesRequest& req) {
+  auto src_faces = faces.DetectFaces(source);
+  if (!src_faces.ok()) return src_faces.status();
+  // Largest first: the first source face that can be described is the one compared.
+  const FaceDetail* src = nullptr;
+  std::vector<float> src_desc;
+  for (const auto& f : src_faces.value()) {
+    if (!QualityReasons(f, req.quality).empty()) continue;
+    auto d = faces.Describe(source, f);
+    if (!d.ok()) continue;
+    src = &f;
+    src_desc = std::move(d.value());
+    break;
+  }
+  if (!src) {
+    return InvalidParameter(src_faces->empty()
+                                ? "There are no faces in the source image."
+                                : "The faces in the source image do not pass the quality filter.");
+  }
+  CompareFacesResult out;
+  out.source = *src;
+  DetectOptions opts;
+  opts.max_faces = kMaxCompareTargetFaces;
+  auto tgt_faces = faces.DetectFaces(target, opts);
+  if (!tgt_faces.ok()) return tgt_faces.status();
+  for (auto& f : tgt_faces.value()) {
+    if (!QualityReasons(f, req.quality).empty()) continue;
+    ComparedFace c;
+    auto d = faces.Describe(target, f);
+    c.similarity = d.ok() ? FaceService::Similarity(src_desc, d.value()) : 0.f;
+    c.detail = std::move(f);
+    (c.similarity >= req.similarity_threshold ? out.matches : out.unmatched).push_back(std::move(c));
+  }
+  std::stable_sort(out.matches.begin(), out.matches.end(),
+                   [](const ComparedFace& a, const ComparedFace& b) {
+                     return a.similarity > b.similarity;
+                   });
+  return out;
+}
+
+}  // namespace argus::service
