@@ -21,6 +21,7 @@ usage: tools/model_card.py [--argus build/argus] [--data ../shared/data]
               running the evals
 """
 import argparse
+import datetime
 import json
 import os
 import shlex
@@ -37,9 +38,13 @@ def run(cmd, out_path):
     if p.returncode != 0:
         sys.exit("model_card: command failed (exit %d)" % p.returncode)
     result = json.loads(p.stdout.strip().splitlines()[-1])
+    rev = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
+    run_ = {"command": cmd, "result": result, "revision": rev.strip() or "unknown",
+            "date": datetime.date.today().isoformat()}
     with open(out_path, "w") as f:
-        json.dump({"command": cmd, "result": result}, f, indent=1)
-    return {"command": cmd, "result": result}
+        json.dump(run_, f, indent=1)
+    return run_
 
 
 def rel(cmd):
@@ -52,6 +57,13 @@ def rel(cmd):
                 c = r
         out.append(c)
     return " ".join(shlex.quote(c) for c in out)
+
+
+def provenance(runs):
+    seen = sorted({"%s on %s" % (r.get("revision", "unknown"), r.get("date", "an unknown date"))
+                   for r in runs})
+    return ("Measured with argus %s (\"-dirty\": with uncommitted changes), the 2-core "
+            "development machine." % ", ".join(seen))
 
 
 def pct(v):
@@ -74,8 +86,8 @@ def render_verification(runs):
         lines.append("| %s | %d | %.4f ± %.4f | %.4f | %.3f / %.3f / %.3f | %d of %d | %s |" % (
             name, m["pairs"], m["accuracy"], m["accuracy_std"], m["eer"], t["1e-2"], t["1e-3"],
             t["1e-4"], m["no_face"], m["images"], " | ".join(cells)))
-    lines.append("")
-    lines += ["Commands:", ""] + ["    " + rel(r["command"]) for _, r in runs]
+    lines += ["", provenance([r for _, r in runs]), "", "Commands:", ""]
+    lines += ["    " + rel(r["command"]) for _, r in runs]
     return "\n".join(lines)
 
 
@@ -87,7 +99,7 @@ def render_detection(r):
         "| wider-dev | %s | %.4f | %.4f | %.4f | %d | %.1f |" % (
             m.get("detector", "?"), m["ap_easy"], m["ap_medium"], m["ap_hard"], m["images"],
             m["ms_per_image"]),
-        "", "Command:", "", "    " + rel(r["command"])])
+        "", provenance([r]), "", "Command:", "", "    " + rel(r["command"])])
 
 
 def ratio(v):
@@ -122,7 +134,8 @@ def render_demographics(r):
             g["name"], g["images"], pct(g["failure_to_detect"]), g["impostor_pairs"],
             *(sci(g["fmr"][t]) for t in ("80", "90", "95", "99")), pct(g["gender_error"]),
             "n/a" if g["age_mae"] is None else "%.1f" % g["age_mae"]))
-    lines += ["", "Command (also writes report.json and report.html with the charts):", "",
+    lines += ["", provenance([r]), "",
+              "Command (also writes report.json and report.html with the charts):", "",
               "    " + rel(r["command"])]
     return "\n".join(lines)
 
