@@ -36,6 +36,7 @@ int CmdServe(const Args& a);
 int CmdKeys(const Args& a);
 int CmdBenchServer(const Args& a);    // bench server: DetectFaces load on loopback
 int CmdBenchProtocol(const Args& a);  // bench protocol: SigV4 + JSON cost per request
+int CmdBenchFaces(const Args& a);     // bench faces: argus vs face-api on node, same weights
 int CmdEval(const Args& a);
 int CmdDetectFaces(const Args& a);
 int CmdCompareFaces(const Args& a);

@@ -56,6 +56,14 @@ Commands:
       --image FILE        (default face-api's sample1.jpg)  --workers N  --threads N
       --endpoint URL      use a running server (key from --access-key/--secret-key or AWS_*)
   bench protocol        per-request cost of SigV4 + JSON + validation with a tiny image
+  bench faces [IMAGE...]
+                        DetectFaces + a descriptor per face, per image: argus in process against
+                        the same weights in @vladmandic/face-api on node (tfjs WASM backend,
+                        npm ci into ~/.cache/argus/bench/faces-peer); p50/mean and the ratio
+      --images DIR        (default face-api's demo/sample*.jpg)  --n N  timed runs (default 5)
+      --warmup W          (default 1)  --threads N  (default 1: tfjs-wasm on node has one)
+      --face-detector D   argus's detector; other than ssd, ssd is timed as well
+      --no-peer           argus only   --peer-dir DIR   --peer-src DIR   --json
   detect-faces IMAGE    print DetectFaces JSON for an image file
       --attributes ALL|DEFAULT
   compare-faces SOURCE TARGET
@@ -116,7 +124,7 @@ int main(int argc, char** argv) {
     std::printf("argus %s\n", argus::kVersion);
     return 0;
   }
-  Args args = Parse(argc, argv, 2, {"json", "no-auth", "help", "admin", "sweep", "reuse-snapshot", "keep"});
+  Args args = Parse(argc, argv, 2, {"json", "no-auth", "help", "admin", "sweep", "reuse-snapshot", "keep", "no-peer"});
   if (!args.error.empty()) {
     std::fprintf(stderr, "argus %s: %s\n", cmd.c_str(), args.error.c_str());
     return 2;
@@ -135,6 +143,8 @@ int main(int argc, char** argv) {
     return CmdBenchServer(args);
   if (cmd == "bench" && !args.positional.empty() && args.positional[0] == "protocol")
     return CmdBenchProtocol(args);
+  if (cmd == "bench" && !args.positional.empty() && args.positional[0] == "faces")
+    return CmdBenchFaces(args);
   if (cmd == "detect-faces") return CmdDetectFaces(args);
   if (cmd == "compare-faces") return CmdCompareFaces(args);
   if (cmd == "detect-labels") return CmdDetectLabels(args);
