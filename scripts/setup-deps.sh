@@ -11,6 +11,7 @@ PACKAGES=(
   awscli curl ca-certificates
   libpcre2-dev clang libclang-rt-dev
   python3-opencv
+  opencv-data tesseract-ocr tesseract-ocr-eng
 )
 
 missing=()

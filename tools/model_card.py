@@ -91,15 +91,17 @@ def render_verification(runs):
     return "\n".join(lines)
 
 
-def render_detection(r):
-    m = r["result"]
-    return "\n".join([
-        "| data | detector | AP easy | AP medium | AP hard | images | ms/image |",
-        "|---|---|---|---|---|---|---|",
-        "| wider-dev | %s | %.4f | %.4f | %.4f | %d | %.1f |" % (
+def render_detection(runs):
+    lines = ["| data | detector | AP easy | AP medium | AP hard | images | ms/image |",
+             "|---|---|---|---|---|---|---|"]
+    for r in runs:
+        m = r["result"]
+        lines.append("| wider-dev | %s | %.4f | %.4f | %.4f | %d | %.1f |" % (
             m.get("detector", "?"), m["ap_easy"], m["ap_medium"], m["ap_hard"], m["images"],
-            m["ms_per_image"]),
-        "", provenance([r]), "", "Command:", "", "    " + rel(r["command"])])
+            m["ms_per_image"]))
+    lines += ["", provenance(runs), "", "Commands:", ""]
+    lines += ["    " + rel(r["command"]) for r in runs]
+    return "\n".join(lines)
 
 
 def ratio(v):
@@ -186,9 +188,17 @@ def main():
         card = replace_block(card, "verification", render_verification(runs))
     if "detection" in only:
         d = os.path.join(data, "detection", "wider-dev")
-        card = replace_block(card, "detection", render_detection(get("detection", [
-            a.argus, "eval", "detection", "--annotations", os.path.join(d, "annotations.json"),
-            "--images", os.path.join(d, "images"), "--json"])))
+        runs = []
+        # The default detector first (no --face-detector), then the others
+        # it was chosen against.
+        for det in ("", "ssd-wide", "ssd", "haar"):
+            cmd = [a.argus, "eval", "detection", "--annotations",
+                   os.path.join(d, "annotations.json"), "--images", os.path.join(d, "images"),
+                   "--json"]
+            if det:
+                cmd += ["--face-detector", det]
+            runs.append(get("detection" + ("-" + det if det else ""), cmd))
+        card = replace_block(card, "detection", render_detection(runs))
     if "demographics" in only:
         d = os.path.join(data, "demographics", "utkface-dev")
         cmd = [a.argus, "eval", "demographics", "--labels", os.path.join(d, "labels.csv"),

@@ -29,10 +29,14 @@ struct DetectOptions {
 };
 
 struct FaceConfig {
-  // "ssd": SSD MobileNetV1 on the whole image; "ssd-tiled": plus overlapping
-  // upscaled tiles for small faces; "haar": OpenCV's Haar cascade (baseline
-  // for evaluation only; no landmarks model needed).
-  std::string detector = "ssd";
+  // face-api's SSD MobileNetV1 (one 512x512 pass costs ~100-150 ms on 2 cores):
+  // "ssd": the whole image only; "ssd-wide": plus a pass over the image
+  // widened 1.4x (these weights under-score narrow faces); "ssd-tiled"
+  // (default, best WIDER AP): plus 2x2 upscaled tiles, skipped when a
+  // confident face is a quarter of the image high. Every SSD mode retries a
+  // zoomed-out pass when nothing is found. "haar": OpenCV's Haar cascade
+  // (an evaluation baseline only). Measured in docs/MODEL_CARD.md.
+  std::string detector = "ssd-tiled";
 };
 
 class FaceService {

@@ -24,8 +24,11 @@ class FaceDetector {
   virtual Result<std::vector<FaceBox>> Detect(const cv::Mat& bgr, float min_score,
                                               int max_faces) = 0;
   // By name: "ssd" (face-api's SSD MobileNetV1 on the whole image padded to
-  // a square), "ssd-tiled" (plus overlapping tiles of the upscaled image),
-  // "haar" (OpenCV's frontal-face cascade from Debian's opencv-data).
+  // a square), "ssd-wide" (plus the image widened 1.4x), "ssd-tiled" (plus
+  // overlapping 2x2 tiles unless a close-up face was found), "haar"
+  // (OpenCV's frontal-face cascade from Debian's opencv-data). SSD boxes are
+  // calibrated to the WIDER FACE box convention; with no face found, SSD
+  // modes retry once on a zoomed-out canvas.
   static Result<std::unique_ptr<FaceDetector>> Create(const std::string& name,
                                                       ml::Registry& registry);
 };

@@ -19,6 +19,7 @@ float IoU(const cv::Rect2f& a, const cv::Rect2f& b) {
 namespace {
 
 constexpr float kNmsIoU = 0.4f;
+constexpr float kCloseUpScore = 0.5f;
 
 // The SSD's boxes against the WIDER FACE box convention (hairline to chin,
 // ear to ear), by the box's height in pixels: small boxes come out about 12%
@@ -93,9 +94,14 @@ class SsdDetector : public FaceDetector {
       }
     }
     // Tiles: a g x g grid of overlapping squares over the image, each given
-    // the full network resolution, so small faces become large enough.
+    // the full network resolution, so small faces become large enough. They
+    // pay in group and crowd photos; a confident face a quarter of the image
+    // high or more (a portrait, a selfie, an ID photo) skips them.
     const int side = std::max(bgr.cols, bgr.rows);
-    for (int g : grids_) {
+    const bool close_up = std::any_of(cand.begin(), cand.end(), [&](const FaceBox& f) {
+      return f.score >= kCloseUpScore && f.box.height >= 0.25f * bgr.rows;
+    });
+    for (int g : close_up ? std::vector<int>{} : grids_) {
       const int tile = std::min(side, int(std::ceil(side / double(g) * 1.3)));
       auto starts = [&](int extent) {
         std::vector<int> s;
@@ -109,6 +115,21 @@ class SsdDetector : public FaceDetector {
           cv::Rect r = cv::Rect(x, y, tile, tile) & cv::Rect(0, 0, bgr.cols, bgr.rows);
           ARGUS_RETURN_IF_ERROR(RunOn(bgr, r, min_score, &cand));
         }
+    }
+    if (cand.empty()) {
+      // Nothing found: the face may fill the frame (tight, aligned portraits),
+      // larger than these weights' anchors. One pass with the image in the
+      // middle third of a black canvas three times its size.
+      cv::Mat canvas(bgr.rows * 3, bgr.cols * 3, CV_8UC3, cv::Scalar(0, 0, 0));
+      bgr.copyTo(canvas(cv::Rect(bgr.cols, bgr.rows, bgr.cols, bgr.rows)));
+      std::vector<FaceBox> more;
+      ARGUS_RETURN_IF_ERROR(
+          RunOn(canvas, cv::Rect(0, 0, canvas.cols, canvas.rows), min_score, &more));
+      for (auto& f : more) {
+        f.box.x -= bgr.cols;
+        f.box.y -= bgr.rows;
+        cand.push_back(f);
+      }
     }
     return Finish(std::move(cand), bgr.size(), min_score, max_faces, /*calibrate=*/true);
   }
