@@ -16,7 +16,7 @@ int CmdEval(const Args& a) {
                  "usage: argus eval verification --pairs FILE --images DIR [--json] [--scores CSV]\n"
                  "       argus eval detection --annotations FILE --images DIR [--json]\n"
                  "       argus eval demographics --labels FILE --images DIR --out DIR [--json]\n"
-                 "       common: [--face-detector ssd|ssd-wide|ssd-tiled|haar] [--threads N]\n");
+                 "       common: [--face-detector cascade|ssd-tiled|ssd-wide|ssd|blaze|haar] [--threads N]\n");
     return 2;
   };
   if (what == "demographics") return CmdEvalDemographics(a);

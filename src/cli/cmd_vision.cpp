@@ -156,8 +156,11 @@ int CmdBenchOps(const Args& a) {
   cv::resize(original(cv::Rect(int(original.cols * 0.62), 0, int(original.cols * 0.38),
                                int(original.rows * 0.43))),
              one_face, cv::Size(640, 480), 0, 0, cv::INTER_AREA);
-  std::vector<uchar> photo_jpg, text_jpg, face_jpg;
+  std::vector<uchar> photo_jpg, text_jpg, face_jpg, mirror_jpg;
   cv::imencode(".jpg", one_face, face_jpg, {cv::IMWRITE_JPEG_QUALITY, 92});
+  cv::Mat mirror;
+  cv::flip(one_face, mirror, 1);
+  cv::imencode(".jpg", mirror, mirror_jpg, {cv::IMWRITE_JPEG_QUALITY, 92});
   cv::imencode(".jpg", photo, photo_jpg, {cv::IMWRITE_JPEG_QUALITY, 92});
   cv::imencode(".jpg", text, text_jpg, {cv::IMWRITE_JPEG_QUALITY, 92});
   auto b64 = [](const std::vector<uchar>& v) {
@@ -168,7 +171,7 @@ int CmdBenchOps(const Args& a) {
   if (!Take(service::LabelService::Create(l.registry), l.labels) ||
       !Take(service::TextService::Create(l.registry), l.text) ||
       !Take(service::ModerationService::Create(l.registry), l.moderation) ||
-      !Take(service::FaceService::Create(l.registry), l.faces))
+      !Take(service::FaceService::Create(l.registry, FaceConfigFrom(a)), l.faces))
     return 1;
   l.services.faces = l.faces.get();
   l.services.labels = l.labels.get();
@@ -182,10 +185,14 @@ int CmdBenchOps(const Args& a) {
   };
   nlohmann::json photo_img = {{"Bytes", b64(photo_jpg)}}, text_img = {{"Bytes", b64(text_jpg)}};
   nlohmann::json face_img = {{"Bytes", b64(face_jpg)}};
+  nlohmann::json face_mirror_img = {{"Bytes", b64(mirror_jpg)}};
   std::vector<Op> ops = {
       {"DetectFaces", nlohmann::json{{"Image", face_img}}.dump(), "one face"},
       {"DetectFaces", nlohmann::json{{"Image", face_img}, {"Attributes", {"ALL"}}}.dump(),
        "one face, Attributes ALL"},
+      {"CompareFaces",
+       nlohmann::json{{"SourceImage", face_img}, {"TargetImage", face_mirror_img}}.dump(),
+       "one face each (mirrored)"},
       {"DetectLabels", nlohmann::json{{"Image", photo_img}}.dump(), "photo"},
       {"DetectLabels", nlohmann::json{{"Image", photo_img},
                                       {"Features", {"GENERAL_LABELS", "IMAGE_PROPERTIES"}}}
@@ -212,7 +219,8 @@ int CmdBenchOps(const Args& a) {
       }
       if (i == 0) {
         auto j = nlohmann::json::parse(r.body);
-        for (const char* k : {"Labels", "TextDetections", "ModerationLabels", "FaceDetails"})
+        for (const char* k :
+             {"Labels", "TextDetections", "ModerationLabels", "FaceDetails", "FaceMatches"})
           if (j.contains(k)) items = j[k].size();
       }
       if (i >= 2) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());

@@ -86,7 +86,7 @@ Commands:
   eval demographics --labels FILE --images DIR --out DIR [--json] [--limit N]
                         per group (gender x race, age bands): FMR at Similarity 80/90/95/99,
                         gender error, age MAE, failure to detect; report.json + report.html
-      --face-detector D   ssd-tiled (default), ssd-wide, ssd, haar
+      --face-detector D   cascade (default), ssd-tiled, ssd-wide, ssd
   collections create|list|describe|delete|faces|index|search
                         collections on a data dir (--data-dir D; `argus collections` for
                         details); the server must not be running on that dir

@@ -29,14 +29,17 @@ struct DetectOptions {
 };
 
 struct FaceConfig {
+  // "cascade" (default): BlazeFace (256x256, ~10-20 ms) first; a confident
+  // close-up face with no hint of others settles it (portraits, selfies, ID
+  // photos), anything else goes to "ssd-tiled". Same WIDER AP as ssd-tiled.
   // face-api's SSD MobileNetV1 (one 512x512 pass costs ~100-150 ms on 2 cores):
   // "ssd": the whole image only; "ssd-wide": plus a pass over the image
-  // widened 1.4x (these weights under-score narrow faces); "ssd-tiled"
-  // (default, best WIDER AP): plus 2x2 upscaled tiles, skipped when a
-  // confident face is a quarter of the image high. Every SSD mode retries a
-  // zoomed-out pass when nothing is found. "haar": OpenCV's Haar cascade
-  // (an evaluation baseline only). Measured in docs/MODEL_CARD.md.
-  std::string detector = "ssd-tiled";
+  // widened 1.4x (these weights under-score narrow faces); "ssd-tiled": plus
+  // 2x2 upscaled tiles, skipped when a confident face is a quarter of the
+  // image high. Every SSD mode retries a zoomed-out pass when nothing is
+  // found. "blaze" (BlazeFace alone) and "haar" (OpenCV's Haar cascade) are
+  // evaluation baselines. Measured in docs/MODEL_CARD.md.
+  std::string detector = "cascade";
 };
 
 class FaceService {

@@ -25,10 +25,13 @@ class FaceDetector {
                                               int max_faces) = 0;
   // By name: "ssd" (face-api's SSD MobileNetV1 on the whole image padded to
   // a square), "ssd-wide" (plus the image widened 1.4x), "ssd-tiled" (plus
-  // overlapping 2x2 tiles unless a close-up face was found), "haar"
-  // (OpenCV's frontal-face cascade from Debian's opencv-data). SSD boxes are
-  // calibrated to the WIDER FACE box convention; with no face found, SSD
-  // modes retry once on a zoomed-out canvas.
+  // overlapping 2x2 tiles unless a close-up face was found), "blaze"
+  // (human's BlazeFace alone), "cascade" (BlazeFace, then ssd-tiled unless
+  // BlazeFace settled it with a confident close-up face and no hint of
+  // others), "haar" (OpenCV's frontal-face cascade from Debian's
+  // opencv-data). SSD and BlazeFace boxes are calibrated to the WIDER FACE
+  // box convention; with no face found, SSD modes retry once on a
+  // zoomed-out canvas.
   static Result<std::unique_ptr<FaceDetector>> Create(const std::string& name,
                                                       ml::Registry& registry);
 };

@@ -44,21 +44,28 @@ cv::Rect2f CalibrateSsdBox(const cv::Rect2f& b) {
   return {cx - w / 2, cy - h / 2, w, h};
 }
 
-// NMS over candidates, (SSD) box calibration, clip to the image, largest
-// first, at most max_faces.
-std::vector<FaceBox> Finish(std::vector<FaceBox> cand, cv::Size size, float min_score,
-                            int max_faces, bool calibrate = false) {
+// Non-maximum suppression: the candidates kept, best first.
+std::vector<FaceBox> Nms(const std::vector<FaceBox>& cand, float min_score, float iou) {
   std::vector<cv::Rect2d> rects;
   std::vector<float> scores;
   for (const auto& c : cand) rects.emplace_back(c.box), scores.push_back(c.score);
   std::vector<int> keep;
-  cv::dnn::NMSBoxes(rects, scores, min_score, kNmsIoU, keep);
+  cv::dnn::NMSBoxes(rects, scores, min_score, iou, keep);
+  std::vector<FaceBox> kept;
+  for (int i : keep) kept.push_back(cand[i]);
+  return kept;
+}
+
+// NMS over candidates, (SSD) box calibration, clip to the image, largest
+// first, at most max_faces.
+std::vector<FaceBox> Finish(std::vector<FaceBox> cand, cv::Size size, float min_score,
+                            int max_faces, bool calibrate = false) {
   std::vector<FaceBox> faces;
-  for (int i : keep) {
-    cv::Rect2f r = (calibrate ? CalibrateSsdBox(cand[i].box) : cand[i].box) &
+  for (const auto& c : Nms(cand, min_score, kNmsIoU)) {
+    cv::Rect2f r = (calibrate ? CalibrateSsdBox(c.box) : c.box) &
                    cv::Rect2f(0, 0, size.width, size.height);
     if (r.width < 1 || r.height < 1) continue;
-    faces.push_back({r, cand[i].score});
+    faces.push_back({r, c.score});
   }
   std::stable_sort(faces.begin(), faces.end(), [](const FaceBox& a, const FaceBox& b) {
     return a.box.area() > b.box.area();
@@ -173,6 +180,106 @@ class SsdDetector : public FaceDetector {
   float stretch_ = 1.f;
 };
 
+// BlazeFace ("back" variant, models/human.json) on the whole image padded to a
+// square at 256x256: 896 anchors on a 16x16 (2 per cell) and an 8x8 (6 per
+// cell) grid; each regresses a box centre offset and size in input pixels.
+// Its boxes are mapped to the SSD's (uncalibrated) box convention, so that the
+// landmark net sees the crop it was made for and CalibrateSsdBox applies.
+class BlazePass {
+ public:
+  explicit BlazePass(std::shared_ptr<ml::Model> m) : model_(std::move(m)) {
+    for (auto [stride, per_cell] : {std::pair{16, 2}, std::pair{32, 6}}) {
+      const int g = kInput / stride;
+      for (int gy = 0; gy < g; ++gy)
+        for (int gx = 0; gx < g; ++gx)
+          for (int k = 0; k < per_cell; ++k)
+            anchors_.emplace_back(stride * (gx + 0.5f), stride * (gy + 0.5f));
+    }
+  }
+
+  Status Run(const cv::Mat& bgr, float min_score, std::vector<FaceBox>* out) {
+    const int side = std::max(bgr.cols, bgr.rows);
+    cv::Mat square(side, side, CV_8UC3, cv::Scalar(0, 0, 0));
+    bgr.copyTo(square(cv::Rect(0, 0, bgr.cols, bgr.rows)));
+    auto outs = model_->Run(model_->BlobResized(square));
+    if (!outs.ok()) return outs.status();
+    const auto& o = outs.value();  // classificators_1, _2, regressors_1, _2
+    if (o.size() != 4 || o[0].total() + o[1].total() != anchors_.size() ||
+        o[2].total() + o[3].total() != anchors_.size() * 16)
+      return Internal("blazeface: unexpected output shapes");
+    const float f = float(side) / kInput;
+    for (size_t i = 0; i < anchors_.size(); ++i) {
+      const bool first = i < o[0].total();
+      const size_t j = first ? i : i - o[0].total();
+      const float logit = (first ? o[0] : o[1]).ptr<float>()[j];
+      const float score = 1.f / (1.f + std::exp(-std::clamp(logit, -50.f, 50.f)));
+      if (score < min_score) continue;
+      const float* r = (first ? o[2] : o[3]).ptr<float>() + j * 16;
+      if (r[2] <= 0 || r[3] <= 0) continue;
+      // SSD convention: medians of matched SSD/BlazeFace box ratios on
+      // wider-dev, celeba-dev and utkface-dev faces.
+      const float w = r[2] * kToSsdW, h = r[3] * kToSsdH;
+      const float cx = anchors_[i].x + r[0] + kToSsdDx * r[2];
+      const float cy = anchors_[i].y + r[1] + kToSsdDy * r[3];
+      out->push_back({cv::Rect2f((cx - w / 2) * f, (cy - h / 2) * f, w * f, h * f), score});
+    }
+    return Status::Ok();
+  }
+
+ private:
+  static constexpr int kInput = 256;
+  static constexpr float kToSsdW = 0.883f, kToSsdH = 1.107f, kToSsdDx = -0.011f,
+                         kToSsdDy = -0.060f;
+  std::shared_ptr<ml::Model> model_;
+  std::vector<cv::Point2f> anchors_;
+};
+
+// BlazeFace first; when it finds a confident close-up face (a portrait, a
+// selfie, an ID photo: a quarter of the image high or more) its answer stands
+// and the SSD never runs. Otherwise (groups, crowds, small or no faces) the
+// tiled SSD decides. Only for "cascade" and "blaze" (the latter alone, for
+// evaluation).
+class CascadeDetector : public FaceDetector {
+ public:
+  CascadeDetector(std::shared_ptr<ml::Model> blaze, std::unique_ptr<FaceDetector> fallback)
+      : blaze_(std::move(blaze)), fallback_(std::move(fallback)) {}
+
+  Result<std::vector<FaceBox>> Detect(const cv::Mat& bgr, float min_score,
+                                      int max_faces) override {
+    std::vector<FaceBox> cand;
+    ARGUS_RETURN_IF_ERROR(blaze_.Run(bgr, std::min(min_score, kUnsure), &cand));
+    cand = Nms(cand, 0.f, kBlazeNmsIoU);
+    if (!fallback_ || Settled(cand, bgr.rows)) {
+      return Finish(std::move(cand), bgr.size(), min_score, max_faces, /*calibrate=*/true);
+    }
+    return fallback_->Detect(bgr, min_score, max_faces);
+  }
+
+ private:
+  // Settled: a confident face at least a quarter of the image high, and no
+  // unsure candidate elsewhere (one that is not mostly inside a confident
+  // face) that would hint at more, smaller faces for the SSD to find.
+  static bool Settled(const std::vector<FaceBox>& cand, int rows) {
+    std::vector<cv::Rect2f> sure;
+    for (const auto& f : cand)
+      if (f.score >= kSure && f.box.height >= 0.25f * rows) sure.push_back(f.box);
+    if (sure.empty()) return false;
+    return std::none_of(cand.begin(), cand.end(), [&](const FaceBox& f) {
+      if (f.score < kUnsure || f.score >= kSure) return false;
+      float covered = 0;
+      for (const auto& r : sure) covered = std::max(covered, (r & f.box).area() / f.box.area());
+      return covered < 0.3f;
+    });
+  }
+
+  // Chosen on wider-dev so that the cascade's AP equals ssd-tiled's while
+  // most portraits (celeba-dev, utkface-dev) never reach the SSD.
+  static constexpr float kSure = 0.75f, kUnsure = 0.3f;
+  static constexpr float kBlazeNmsIoU = 0.3f;
+  BlazePass blaze_;
+  std::unique_ptr<FaceDetector> fallback_;
+};
+
 class HaarDetector : public FaceDetector {
  public:
   explicit HaarDetector(cv::CascadeClassifier c) : cascade_(std::move(c)) {}
@@ -215,20 +322,29 @@ Result<std::unique_ptr<FaceDetector>> FaceDetector::Create(const std::string& na
     }
     return std::unique_ptr<FaceDetector>(new HaarDetector(std::move(c)));
   }
-  std::vector<int> grids;
-  float stretch = 1.f;
-  if (name == "ssd-tiled") {
-    grids = {2};
-    stretch = 1.4f;
-  } else if (name == "ssd-wide") {
-    stretch = 1.4f;
-  } else if (name != "ssd") {
-    return InvalidParameter("unknown face detector '" + name +
-                            "' (ssd, ssd-wide, ssd-tiled, haar)");
+  const bool cascade = name == "cascade";
+  const std::string ssd_name = cascade ? "ssd-tiled" : name;
+  std::unique_ptr<FaceDetector> ssd;
+  if (name != "blaze") {
+    std::vector<int> grids;
+    float stretch = 1.f;
+    if (ssd_name == "ssd-tiled") {
+      grids = {2};
+      stretch = 1.4f;
+    } else if (ssd_name == "ssd-wide") {
+      stretch = 1.4f;
+    } else if (ssd_name != "ssd") {
+      return InvalidParameter("unknown face detector '" + name +
+                              "' (cascade, ssd-tiled, ssd-wide, ssd, blaze, haar)");
+    }
+    auto m = registry.Get("faceapi_ssd_mobilenetv1");
+    if (!m.ok()) return m.status();
+    ssd.reset(new SsdDetector(m.value(), grids, stretch));
+    if (!cascade) return ssd;
   }
-  auto m = registry.Get("faceapi_ssd_mobilenetv1");
-  if (!m.ok()) return m.status();
-  return std::unique_ptr<FaceDetector>(new SsdDetector(m.value(), grids, stretch));
+  auto b = registry.Get("human_blazeface");
+  if (!b.ok()) return b.status();
+  return std::unique_ptr<FaceDetector>(new CascadeDetector(b.value(), std::move(ssd)));
 }
 
 }  // namespace argus::vision
