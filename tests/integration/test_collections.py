@@ -123,7 +123,18 @@ class CollectionsTest(unittest.TestCase):
         one = self.ok("IndexFaces", CollectionId="faces", Image=image(SAMPLES[1]), MaxFaces=1,
                       DetectionAttributes=["ALL"])
         self.assertEqual(len(one["FaceRecords"]), 1)
-        self.assertEqual(len(one["FaceRecords"][0]["FaceDetail"]["Landmarks"]), 30)
+        detail = one["FaceRecords"][0]["FaceDetail"]
+        self.assertEqual(len(detail["Landmarks"]), 30)
+        # ALL runs the attribute models, for indexed and unindexed faces alike.
+        for d in [detail] + [u["FaceDetail"] for u in one["UnindexedFaces"]]:
+            for key in ("AgeRange", "Gender", "Emotions", "Smile", "EyesOpen", "MouthOpen"):
+                self.assertIn(key, d)
+            self.assertLessEqual(d["AgeRange"]["Low"], d["AgeRange"]["High"])
+            self.assertIn(d["Gender"]["Value"], ("Male", "Female"))
+        # Without DetectionAttributes: the default detail only.
+        plain = self.ok("IndexFaces", CollectionId="faces", Image=image(SAMPLES[1]), MaxFaces=1)
+        self.assertNotIn("AgeRange", plain["FaceRecords"][0]["FaceDetail"])
+        self.assertEqual(len(plain["FaceRecords"][0]["FaceDetail"]["Landmarks"]), 5)
         self.assertTrue(one["UnindexedFaces"])
         self.assertTrue(any("EXCEEDS_MAX_FACES" in u["Reasons"] for u in one["UnindexedFaces"]))
         self.assertTrue(all(u["Reasons"] for u in one["UnindexedFaces"]))

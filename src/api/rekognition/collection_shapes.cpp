@@ -184,27 +184,44 @@ Result<service::QualityFilter> Quality(const json& r, service::QualityFilter def
   return q;
 }
 
-Result<bool> AllAttributes(const json& r, const char* name) {
+Result<RequestedAttributes> ParseAttributes(const json& r, const char* name) {
+  // Rekognition's attribute names and what each asks of the face models.
+  // BEARD, MUSTACHE, EYEGLASSES, SUNGLASSES and FACE_OCCLUDED are accepted
+  // but no model here estimates them, so they are never in the answer.
+  static const std::pair<const char*, vision::AttributeSet> kNames[] = {
+      {"DEFAULT", 0},
+      {"ALL", vision::kAttrAll},
+      {"AGE_RANGE", vision::kAttrAgeRange},
+      {"BEARD", 0},
+      {"EMOTIONS", vision::kAttrEmotions},
+      {"EYE_DIRECTION", vision::kAttrEyeDirection},
+      {"EYEGLASSES", 0},
+      {"EYES_OPEN", vision::kAttrEyesOpen},
+      {"GENDER", vision::kAttrGender},
+      {"MOUTH_OPEN", vision::kAttrMouthOpen},
+      {"MUSTACHE", 0},
+      {"FACE_OCCLUDED", 0},
+      {"SMILE", vision::kAttrSmile},
+      {"SUNGLASSES", 0}};
+  RequestedAttributes out;
   auto it = r.find(name);
-  if (it == r.end() || it->is_null()) return false;
+  if (it == r.end() || it->is_null()) return out;
   if (!it->is_array()) return InvalidParameter(std::string(name) + " must be a list of strings.");
-  bool all = false;
   for (const auto& a : *it) {
     if (!a.is_string()) return InvalidParameter(std::string(name) + " must be a list of strings.");
-    std::string s = a.get<std::string>();
-    static const char* kKnown[] = {"DEFAULT", "ALL", "AGE_RANGE", "BEARD", "EMOTIONS",
-                                   "EYE_DIRECTION", "EYEGLASSES", "EYES_OPEN", "GENDER",
-                                   "MOUTH_OPEN", "MUSTACHE", "FACE_OCCLUDED", "SMILE",
-                                   "SUNGLASSES"};
-    if (std::find(std::begin(kKnown), std::end(kKnown), s) == std::end(kKnown)) {
+    const std::string s = a.get<std::string>();
+    auto known = std::find_if(std::begin(kNames), std::end(kNames),
+                              [&](const auto& n) { return s == n.first; });
+    if (known == std::end(kNames)) {
       return Invalid(name, s,
                      "Member must satisfy enum value set: [DEFAULT, ALL, AGE_RANGE, BEARD, "
                      "EMOTIONS, EYE_DIRECTION, EYEGLASSES, EYES_OPEN, GENDER, MOUTH_OPEN, "
                      "MUSTACHE, FACE_OCCLUDED, SMILE, SUNGLASSES]");
     }
-    if (s == "ALL") all = true;
+    if (s == "ALL") out.all = true;
+    out.want |= known->second;
   }
-  return all;
+  return out;
 }
 
 std::string FaceToken(const std::string& collection, int64_t after_label) {

@@ -12,6 +12,7 @@
 #include "core/status.h"
 #include "service/collections.h"
 #include "store/store.h"
+#include "vision/face/attributes.h"
 
 namespace argus::api::coll {
 
@@ -28,8 +29,13 @@ Result<std::vector<std::string>> FaceIds(const json& r, const char* name, size_t
 Result<std::map<std::string, std::string>> Tags(const json& r);
 // QualityFilter; `def` when absent (AUTO for IndexFaces, NONE for the searches).
 Result<service::QualityFilter> Quality(const json& r, service::QualityFilter def);
-// DetectionAttributes / Attributes: true when ALL is asked for.
-Result<bool> AllAttributes(const json& r, const char* name);
+// DetectionAttributes / Attributes: Rekognition's attribute names. `all`
+// when ALL is asked for (all 30 landmarks); `want` the attribute models to run.
+struct RequestedAttributes {
+  bool all = false;
+  vision::AttributeSet want = 0;
+};
+Result<RequestedAttributes> ParseAttributes(const json& r, const char* name);
 
 // Pagination tokens, opaque to clients and bound to their collection.
 std::string FaceToken(const std::string& collection, int64_t after_label);

@@ -3,6 +3,7 @@
 #include "api/rekognition/collection_shapes.h"
 #include "api/rekognition/handlers.h"
 #include "api/rekognition/shapes.h"
+#include "core/log.h"
 
 namespace argus::api {
 
@@ -88,7 +89,7 @@ Result<json> IndexFaces(const json& request, Services& services) {
   ARGUS_ASSIGN(ext, String(request, "ExternalImageId", Kind::kExternalImageId, false));
   ARGUS_ASSIGN(max, Int(request, "MaxFaces", 1, 1 << 30, service::kMaxFacesPerImage));
   ARGUS_ASSIGN(quality, Quality(request, service::QualityFilter::kAuto));
-  ARGUS_ASSIGN(all, AllAttributes(request, "DetectionAttributes"));
+  ARGUS_ASSIGN(attrs, ParseAttributes(request, "DetectionAttributes"));
   req.collection_id = id;
   req.external_image_id = ext;
   req.max_faces = std::min(max, service::kMaxFacesPerImage);
@@ -96,14 +97,25 @@ Result<json> IndexFaces(const json& request, Services& services) {
   ARGUS_ASSIGN(image, ImageFromRequest(request));
   ARGUS_ASSIGN(r, svc->IndexFaces(image, req));
   const cv::Size size = image.bgr.size();
+  // The faces are stored by now: an attribute model that fails leaves that
+  // face's attributes out of the answer rather than failing the request.
+  auto detail_json = [&](service::FaceDetail detail) {
+    if (attrs.want && services.faces && detail.landmarks68.size() == 68) {
+      if (Status s = services.faces->Analyze(image, detail, attrs.want); !s.ok()) {
+        detail.attributes.reset();
+        log::Warn("IndexFaces: face attributes left out: " + s.message());
+      }
+    }
+    return DetailJson(detail, size, attrs.all);
+  };
   json records = json::array(), unindexed = json::array();
   for (const auto& [face, detail] : r.indexed) {
     json f = FaceJson(face, false);
     f.erase("IndexFacesModelVersion");
-    records.push_back({{"Face", f}, {"FaceDetail", DetailJson(detail, size, all)}});
+    records.push_back({{"Face", f}, {"FaceDetail", detail_json(detail)}});
   }
   for (const auto& u : r.unindexed) {
-    unindexed.push_back({{"Reasons", u.reasons}, {"FaceDetail", DetailJson(u.detail, size, all)}});
+    unindexed.push_back({{"Reasons", u.reasons}, {"FaceDetail", detail_json(u.detail)}});
   }
   return json{{"FaceRecords", records},
               {"FaceModelVersion", r.model_version},

@@ -1,30 +1,12 @@
 #include <map>
 #include <string>
 
+#include "api/rekognition/collection_shapes.h"
 #include "api/rekognition/handlers.h"
 #include "api/rekognition/shapes.h"
 
 namespace argus::api {
 namespace {
-
-// Rekognition's attribute names and what each asks of the face models.
-// BEARD, MUSTACHE, EYEGLASSES, SUNGLASSES and FACE_OCCLUDED are accepted but
-// no model here estimates them, so they are never in the answer.
-const std::map<std::string, vision::AttributeSet> kAttributes = {
-    {"DEFAULT", 0},
-    {"ALL", vision::kAttrAll},
-    {"AGE_RANGE", vision::kAttrAgeRange},
-    {"GENDER", vision::kAttrGender},
-    {"EMOTIONS", vision::kAttrEmotions},
-    {"SMILE", vision::kAttrSmile},
-    {"EYES_OPEN", vision::kAttrEyesOpen},
-    {"MOUTH_OPEN", vision::kAttrMouthOpen},
-    {"EYE_DIRECTION", vision::kAttrEyeDirection},
-    {"BEARD", 0},
-    {"MUSTACHE", 0},
-    {"EYEGLASSES", 0},
-    {"SUNGLASSES", 0},
-    {"FACE_OCCLUDED", 0}};
 
 json Judged(const vision::Judgement& j) {
   return {{"Value", j.value}, {"Confidence", j.confidence}};
@@ -88,22 +70,9 @@ json Landmarks(const std::vector<cv::Point2f>& p, cv::Size size, bool all) {
 }  // namespace
 
 Result<json> DetectFaces(const json& request, Services& services) {
-  bool all = false;
-  vision::AttributeSet want = 0;
-  if (auto it = request.find("Attributes"); it != request.end() && !it->is_null()) {
-    if (!it->is_array()) return InvalidParameter("Attributes must be a list of strings.");
-    for (const auto& a : *it) {
-      if (!a.is_string() || !kAttributes.count(a.get<std::string>())) {
-        return InvalidParameter(
-            "1 validation error detected: Value at 'attributes' failed to satisfy constraint: "
-            "Member must satisfy enum value set: [DEFAULT, ALL, AGE_RANGE, BEARD, EMOTIONS, "
-            "EYE_DIRECTION, EYEGLASSES, EYES_OPEN, GENDER, MOUTH_OPEN, MUSTACHE, FACE_OCCLUDED, "
-            "SMILE, SUNGLASSES]");
-      }
-      if (a == "ALL") all = true;
-      want |= kAttributes.at(a.get<std::string>());
-    }
-  }
+  auto attrs = coll::ParseAttributes(request, "Attributes");
+  if (!attrs.ok()) return attrs.status();
+  const auto [all, want] = attrs.value();
   auto image = ImageFromRequest(request);
   if (!image.ok()) return image.status();
   auto faces = services.faces->DetectFaces(image.value());
