@@ -1,6 +1,10 @@
 #include "cli/args.h"
 
+#include <cstdio>
 #include <cstdlib>
+
+#include "core/base64.h"
+#include "core/image.h"
 
 namespace argus::cli {
 
@@ -50,5 +54,34 @@ service::FaceConfig FaceConfigFrom(const Args& a) {
 }
 
 void ApplyThreads(const Args& a) { ml::SetInferenceThreads(a.GetInt("threads", 2)); }
+
+std::unique_ptr<service::FaceService> MakeFaceService(const Args& a, ml::Registry& registry) {
+  auto faces = service::FaceService::Create(registry, FaceConfigFrom(a));
+  if (!faces.ok()) {
+    std::fprintf(stderr, "argus: %s\n", faces.status().message().c_str());
+    return nullptr;
+  }
+  return std::move(faces.value());
+}
+
+bool PutImage(const std::string& path, nlohmann::json& req, const char* member) {
+  auto bytes = ReadFile(path);
+  if (!bytes.ok()) {
+    std::fprintf(stderr, "argus: %s\n", bytes.status().message().c_str());
+    return false;
+  }
+  req[member] = {{"Bytes", Base64Encode(bytes.value())}};
+  return true;
+}
+
+int HandleAndPrint(const char* op, const nlohmann::json& req, api::Services& services) {
+  api::Response r = api::Handle(std::string("RekognitionService.") + op, req.dump(), services);
+  if (r.http_status != 200) {
+    std::fprintf(stderr, "%s\n", r.body.c_str());
+    return 1;
+  }
+  std::printf("%s\n", nlohmann::json::parse(r.body).dump(2).c_str());
+  return 0;
+}
 
 }  // namespace argus::cli

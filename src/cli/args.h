@@ -2,10 +2,14 @@
 // Tiny command-line parser: positionals plus --flag value / --flag=value /
 // boolean --flag (for names listed as boolean).
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "api/rekognition/router.h"
 #include "ml/model.h"
 #include "service/faces.h"
 
@@ -29,8 +33,20 @@ std::string ModelDir(const Args& a);
 // Applies --threads (default 2) to OpenCV inference.
 void ApplyThreads(const Args& a);
 
-// --face-detector (default ssd).
+// --face-detector (default cascade).
 service::FaceConfig FaceConfigFrom(const Args& a);
+
+// The face service with FaceConfigFrom(a); null (the reason on stderr) when
+// it cannot be made.
+std::unique_ptr<service::FaceService> MakeFaceService(const Args& a, ml::Registry& registry);
+
+// Reads the image file at `path` into req[member] as {"Bytes": base64};
+// false (with the reason on stderr) when it cannot be read.
+bool PutImage(const std::string& path, nlohmann::json& req, const char* member);
+
+// Runs one operation through the API router, exactly as the server would,
+// and prints its JSON answer (0), or the error body on stderr (1).
+int HandleAndPrint(const char* op, const nlohmann::json& req, api::Services& services);
 
 int CmdServe(const Args& a);
 int CmdKeys(const Args& a);

@@ -1,9 +1,6 @@
 #include <cstdio>
 
-#include "api/rekognition/router.h"
 #include "cli/args.h"
-#include "core/base64.h"
-#include "core/image.h"
 
 namespace argus::cli {
 
@@ -18,14 +15,8 @@ int CmdCompareFaces(const Args& a) {
   ApplyThreads(a);
   nlohmann::json req = nlohmann::json::object();
   const char* members[] = {"SourceImage", "TargetImage"};
-  for (int i = 0; i < 2; ++i) {
-    auto bytes = ReadFile(a.positional[i]);
-    if (!bytes.ok()) {
-      std::fprintf(stderr, "argus: %s\n", bytes.status().message().c_str());
-      return 1;
-    }
-    req[members[i]] = {{"Bytes", Base64Encode(bytes.value())}};
-  }
+  for (int i = 0; i < 2; ++i)
+    if (!PutImage(a.positional[i], req, members[i])) return 1;
   if (a.Has("similarity-threshold")) {
     try {
       req["SimilarityThreshold"] = std::stod(a.Get("similarity-threshold"));
@@ -36,20 +27,11 @@ int CmdCompareFaces(const Args& a) {
   }
   if (a.Has("quality-filter")) req["QualityFilter"] = a.Get("quality-filter");
   ml::Registry registry(ModelDir(a));
-  auto faces = service::FaceService::Create(registry, FaceConfigFrom(a));
-  if (!faces.ok()) {
-    std::fprintf(stderr, "argus: %s\n", faces.status().message().c_str());
-    return 1;
-  }
+  auto faces = MakeFaceService(a, registry);
+  if (!faces) return 1;
   api::Services services;
-  services.faces = faces.value().get();
-  api::Response r = api::Handle("RekognitionService.CompareFaces", req.dump(), services);
-  if (r.http_status != 200) {
-    std::fprintf(stderr, "%s\n", r.body.c_str());
-    return 1;
-  }
-  std::printf("%s\n", nlohmann::json::parse(r.body).dump(2).c_str());
-  return 0;
+  services.faces = faces.get();
+  return HandleAndPrint("CompareFaces", req, services);
 }
 
 }  // namespace argus::cli

@@ -1,10 +1,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "api/rekognition/router.h"
 #include "cli/args.h"
-#include "core/base64.h"
-#include "core/image.h"
 
 namespace argus::cli {
 
@@ -16,20 +13,13 @@ int CmdDetectFaces(const Args& a) {
     return 2;
   }
   ApplyThreads(a);
-  auto bytes = ReadFile(a.positional[0]);
-  if (!bytes.ok()) {
-    std::fprintf(stderr, "argus: %s\n", bytes.status().message().c_str());
-    return 1;
-  }
+  nlohmann::json req = nlohmann::json::object();
+  if (!PutImage(a.positional[0], req, "Image")) return 1;
   ml::Registry registry(ModelDir(a));
-  auto faces = service::FaceService::Create(registry, FaceConfigFrom(a));
-  if (!faces.ok()) {
-    std::fprintf(stderr, "argus: %s\n", faces.status().message().c_str());
-    return 1;
-  }
+  auto faces = MakeFaceService(a, registry);
+  if (!faces) return 1;
   api::Services services;
-  services.faces = faces.value().get();
-  nlohmann::json req = {{"Image", {{"Bytes", Base64Encode(bytes.value())}}}};
+  services.faces = faces.get();
   if (a.Has("attributes")) {  // one name or a comma-separated list
     req["Attributes"] = nlohmann::json::array();
     std::string list = a.Get("attributes");
@@ -39,13 +29,7 @@ int CmdDetectFaces(const Args& a) {
       start = end + 1;
     }
   }
-  api::Response r = api::Handle("RekognitionService.DetectFaces", req.dump(), services);
-  if (r.http_status != 200) {
-    std::fprintf(stderr, "%s\n", r.body.c_str());
-    return 1;
-  }
-  std::printf("%s\n", nlohmann::json::parse(r.body).dump(2).c_str());
-  return 0;
+  return HandleAndPrint("DetectFaces", req, services);
 }
 
 }  // namespace argus::cli

@@ -25,15 +25,12 @@ int CmdEval(const Args& a) {
     return usage();
   ApplyThreads(a);
   ml::Registry registry(ModelDir(a));
-  auto faces = service::FaceService::Create(registry, FaceConfigFrom(a));
-  if (!faces.ok()) {
-    std::fprintf(stderr, "argus: %s\n", faces.status().message().c_str());
-    return 1;
-  }
+  auto faces = MakeFaceService(a, registry);
+  if (!faces) return 1;
   auto result = what == "verification"
-                    ? eval::RunVerification(*faces.value(), a.Get("pairs"), a.Get("images"),
+                    ? eval::RunVerification(*faces, a.Get("pairs"), a.Get("images"),
                                             a.Get("scores", ""))
-                    : eval::RunDetection(*faces.value(), a.Get("annotations"), a.Get("images"));
+                    : eval::RunDetection(*faces, a.Get("annotations"), a.Get("images"));
   if (!result.ok()) {
     std::fprintf(stderr, "argus: %s\n", result.status().message().c_str());
     return 1;

@@ -24,12 +24,9 @@ int CmdEvalDemographics(const Args& a) {
   }
   ApplyThreads(a);
   ml::Registry registry(ModelDir(a));
-  auto faces = service::FaceService::Create(registry, FaceConfigFrom(a));
-  if (!faces.ok()) {
-    std::fprintf(stderr, "argus: %s\n", faces.status().message().c_str());
-    return 1;
-  }
-  auto r = eval::RunDemographics(*faces.value(), a.Get("labels"), a.Get("images"), size_t(limit));
+  auto faces = MakeFaceService(a, registry);
+  if (!faces) return 1;
+  auto r = eval::RunDemographics(*faces, a.Get("labels"), a.Get("images"), size_t(limit));
   if (!r.ok()) {
     std::fprintf(stderr, "argus: %s\n", r.status().message().c_str());
     return 1;

@@ -39,19 +39,8 @@ bool Take(Result<std::unique_ptr<T>> r, std::unique_ptr<T>& slot) {
 
 // Runs one operation through the router and prints its JSON as the server would answer it.
 int RunAndPrint(const char* op, nlohmann::json req, const std::string& path, api::Services& s) {
-  auto bytes = ReadFile(path);
-  if (!bytes.ok()) {
-    std::fprintf(stderr, "argus: %s\n", bytes.status().message().c_str());
-    return 1;
-  }
-  req["Image"] = {{"Bytes", Base64Encode(bytes.value())}};
-  api::Response r = api::Handle(std::string("RekognitionService.") + op, req.dump(), s);
-  if (r.http_status != 200) {
-    std::fprintf(stderr, "%s\n", r.body.c_str());
-    return 1;
-  }
-  std::printf("%s\n", nlohmann::json::parse(r.body).dump(2).c_str());
-  return 0;
+  if (!PutImage(path, req, "Image")) return 1;
+  return HandleAndPrint(op, req, s);
 }
 
 bool ParseNumber(const Args& a, const char* flag, nlohmann::json& req, const char* member) {
