@@ -9,6 +9,9 @@ namespace argus::vision {
 namespace {
 
 constexpr int kDetSide = 640;
+// Width factor of the first recognition pass (see Read) and the confidence
+// at which its reading stands.
+constexpr float kSqueeze = 0.6f, kConfident = 0.9f;
 
 // The text crop of a quad, upright: width along the reading direction.
 cv::Mat CropQuad(const cv::Mat& bgr, const Quad& q) {
@@ -62,41 +65,70 @@ Result<std::vector<TextBox>> TextReader::Detect(const cv::Mat& bgr) {
   return DbPostprocess(prob, DbParams{}, float(1.0 / s));
 }
 
+Result<bool> TextReader::UpsideDown(const cv::Mat& crop) {
+  // 0 / 180 degrees (PaddleOCR's cls_thresh 0.9).
+  cv::Mat in;
+  int w = std::clamp(int(std::ceil(48.0 * crop.cols / crop.rows)), 1, 192);
+  cv::resize(crop, in, cv::Size(w, 48));
+  cv::Mat canvas(48, 192, CV_8UC3, cv::Scalar(128, 128, 128));
+  in.copyTo(canvas(cv::Rect(0, 0, w, 48)));
+  cv::Mat blob = cls_->Blob(canvas);
+  float* p = blob.ptr<float>();
+  for (int ch = 0; ch < 3; ++ch)
+    for (int y = 0; y < 48; ++y)
+      std::fill(p + (ch * 48 + y) * 192 + w, p + (ch * 48 + y + 1) * 192, 0.f);
+  auto cls = cls_->Run(blob);
+  if (!cls.ok()) return cls.status();
+  const float* prob = cls.value()[0].ptr<float>();
+  return prob[1] > prob[0] && prob[1] > 0.9f;
+}
+
 Result<std::vector<TextLine>> TextReader::Read(const cv::Mat& bgr, float min_confidence) {
   auto boxes = Detect(bgr);
   if (!boxes.ok()) return boxes.status();
   std::vector<Quad> quads;
   std::vector<cv::Mat> crops;
   for (const auto& b : boxes.value()) {
-    Quad q = b.quad;
-    cv::Mat crop = CropQuad(bgr, q);
+    cv::Mat crop = CropQuad(bgr, b.quad);
     if (crop.rows < 2 || crop.cols < 2) continue;
-    // 0 / 180 degrees (PaddleOCR's cls_thresh 0.9).
-    cv::Mat in;
-    int w = std::clamp(int(std::ceil(48.0 * crop.cols / crop.rows)), 1, 192);
-    cv::resize(crop, in, cv::Size(w, 48));
-    cv::Mat canvas(48, 192, CV_8UC3, cv::Scalar(128, 128, 128));
-    in.copyTo(canvas(cv::Rect(0, 0, w, 48)));
-    cv::Mat blob = cls_->Blob(canvas);
-    float* p = blob.ptr<float>();
-    for (int ch = 0; ch < 3; ++ch)
-      for (int y = 0; y < 48; ++y)
-        std::fill(p + (ch * 48 + y) * 192 + w, p + (ch * 48 + y + 1) * 192, 0.f);
-    auto cls = cls_->Run(blob);
-    if (!cls.ok()) return cls.status();
-    const float* prob = cls.value()[0].ptr<float>();
-    if (prob[1] > prob[0] && prob[1] > 0.9f) {
-      q = {q[2], q[3], q[0], q[1]};
-      cv::rotate(crop, crop, cv::ROTATE_180);
-    }
-    quads.push_back(q);
+    quads.push_back(b.quad);
     crops.push_back(crop);
   }
-  auto texts = Recognize(crops);
-  if (!texts.ok()) return texts.status();
+  // First pass: every line squeezed (kSqueeze), as read. Most printed text
+  // comes out confident; only the rest is checked for being upside down and
+  // read again at full width, keeping the more confident reading. Upside-down
+  // text reads with low confidence, so the classifier is run only where it
+  // can change the answer.
+  auto first = Recognize(crops, kSqueeze);
+  if (!first.ok()) return first.status();
+  std::vector<CtcResult> texts = std::move(first.value());
+  std::vector<size_t> retry;
+  std::vector<cv::Mat> retry_crops;
+  std::vector<bool> flipped;
+  for (size_t i = 0; i < crops.size(); ++i) {
+    if (texts[i].confidence >= kConfident) continue;
+    auto down = UpsideDown(crops[i]);
+    if (!down.ok()) return down.status();
+    cv::Mat crop = crops[i];
+    if (down.value()) cv::rotate(crop, crop, cv::ROTATE_180);
+    retry.push_back(i);
+    retry_crops.push_back(crop);
+    flipped.push_back(down.value());
+  }
+  if (!retry.empty()) {
+    auto second = Recognize(retry_crops, 1.f);
+    if (!second.ok()) return second.status();
+    for (size_t k = 0; k < retry.size(); ++k) {
+      CtcResult& r = second.value()[k];
+      const size_t i = retry[k];
+      if (r.confidence <= texts[i].confidence) continue;
+      texts[i] = std::move(r);
+      if (flipped[k]) quads[i] = {quads[i][2], quads[i][3], quads[i][0], quads[i][1]};
+    }
+  }
   std::vector<TextLine> lines;
   for (size_t i = 0; i < quads.size(); ++i) {
-    const CtcResult& r = texts.value()[i];
+    const CtcResult& r = texts[i];
     if (r.confidence < min_confidence) continue;
     const float len = std::max(1.f, float(cv::norm(quads[i][1] - quads[i][0])));
     // Words split at spaces; boundaries midway between neighbouring characters.

@@ -60,9 +60,11 @@ namespace {
 constexpr int kRecH = 48, kRecW = 320, kGap = 16;  // gap: two blank CTC steps
 constexpr int kMinPiece = 64;  // a canvas with less room left is closed
 
-// Resizes a crop to the recogniser's height keeping its aspect (at most kRecW wide).
-cv::Mat ToRecHeight(const cv::Mat& crop) {
-  int w = std::max(1, int(std::ceil(double(kRecH) * crop.cols / std::max(1, crop.rows))));
+// Resizes a crop to the recogniser's height, its width scaled by `squeeze`
+// times the aspect-preserving width.
+cv::Mat ToRecHeight(const cv::Mat& crop, float squeeze) {
+  int w = std::max(
+      1, int(std::ceil(squeeze * double(kRecH) * crop.cols / std::max(1, crop.rows))));
   cv::Mat out;
   cv::resize(crop, out, cv::Size(w, kRecH), 0, 0, cv::INTER_LINEAR);
   return out;
@@ -70,7 +72,9 @@ cv::Mat ToRecHeight(const cv::Mat& crop) {
 
 }  // namespace
 
-Result<std::vector<CtcResult>> TextReader::Recognize(const std::vector<cv::Mat>& crops) {
+Result<std::vector<CtcResult>> TextReader::Recognize(const std::vector<cv::Mat>& crops,
+                                                      float squeeze) {
+  squeeze = std::clamp(squeeze, 0.25f, 1.f);
   struct Segment {
     int crop;       // index into crops
     float offset;   // crop column of the piece's left edge
@@ -88,7 +92,7 @@ Result<std::vector<CtcResult>> TextReader::Recognize(const std::vector<cv::Mat>&
   for (int i = 0; i < int(crops.size()); ++i) {
     const cv::Mat& c = crops[i];
     if (c.empty() || c.rows < 2 || c.cols < 2) continue;
-    cv::Mat line = ToRecHeight(c);
+    cv::Mat line = ToRecHeight(c, squeeze);
     const float scale = float(c.cols) / line.cols;
     std::vector<float> ink;
     int x = 0;
@@ -111,7 +115,7 @@ Result<std::vector<CtcResult>> TextReader::Recognize(const std::vector<cv::Mat>&
           int l = cut, r = cut;
           while (l > 0 && blank(l - 1)) --l;
           while (r + 1 < int(ink.size()) && blank(r + 1)) ++r;
-          if (r - l + 1 >= kRecH / 4) spaces[i].push_back(cut * scale);
+          if (r - l + 1 >= kRecH * squeeze / 4) spaces[i].push_back(cut * scale);
         }
       }
       const int at = used.back() + (used.back() > 0 ? kGap : 0);

@@ -86,10 +86,17 @@ class TextReader {
   // The stages, for evaluation and tests.
   Result<std::vector<TextBox>> Detect(const cv::Mat& bgr);
   // Recognises horizontal text crops (any width), laid end to end into the
-  // recogniser's inputs and cut at gaps where an input is full.
-  Result<std::vector<CtcResult>> Recognize(const std::vector<cv::Mat>& crops);
+  // recogniser's inputs and cut at gaps where an input is full. The crops
+  // are resized to the recogniser's height with their width scaled by
+  // `squeeze` (0.25..1) times the aspect-preserving width: fewer columns,
+  // so fewer recogniser runs, for text whose letters stay wide enough.
+  Result<std::vector<CtcResult>> Recognize(const std::vector<cv::Mat>& crops,
+                                           float squeeze = 1.f);
 
  private:
+  // The 0/180-degree classifier on an upright crop: true when it is upside down.
+  Result<bool> UpsideDown(const cv::Mat& crop);
+
   std::shared_ptr<ml::Model> det_, rec_, cls_;
   std::vector<std::string> vocab_;
 };
