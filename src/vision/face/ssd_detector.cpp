@@ -256,13 +256,13 @@ class CascadeDetector : public FaceDetector {
   }
 
  private:
-  // Settled: a confident face at least a quarter of the image high, and no
+  // Settled: a confident face at least a fifth of the image high, and no
   // unsure candidate elsewhere (one that is not mostly inside a confident
   // face) that would hint at more, smaller faces for the SSD to find.
   static bool Settled(const std::vector<FaceBox>& cand, int rows) {
     std::vector<cv::Rect2f> sure;
     for (const auto& f : cand)
-      if (f.score >= kSure && f.box.height >= 0.25f * rows) sure.push_back(f.box);
+      if (f.score >= kSure && f.box.height >= kCloseUp * rows) sure.push_back(f.box);
     if (sure.empty()) return false;
     return std::none_of(cand.begin(), cand.end(), [&](const FaceBox& f) {
       if (f.score < kUnsure || f.score >= kSure) return false;
@@ -274,7 +274,7 @@ class CascadeDetector : public FaceDetector {
 
   // Chosen on wider-dev so that the cascade's AP equals ssd-tiled's while
   // most portraits (celeba-dev, utkface-dev) never reach the SSD.
-  static constexpr float kSure = 0.75f, kUnsure = 0.3f;
+  static constexpr float kSure = 0.75f, kUnsure = 0.3f, kCloseUp = 0.2f;
   static constexpr float kBlazeNmsIoU = 0.3f;
   BlazePass blaze_;
   std::unique_ptr<FaceDetector> fallback_;
