@@ -199,6 +199,36 @@ TEST(Ctc, GreedyDecodeCollapsesRepeatsAndBlanks) {
   EXPECT_EQ(e.confidence, 0.f);
 }
 
+TEST(Ctc, LikelySpacesBetweenCharactersAreWordBreaks) {
+  const std::vector<std::string> vocab = {"a", "b", " "};
+  const int C = 4;  // blank + a, b, space (class 3)
+  // steps: blank a blank blank b blank; the blanks carry some space probability.
+  auto decode = [&](float before, float between, float after) {
+    std::vector<int> path = {0, 1, 0, 0, 2, 0};
+    std::vector<float> probs(path.size() * C, 0.f);
+    for (size_t t = 0; t < path.size(); ++t) probs[t * C + path[t]] = 0.9f;
+    probs[0 * C + 3] = before;
+    probs[3 * C + 3] = between;
+    probs[5 * C + 3] = after;
+    return vision::CtcGreedyDecode(probs.data(), int(path.size()), C, vocab, 8.f, 0.f, 1e9f);
+  };
+  auto r = decode(0.3f, 0.08f, 0.3f);
+  EXPECT_EQ(r.text, "a b");  // no space before the first or after the last character
+  ASSERT_EQ(r.chars.size(), 3u);
+  EXPECT_EQ(r.chars[1].text, " ");
+  EXPECT_FLOAT_EQ(r.chars[1].x, 28.f);  // the step that carried it
+  EXPECT_LT(r.chars[1].prob, 0.f);      // not part of the confidence
+  EXPECT_NEAR(r.confidence, 0.9f, 1e-6);
+  EXPECT_EQ(decode(0.f, 0.02f, 0.f).text, "ab");  // too unlikely
+  // Without a space class (vocab not ending in " ") nothing is inserted.
+  std::vector<float> probs(6 * C, 0.f);
+  std::vector<int> path = {0, 1, 0, 0, 2, 0};
+  for (size_t t = 0; t < path.size(); ++t) probs[t * C + path[t]] = 0.9f;
+  probs[3 * C + 3] = 0.3f;
+  EXPECT_EQ(vision::CtcGreedyDecode(probs.data(), 6, C, {"a", "b", "c"}, 8.f, 0.f, 1e9f).text,
+            "ab");
+}
+
 TEST(Ctc, CutsFallInGapsBetweenInk) {
   // White line, black blocks at 10..89 of every 100 columns.
   cv::Mat line(48, 1000, CV_8UC3, cv::Scalar(255, 255, 255));

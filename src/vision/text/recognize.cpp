@@ -8,25 +8,41 @@
 
 namespace argus::vision {
 
+// A blank step between two characters whose space probability reaches this
+// is a word break (the recogniser, trained mostly on Chinese, often drops
+// the spaces of Latin text but still gives them some probability there).
+constexpr float kSpaceProb = 0.05f;
+
 CtcResult CtcGreedyDecode(const float* probs, int steps, int classes,
                           const std::vector<std::string>& vocab, float step_px, float x0,
                           float x1) {
   CtcResult r;
-  int prev = 0;
+  int prev = 0, n = 0;
   double sum = 0;
+  const int space = !vocab.empty() && vocab.back() == " " ? int(vocab.size()) : -1;
+  float gap = -1;  // x of a likely space since the last character, -1 if none
   for (int t = 0; t < steps; ++t) {
     const float centre = (t + 0.5f) * step_px;
     if (centre < x0 || centre >= x1) continue;
     const float* p = probs + size_t(t) * classes;
     int k = int(std::max_element(p, p + classes) - p);
+    if (k == 0 && space > 0 && space < classes && p[space] >= kSpaceProb && !r.chars.empty() &&
+        r.chars.back().text != " " && gap < 0)
+      gap = centre - x0;
     if (k != prev && k != 0 && k - 1 < int(vocab.size())) {
+      if (gap >= 0 && k != space) {
+        r.chars.push_back({" ", gap, -1.f});
+        r.text += ' ';
+      }
+      gap = -1;
       r.chars.push_back({vocab[k - 1], centre - x0, p[k]});
       r.text += vocab[k - 1];
       sum += p[k];
+      ++n;
     }
     prev = k;
   }
-  r.confidence = r.chars.empty() ? 0.f : float(sum / r.chars.size());
+  r.confidence = n ? float(sum / n) : 0.f;
   return r;
 }
 

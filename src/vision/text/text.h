@@ -48,7 +48,7 @@ struct CtcChar {
 
 struct CtcResult {
   std::string text;
-  float confidence = 0;  // mean of the kept steps' max probability, 0..1
+  float confidence = 0;  // mean of the kept characters' probability, 0..1
   std::vector<CtcChar> chars;
 };
 
@@ -57,6 +57,9 @@ struct CtcResult {
 // collapse (the previous step counted even when blank). Step t covers
 // columns [t * step_px, (t + 1) * step_px) of the input; only steps whose
 // centre lies in [x0, x1) are decoded, and char x is relative to x0.
+// When the last class is the space (vocab.back() == " "), a blank step
+// between two characters whose space probability is at least 0.05 also
+// counts as a space (x at that step, prob -1: not part of the confidence).
 CtcResult CtcGreedyDecode(const float* probs, int steps, int classes,
                           const std::vector<std::string>& vocab, float step_px, float x0,
                           float x1);
