@@ -1,6 +1,6 @@
 #pragma once
 // `argus detect-labels | detect-text | detect-moderation-labels`, `argus bench ops`
-// and `argus eval text`.
+// `argus eval text` and `argus eval labels`.
 #include "cli/args.h"
 
 namespace argus::cli {
@@ -13,5 +13,8 @@ int CmdBenchOps(const Args& a);
 // Word recall and character accuracy on word crops, detection recall on
 // scene images; side by side with the `tesseract` command when installed.
 int CmdEvalText(const Args& a);
+// Per-class instance recall and precision of DetectLabels at IoU >= 0.5
+// against hand-drawn boxes.
+int CmdEvalLabels(const Args& a);
 
 }  // namespace argus::cli

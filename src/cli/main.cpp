@@ -79,6 +79,9 @@ Commands:
   eval text --data DIR [--tesseract auto|none] [--json]
                         word recall / character accuracy (word crops) and word detection
                         (scene images) of argus and, when installed, Tesseract
+  eval labels --annotations FILE [--images DIR] [--min-confidence C] [--json]
+                        DetectLabels per-class instance recall and precision at IoU 0.5
+                        (tests/data/labels/annotations.json)
   eval verification --pairs FILE --images DIR [--json]
                         10-fold accuracy, TAR at FAR, EER (LFW pairs.txt or CSV)
   eval detection --annotations FILE --images DIR [--json]
@@ -152,6 +155,8 @@ int main(int argc, char** argv) {
   if (cmd == "detect-moderation-labels") return CmdDetectModerationLabels(args);
   if (cmd == "eval" && !args.positional.empty() && args.positional[0] == "text")
     return CmdEvalText(args);
+  if (cmd == "eval" && !args.positional.empty() && args.positional[0] == "labels")
+    return CmdEvalLabels(args);
   if (cmd == "bench" && !args.positional.empty() && args.positional[0] == "ops")
     return CmdBenchOps(args);
   if (cmd == "models") return CmdModels(args);
