@@ -88,7 +88,10 @@ RealFaces LoadRealFaces(service::FaceService& faces, const std::string& model_di
       if (!d.ok()) continue;
       out.descriptors.push_back(d.value());
       if (out.search_jpeg.empty()) out.search_jpeg = bytes.value();
-      // A 640x480 photo holding just this face, about 160 px tall.
+      // A 640x480 photo holding just this face, about 160 px tall: its head
+      // and shoulders (the box grown to 2.2 widths, from half a height above
+      // to 1.5 below) on a grey background, so that neighbours in the group
+      // photo do not make it a several-face photo.
       float s = 160.f / std::max(f.box.height, 1.f);
       cv::Rect2f r(f.box.x + f.box.width / 2 - 320 / s, f.box.y + f.box.height / 2 - 240 / s,
                    640 / s, 480 / s);
@@ -100,6 +103,12 @@ RealFaces LoadRealFaces(service::FaceService& faces, const std::string& model_di
       int ox = std::clamp(int((ri.x - r.x) * s), 0, 639), oy = std::clamp(int((ri.y - r.y) * s), 0, 479);
       cv::Rect dst(ox, oy, std::min(crop.cols, 640 - ox), std::min(crop.rows, 480 - oy));
       crop(cv::Rect(0, 0, dst.width, dst.height)).copyTo(canvas(dst));
+      const float fw = f.box.width * s, fh = f.box.height * s;
+      cv::Rect keep = cv::Rect(cv::Rect2f(320 - 1.1f * fw, 240 - fh, 2.2f * fw, 3.f * fh)) &
+                      cv::Rect(0, 0, 640, 480);
+      cv::Mat portrait(480, 640, CV_8UC3, cv::Scalar(128, 128, 128));
+      canvas(keep).copyTo(portrait(keep));
+      canvas = portrait;
       std::vector<uchar> jpg;
       cv::imencode(".jpg", canvas, jpg, {cv::IMWRITE_JPEG_QUALITY, 90});
       std::string js(jpg.begin(), jpg.end());
