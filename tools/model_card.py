@@ -191,7 +191,7 @@ def main():
         runs = []
         # The default detector first (no --face-detector), then the others
         # it was chosen against.
-        for det in ("", "ssd-wide", "ssd", "haar"):
+        for det in ("", "ssd-tiled", "ssd-wide", "ssd", "blaze", "haar"):
             cmd = [a.argus, "eval", "detection", "--annotations",
                    os.path.join(d, "annotations.json"), "--images", os.path.join(d, "images"),
                    "--json"]
