@@ -14,17 +14,12 @@
 #include "core/image.h"
 #include "ml/model.h"
 #include "service/labels.h"
+#include "vision/face/face.h"
 
 namespace argus::cli {
 namespace {
 
 using nlohmann::json;
-
-float Iou(const cv::Rect2f& a, const cv::Rect2f& b) {
-  const float inter = (a & b).area();
-  const float uni = a.area() + b.area() - inter;
-  return uni > 0 ? inter / uni : 0.f;
-}
 
 cv::Rect2f Ltrb(const json& j) {
   return {j[0].get<float>(), j[1].get<float>(), j[2].get<float>() - j[0].get<float>(),
@@ -131,7 +126,7 @@ int CmdEvalLabels(const Args& a) {
         int best = -1;
         float best_iou = 0.5f;
         for (size_t t = 0; t < truth.size(); ++t) {
-          const float iou = Iou(d.box, truth[t]);
+          const float iou = vision::IoU(d.box, truth[t]);
           if (!used[t] && iou >= best_iou) best = int(t), best_iou = iou;
         }
         if (best >= 0) {
