@@ -1,11 +1,18 @@
 #include "service/compare.h"
 
 #include <algorithm>
+#include <future>
 
 namespace argus::service {
 
 Result<CompareFacesResult> CompareFaces(FaceService& faces, const Image& source,
                                         const Image& target, const CompareFacesRequest& req) {
+  // The target's faces are found on another thread while the source face is
+  // found and described: the two images are independent until the
+  // descriptors meet, and small nets leave a core idle.
+  DetectOptions opts;
+  opts.max_faces = kMaxCompareTargetFaces;
+  auto pending = std::async(std::launch::async, [&] { return faces.DetectFaces(target, opts); });
   auto src_faces = faces.DetectFaces(source);
   if (!src_faces.ok()) return src_faces.status();
   // Largest first: the first source face that can be described is the one compared.
@@ -26,9 +33,7 @@ Result<CompareFacesResult> CompareFaces(FaceService& faces, const Image& source,
   }
   CompareFacesResult out;
   out.source = *src;
-  DetectOptions opts;
-  opts.max_faces = kMaxCompareTargetFaces;
-  auto tgt_faces = faces.DetectFaces(target, opts);
+  auto tgt_faces = pending.get();
   if (!tgt_faces.ok()) return tgt_faces.status();
   for (auto& f : tgt_faces.value()) {
     if (!QualityReasons(f, req.quality).empty()) continue;
