@@ -44,6 +44,15 @@ cv::Rect2f CalibrateSsdBox(const cv::Rect2f& b) {
   return {cx - w / 2, cy - h / 2, w, h};
 }
 
+// img on a black square canvas at the top left (as face-api and human pad),
+// so that a square network input keeps its aspect ratio.
+cv::Mat PadToSquare(const cv::Mat& img) {
+  const int side = std::max(img.cols, img.rows);
+  cv::Mat square(side, side, CV_8UC3, cv::Scalar(0, 0, 0));
+  img.copyTo(square(cv::Rect(0, 0, img.cols, img.rows)));
+  return square;
+}
+
 // Non-maximum suppression: the candidates kept, best first.
 std::vector<FaceBox> Nms(const std::vector<FaceBox>& cand, float min_score, float iou) {
   std::vector<cv::Rect2d> rects;
@@ -146,10 +155,8 @@ class SsdDetector : public FaceDetector {
   // face-api does) and appends boxes in image pixels. Boxes touching a tile's
   // inner edge are dropped: the neighbouring tile or the whole image has them.
   Status RunOn(const cv::Mat& bgr, cv::Rect roi, float min_score, std::vector<FaceBox>* out) {
-    int side = std::max(roi.width, roi.height);
-    cv::Mat square(side, side, CV_8UC3, cv::Scalar(0, 0, 0));
-    bgr(roi).copyTo(square(cv::Rect(0, 0, roi.width, roi.height)));
-    auto outs = model_->Run(model_->BlobResized(square));
+    const int side = std::max(roi.width, roi.height);
+    auto outs = model_->Run(model_->BlobResized(PadToSquare(bgr(roi))));
     if (!outs.ok()) return outs.status();
     const cv::Mat& boxes = outs.value()[0];
     const cv::Mat& scores = outs.value()[1];
@@ -199,9 +206,7 @@ class BlazePass {
 
   Status Run(const cv::Mat& bgr, float min_score, std::vector<FaceBox>* out) {
     const int side = std::max(bgr.cols, bgr.rows);
-    cv::Mat square(side, side, CV_8UC3, cv::Scalar(0, 0, 0));
-    bgr.copyTo(square(cv::Rect(0, 0, bgr.cols, bgr.rows)));
-    auto outs = model_->Run(model_->BlobResized(square));
+    auto outs = model_->Run(model_->BlobResized(PadToSquare(bgr)));
     if (!outs.ok()) return outs.status();
     const auto& o = outs.value();  // classificators_1, _2, regressors_1, _2
     if (o.size() != 4 || o[0].total() + o[1].total() != anchors_.size() ||
@@ -235,7 +240,7 @@ class BlazePass {
 };
 
 // BlazeFace first; when it finds a confident close-up face (a portrait, a
-// selfie, an ID photo: a quarter of the image high or more) its answer stands
+// selfie, an ID photo: a fifth of the image high or more) its answer stands
 // and the SSD never runs. Otherwise (groups, crowds, small or no faces) the
 // tiled SSD decides. Only for "cascade" and "blaze" (the latter alone, for
 // evaluation).
