@@ -2,7 +2,6 @@
 
 #include <fstream>
 #include <iterator>
-
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -26,15 +25,14 @@ Result<std::shared_ptr<Model>> Model::Load(const ModelSpec& spec, const std::str
   }
   std::shared_ptr<Model> m(new Model(spec));
   m->onnx_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  std::string got = Sha256Hex(std::string_view(reinterpret_cast<const char*>(m->onnx_.data()),
-                                               m->onnx_.size()));
+  std::string got =
+      Sha256Hex(std::string_view(reinterpret_cast<const char*>(m->onnx_.data()), m->onnx_.size()));
   if (!spec.sha256.empty() && got != spec.sha256) {
-    return Status(Code::kServiceUnavailable, "model " + spec.name + " at " + path +
-                                                 " has sha256 " + got + ", manifest pins " +
-                                                 spec.sha256);
+    return Status(Code::kServiceUnavailable, "model " + spec.name + " at " + path + " has sha256 " +
+                                                 got + ", manifest pins " + spec.sha256);
   }
   try {
-    m->free_.push_back(m->NewNet());
+    m->free_.push_back({{}, m->NewNet()});
   } catch (const cv::Exception& e) {
     return Status(Code::kServiceUnavailable,
                   "model " + spec.name + " failed to load in OpenCV DNN: " + e.what());
@@ -55,8 +53,14 @@ cv::Mat Model::Blob(const cv::Mat& bgr) const {
   // blobFromImage subtracts `mean` in the channel order after the swap,
   // which is the manifest's order (channel 0 = color[0]).
   cv::Scalar mean(in.mean[0], in.mean[1], in.mean[2]);
-  return cv::dnn::blobFromImage(bgr, in.scale, cv::Size(in.width(), in.height()), mean, rgb,
-                                false, CV_32F);
+  return cv::dnn::blobFromImage(bgr, in.scale, cv::Size(in.width(), in.height()), mean, rgb, false,
+                                CV_32F);
+}
+
+cv::Mat Model::BlobAnySize(const cv::Mat& bgr) const {
+  const InputSpec& in = spec_.input;
+  cv::Scalar mean(in.mean[0], in.mean[1], in.mean[2]);
+  return cv::dnn::blobFromImage(bgr, in.scale, cv::Size(), mean, in.color == "RGB", false, CV_32F);
 }
 
 cv::Mat Model::BlobResized(const cv::Mat& bgr) const {
@@ -71,12 +75,17 @@ Result<std::vector<cv::Mat>> Model::Run(const cv::Mat& blob,
   std::vector<std::string> names = outputs;
   if (names.empty())
     for (const auto& o : spec_.outputs) names.push_back(o.name);
+  const std::vector<int> shape(blob.size.p, blob.size.p + blob.dims);
   std::unique_ptr<cv::dnn::Net> net;
   {
+    // A net last run on this shape, else a fresh one (see the header).
     std::lock_guard<std::mutex> lock(mu_);
-    if (!free_.empty()) {
-      net = std::move(free_.back());
-      free_.pop_back();
+    for (size_t i = free_.size(); i-- > 0;) {
+      if (free_[i].shape.empty() || free_[i].shape == shape) {
+        net = std::move(free_[i].net);
+        free_.erase(free_.begin() + long(i));
+        break;
+      }
     }
   }
   std::vector<cv::Mat> result;
@@ -90,7 +99,18 @@ Result<std::vector<cv::Mat>> Model::Run(const cv::Mat& blob,
     return Internal("inference failed in model " + spec_.name + ": " + e.what());
   }
   std::lock_guard<std::mutex> lock(mu_);
-  free_.push_back(std::move(net));
+  free_.push_back({shape, std::move(net)});
+  // Past a few idle nets, the least recently used one set up for another
+  // size goes (a fixed-size model keeps one net per concurrent caller).
+  constexpr size_t kMaxIdleNets = 4;
+  if (free_.size() > kMaxIdleNets) {
+    for (size_t i = 0; i + 1 < free_.size(); ++i) {
+      if (free_[i].shape != shape) {
+        free_.erase(free_.begin() + long(i));
+        break;
+      }
+    }
+  }
   return result;
 }
 
@@ -121,8 +141,9 @@ std::vector<std::string> VerifyModelDir(const std::string& model_dir, const Mani
       return;
     }
     std::string got = Sha256File(path);
-    if (got != sha) problems.push_back(name + ": altered " + path + " (sha256 " + got +
-                                       ", manifest pins " + sha + ")");
+    if (got != sha)
+      problems.push_back(name + ": altered " + path + " (sha256 " + got + ", manifest pins " + sha +
+                         ")");
   };
   for (const auto& m : manifest.models()) check(m.name, m.file, m.sha256);
   for (const auto& a : manifest.assets()) check(a.name, a.file, a.sha256);
@@ -137,8 +158,8 @@ cv::Mat SyntheticInput(const InputSpec& input, uint32_t seed) {
   for (int c = 0; c < C; ++c) {
     for (uint32_t y = 0; y < uint32_t(H); ++y) {
       for (uint32_t x = 0; x < uint32_t(W); ++x) {
-        uint32_t h = (uint32_t(c) * 73856093u) ^ (y * 19349663u) ^ (x * 83492791u) ^
-                     (seed * 2654435761u);
+        uint32_t h =
+            (uint32_t(c) * 73856093u) ^ (y * 19349663u) ^ (x * 83492791u) ^ (seed * 2654435761u);
         h ^= h >> 16;
         h *= 0x45d9f3bu;
         h ^= h >> 16;

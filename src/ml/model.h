@@ -2,19 +2,21 @@
 // ml::Model wraps a converted ONNX model in OpenCV DNN. cv::dnn::Net is not
 // thread-safe, so a Model keeps a pool of nets: each Run() borrows one, and a
 // new one is created (from the bytes read once) only when all are busy.
+// A net serves one input shape: OpenCV 4.6's Resize layer keeps the output
+// size of the first input it was set up with, so a fully convolutional model
+// run at several sizes (paddleocr_det) gets a net per size; the pool keeps
+// the most recently used ones.
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <opencv2/core.hpp>
+#include <opencv2/dnn.hpp>
 #include <string>
 #include <vector>
 
-#include <opencv2/core.hpp>
-#include <opencv2/dnn.hpp>
-
 #include "core/status.h"
 #include "ml/manifest.h"
-
 
 namespace argus::ml {
 
@@ -31,6 +33,8 @@ class Model {
   // Blob for an 8-bit BGR image already resized to the input size, using the
   // manifest's colour order, mean and scale.
   cv::Mat Blob(const cv::Mat& bgr) const;
+  // Blob at the image's own size, for models whose graph takes any size.
+  cv::Mat BlobAnySize(const cv::Mat& bgr) const;
   // Resizes `bgr` to the input size (no aspect preservation) and makes the blob.
   cv::Mat BlobResized(const cv::Mat& bgr) const;
 
@@ -48,7 +52,11 @@ class Model {
   ModelSpec spec_;
   std::vector<uchar> onnx_;
   std::mutex mu_;  // guards free_
-  std::vector<std::unique_ptr<cv::dnn::Net>> free_;
+  struct PooledNet {
+    std::vector<int> shape;  // input shape it was last run on (empty: not yet)
+    std::unique_ptr<cv::dnn::Net> net;
+  };
+  std::vector<PooledNet> free_;  // most recently returned last
 };
 
 // Loads models by manifest name on first use and keeps them.

@@ -8,7 +8,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "ml/model.h"
@@ -66,8 +65,8 @@ TEST_P(Golden, ConvertedModelMatchesReference) {
       worst = std::max(worst, err);
       if (!(err <= atol + rtol * std::abs(r))) {
         if (++bad <= 5)
-          ADD_FAILURE() << name << "/" << names[k] << "[" << idx[i] << "] = " << v
-                        << ", reference " << r << " (atol " << atol << ", rtol " << rtol << ")";
+          ADD_FAILURE() << name << "/" << names[k] << "[" << idx[i] << "] = " << v << ", reference "
+                        << r << " (atol " << atol << ", rtol " << rtol << ")";
       }
     }
     EXPECT_EQ(bad, 0) << name << "/" << names[k] << ": " << bad << " of " << idx.size()
@@ -80,6 +79,40 @@ INSTANTIATE_TEST_SUITE_P(Models, Golden, ::testing::ValuesIn(GoldenFiles()),
                          [](const auto& info) { return info.param; });
 
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Golden);
+
+// paddleocr_det runs at the size of its input: the same input gives the
+// same map whatever sizes the model ran at in between (OpenCV keeps a
+// Resize layer's first output size per net, so each size needs its own),
+// and its top-left matches a run on the image padded with tensor value 0
+// away from the padding's edge.
+TEST(GoldenAnySize, TextDetectorRunsAtEverySize) {
+  const ModelSpec* spec = Manifest::Embedded().FindModel("paddleocr_det");
+  ASSERT_NE(spec, nullptr);
+  auto model = Model::Load(*spec, DefaultModelDir());
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  cv::Mat big = SyntheticInput(spec->input, 3);  // 1x3x640x640
+  const int sz[] = {1, 3, 480, 640};
+  cv::Mat small(4, sz, CV_32F);
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < 480; ++y)
+      std::copy_n(big.ptr<float>(0, c, y), 640, small.ptr<float>(0, c, y));
+  auto a = model.value()->Run(small);
+  auto b = model.value()->Run(big);
+  auto c = model.value()->Run(small);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  ASSERT_EQ(a.value()[0].total(), size_t(480 * 640));
+  ASSERT_EQ(b.value()[0].total(), size_t(640 * 640));
+  ASSERT_EQ(c.value()[0].total(), size_t(480 * 640));
+  const float* pa = a.value()[0].ptr<float>();
+  const float* pc = c.value()[0].ptr<float>();
+  EXPECT_TRUE(std::equal(pa, pa + 480 * 640, pc));
+  const float* pb = b.value()[0].ptr<float>();
+  double worst = 0;
+  for (int y = 0; y < 400; ++y)
+    for (int x = 0; x < 640; ++x)
+      worst = std::max(worst, double(std::abs(pa[y * 640 + x] - pb[y * 640 + x])));
+  EXPECT_LT(worst, 0.05);
+}
 
 }  // namespace
 }  // namespace argus::ml

@@ -9,7 +9,9 @@ NAME is paddleocr_det, paddleocr_rec or paddleocr_cls. Needs only Debian's
 python3-onnx (1.12) and python3-numpy; the output bytes are deterministic.
 
 What changes (the arithmetic stays that of the original graph):
-  * the input shape is fixed (det 1x3x640x640, rec 1x3x48x320, cls 1x3x48x192);
+  * the input shape is fixed (rec 1x3x48x320, cls 1x3x48x192; det's graph is
+    fully convolutional and keeps working at any size that is a multiple of
+    32, its 1x3x640x640 only the nominal shape the constants are folded at);
   * Shape/Cast/Slice/Concat/... chains are evaluated to constants and every
     Reshape gets its explicit target shape (no 0 / -1);
   * Clip's min/max inputs become attributes (OpenCV 4.6 ignores the inputs);
@@ -17,8 +19,8 @@ What changes (the arithmetic stays that of the original graph):
     MatMul bias in the SVTR neck) become Reshape [T,C] -> op -> Reshape [1,T,C];
   * det: the per-channel 1/std of PaddleOCR's ImageNet normalisation is folded
     into the first convolution, so the graph input is (pixel - 255*mean) / 255
-    (scalar scale, as cv::dnn::blobFromImage does); its output is reshaped to
-    the 2-D [640,640] probability map cv::dnn::TextDetectionModel_DB wants;
+    (scalar scale, as cv::dnn::blobFromImage does); its output stays
+    [1,1,H,W];
   * rec: its [1,T,C] softmax output is transposed to [T,1,C] as
     cv::dnn::TextRecognitionModel wants.
 """
@@ -328,8 +330,7 @@ def convert(name, source):
     collapse_reshapes(g)
     if name == "paddleocr_det":
         fold_input_scale(g, 1.0 / DET_STD)
-        h, w = shape[2], shape[3]
-        add_tail(g, "Reshape", spec["output"], shape=[h, w])
+        rename_output(g, spec["output"])
     elif name == "paddleocr_rec":
         add_tail(g, "Transpose", spec["output"], perm=[1, 0, 2])
     else:

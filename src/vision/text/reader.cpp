@@ -1,6 +1,5 @@
 #include <algorithm>
 #include <cmath>
-
 #include <opencv2/imgproc.hpp>
 
 #include "vision/text/text.h"
@@ -30,38 +29,34 @@ cv::Point2f QuadCentre(const Quad& q) { return (q[0] + q[1] + q[2] + q[3]) * 0.2
 }  // namespace
 
 Result<std::vector<TextBox>> TextReader::Detect(const cv::Mat& bgr) {
-  // Scale: small images up to 640 (at most 2x), up to 960 as is, larger down
-  // to 960 on the long side (PaddleOCR's limit); 640x640 tiles cover it.
+  // Scale: small images up to 640 on the long side (at most 2x), up to 960
+  // as is, larger down to 960 (PaddleOCR's limit_side_len). The detector is
+  // fully convolutional: it runs once on the scaled image padded right and
+  // bottom to multiples of 32, as PaddleOCR's DetResizeForTest rounds (a
+  // 640x480 photo is one 640x480 pass).
   const int longest = std::max(bgr.cols, bgr.rows);
   double s = longest <= 720 ? std::min(2.0, double(kDetSide) / longest)
                             : (longest <= 960 ? 1.0 : 960.0 / longest);
   cv::Mat scaled;
-  cv::resize(bgr, scaled, cv::Size(std::max(1, int(std::lround(bgr.cols * s))),
-                                   std::max(1, int(std::lround(bgr.rows * s)))),
+  cv::resize(bgr, scaled,
+             cv::Size(std::max(1, int(std::lround(bgr.cols * s))),
+                      std::max(1, int(std::lround(bgr.rows * s)))),
              0, 0, s < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
   const int W = scaled.cols, H = scaled.rows;
-  std::vector<int> xs = {0}, ys = {0};
-  if (W > kDetSide) xs.push_back(W - kDetSide);
-  if (H > kDetSide) ys.push_back(H - kDetSide);
-  cv::Mat prob = cv::Mat::zeros(H, W, CV_32F);
+  // An image under 320 px (a word crop, say) stays small at 2x and is text
+  // to its edges, which DB finds poorly without room around it: it goes on
+  // a 640x640 canvas (measured on the word crops of `argus eval text`).
+  const int least = std::max(W, H) < kDetSide ? kDetSide : 32;
+  const int in_w = std::max(least, (W + 31) / 32 * 32), in_h = std::max(least, (H + 31) / 32 * 32);
   // Padding is the mean colour, i.e. tensor value 0.
   const auto& mean = det_->spec().input.mean;
-  const cv::Scalar pad(mean[0], mean[1], mean[2]);
-  for (int y0 : ys) {
-    for (int x0 : xs) {
-      cv::Rect r(x0, y0, std::min(kDetSide, W - x0), std::min(kDetSide, H - y0));
-      cv::Mat tile(kDetSide, kDetSide, CV_8UC3, pad);
-      scaled(r).copyTo(tile(cv::Rect(0, 0, r.width, r.height)));
-      auto outs = det_->Run(det_->Blob(tile));
-      if (!outs.ok()) return outs.status();
-      cv::Mat p = outs.value()[0];
-      if (p.total() != size_t(kDetSide) * kDetSide)
-        return Internal("paddleocr_det: unexpected output shape");
-      p = p.reshape(1, kDetSide);
-      cv::Mat dst = prob(r);
-      cv::max(dst, p(cv::Rect(0, 0, r.width, r.height)), dst);
-    }
-  }
+  cv::Mat input(in_h, in_w, CV_8UC3, cv::Scalar(mean[0], mean[1], mean[2]));
+  scaled.copyTo(input(cv::Rect(0, 0, W, H)));
+  auto outs = det_->Run(det_->BlobAnySize(input));
+  if (!outs.ok()) return outs.status();
+  cv::Mat p = outs.value()[0];
+  if (p.total() != size_t(in_w) * in_h) return Internal("paddleocr_det: unexpected output shape");
+  cv::Mat prob = p.reshape(1, in_h)(cv::Rect(0, 0, W, H)).clone();
   return DbPostprocess(prob, DbParams{}, float(1.0 / s));
 }
 
@@ -138,8 +133,10 @@ Result<std::vector<TextLine>> TextReader::Read(const cv::Mat& bgr, float min_con
     std::vector<Span> spans;
     for (int k = 0; k < int(r.chars.size()); ++k) {
       if (r.chars[k].text == " ") continue;
-      if (k > 0 && r.chars[k - 1].text != " " && !spans.empty()) spans.back().last = k;
-      else spans.push_back({k, k});
+      if (k > 0 && r.chars[k - 1].text != " " && !spans.empty())
+        spans.back().last = k;
+      else
+        spans.push_back({k, k});
     }
     if (spans.empty()) continue;
     TextLine line;
@@ -157,8 +154,7 @@ Result<std::vector<TextLine>> TextReader::Read(const cv::Mat& bgr, float min_con
       word.confidence = float(sum / n);
       line_sum += sum;
       line_n += n;
-      float x0 = w == 0 ? 0.f
-                        : 0.5f * (r.chars[spans[w - 1].last].x + r.chars[spans[w].first].x);
+      float x0 = w == 0 ? 0.f : 0.5f * (r.chars[spans[w - 1].last].x + r.chars[spans[w].first].x);
       float x1 = w + 1 == spans.size()
                      ? len
                      : 0.5f * (r.chars[spans[w].last].x + r.chars[spans[w + 1].first].x);
@@ -182,8 +178,10 @@ Result<std::vector<TextLine>> TextReader::Read(const cv::Mat& bgr, float min_con
     for (size_t j = i; j > 0; --j) {
       cv::Point2f a = QuadCentre(lines[j - 1].quad), b = QuadCentre(lines[j].quad);
       float tol = 0.5f * std::min(QuadHeight(lines[j - 1].quad), QuadHeight(lines[j].quad));
-      if (std::abs(a.y - b.y) <= tol && b.x < a.x) std::swap(lines[j - 1], lines[j]);
-      else break;
+      if (std::abs(a.y - b.y) <= tol && b.x < a.x)
+        std::swap(lines[j - 1], lines[j]);
+      else
+        break;
     }
   }
   return lines;

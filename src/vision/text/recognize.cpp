@@ -1,7 +1,8 @@
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <fstream>
-
+#include <future>
 #include <opencv2/imgproc.hpp>
 
 #include "vision/text/text.h"
@@ -48,8 +49,10 @@ CtcResult CtcGreedyDecode(const float* probs, int steps, int classes,
 
 std::vector<float> InkProfile(const cv::Mat& img) {
   cv::Mat gray;
-  if (img.channels() == 3) cv::cvtColor(img, gray, cv::COLOR_BGR2GRAY);
-  else gray = img;
+  if (img.channels() == 3)
+    cv::cvtColor(img, gray, cv::COLOR_BGR2GRAY);
+  else
+    gray = img;
   std::vector<float> ink(gray.cols, 0.f);
   if (gray.empty()) return ink;
   std::vector<uchar> all(gray.begin<uchar>(), gray.end<uchar>());
@@ -74,13 +77,12 @@ int FindCut(const std::vector<float>& ink, int lo, int hi) {
 namespace {
 
 constexpr int kRecH = 48, kRecW = 320, kGap = 16;  // gap: two blank CTC steps
-constexpr int kMinPiece = 64;  // a canvas with less room left is closed
+constexpr int kMinPiece = 64;                      // a canvas with less room left is closed
 
 // Resizes a crop to the recogniser's height, its width scaled by `squeeze`
 // times the aspect-preserving width.
 cv::Mat ToRecHeight(const cv::Mat& crop, float squeeze) {
-  int w = std::max(
-      1, int(std::ceil(squeeze * double(kRecH) * crop.cols / std::max(1, crop.rows))));
+  int w = std::max(1, int(std::ceil(squeeze * double(kRecH) * crop.cols / std::max(1, crop.rows))));
   cv::Mat out;
   cv::resize(crop, out, cv::Size(w, kRecH), 0, 0, cv::INTER_LINEAR);
   return out;
@@ -89,7 +91,7 @@ cv::Mat ToRecHeight(const cv::Mat& crop, float squeeze) {
 }  // namespace
 
 Result<std::vector<CtcResult>> TextReader::Recognize(const std::vector<cv::Mat>& crops,
-                                                      float squeeze) {
+                                                     float squeeze) {
   squeeze = std::clamp(squeeze, 0.25f, 1.f);
   struct Segment {
     int crop;       // index into crops
@@ -104,7 +106,7 @@ Result<std::vector<CtcResult>> TextReader::Recognize(const std::vector<cv::Mat>&
   // or letters. A cut inside a wide blank run is a word break.
   std::vector<Segment> segs;
   std::vector<std::vector<float>> spaces(crops.size());  // crop columns of word breaks at cuts
-  std::vector<int> used = {0};  // columns used per canvas
+  std::vector<int> used = {0};                           // columns used per canvas
   for (int i = 0; i < int(crops.size()); ++i) {
     const cv::Mat& c = crops[i];
     if (c.empty() || c.rows < 2 || c.cols < 2) continue;
@@ -135,14 +137,16 @@ Result<std::vector<CtcResult>> TextReader::Recognize(const std::vector<cv::Mat>&
         }
       }
       const int at = used.back() + (used.back() > 0 ? kGap : 0);
-      segs.push_back({i, x * scale, scale, line(cv::Rect(x, 0, len, kRecH)),
-                      int(used.size()) - 1, at});
+      segs.push_back(
+          {i, x * scale, scale, line(cv::Rect(x, 0, len, kRecH)), int(used.size()) - 1, at});
       used.back() = at + len;
       x += len;
     }
   }
   if (used.back() == 0) used.pop_back();
-  std::vector<std::vector<CtcChar>> chars(crops.size());
+  // The canvases, then the recogniser on two of them at a time: one forward
+  // pass keeps two cores only partly busy, two side by side fill them.
+  std::vector<cv::Mat> blobs(used.size());
   for (int c = 0; c < int(used.size()); ++c) {
     cv::Mat canvas(kRecH, kRecW, CV_8UC3, cv::Scalar(128, 128, 128));
     std::vector<uchar> covered(kRecW, 0);
@@ -151,16 +155,29 @@ Result<std::vector<CtcResult>> TextReader::Recognize(const std::vector<cv::Mat>&
       s.image.copyTo(canvas(cv::Rect(s.x, 0, s.image.cols, kRecH)));
       std::fill(covered.begin() + s.x, covered.begin() + s.x + s.image.cols, 1);
     }
-    cv::Mat blob = rec_->Blob(canvas);
+    blobs[c] = rec_->Blob(canvas);
     // Padding is tensor value 0 exactly (PaddleOCR pads with zeros after normalising).
-    float* b = blob.ptr<float>();
+    float* b = blobs[c].ptr<float>();
     for (int ch = 0; ch < 3; ++ch)
       for (int y = 0; y < kRecH; ++y)
         for (int x = 0; x < kRecW; ++x)
           if (!covered[x]) b[(ch * kRecH + y) * kRecW + x] = 0.f;
-    auto outs = rec_->Run(blob);
-    if (!outs.ok()) return outs.status();
-    const cv::Mat& probs = outs.value()[0];
+  }
+  std::vector<Result<std::vector<cv::Mat>>> outs(blobs.size(), Internal("not run"));
+  {
+    std::atomic<size_t> next{0};
+    auto lane = [&] {
+      for (size_t c; (c = next++) < blobs.size();) outs[c] = rec_->Run(blobs[c]);
+    };
+    std::future<void> second;
+    if (blobs.size() > 1) second = std::async(std::launch::async, lane);
+    lane();
+    if (second.valid()) second.get();
+  }
+  std::vector<std::vector<CtcChar>> chars(crops.size());
+  for (int c = 0; c < int(used.size()); ++c) {
+    if (!outs[c].ok()) return outs[c].status();
+    const cv::Mat& probs = outs[c].value()[0];
     const int classes = int(vocab_.size()) + 1;
     const int steps = int(probs.total() / classes);
     if (probs.total() != size_t(steps) * classes || steps <= 0)
@@ -168,8 +185,8 @@ Result<std::vector<CtcResult>> TextReader::Recognize(const std::vector<cv::Mat>&
     const float step_px = float(kRecW) / steps;
     for (const auto& s : segs) {
       if (s.canvas != c) continue;
-      CtcResult r = CtcGreedyDecode(probs.ptr<float>(), steps, classes, vocab_, step_px,
-                                    float(s.x), float(s.x + s.image.cols));
+      CtcResult r = CtcGreedyDecode(probs.ptr<float>(), steps, classes, vocab_, step_px, float(s.x),
+                                    float(s.x + s.image.cols));
       for (auto& ch : r.chars) {
         ch.x = s.offset + ch.x * s.scale;
         chars[s.crop].push_back(ch);
@@ -198,9 +215,9 @@ Result<std::vector<CtcResult>> TextReader::Recognize(const std::vector<cv::Mat>&
 
 Result<std::unique_ptr<TextReader>> TextReader::Create(ml::Registry& registry) {
   auto r = std::unique_ptr<TextReader>(new TextReader());
-  for (auto [name, slot] : {std::pair{"paddleocr_det", &r->det_},
-                            std::pair{"paddleocr_rec", &r->rec_},
-                            std::pair{"paddleocr_cls", &r->cls_}}) {
+  for (auto [name, slot] :
+       {std::pair{"paddleocr_det", &r->det_}, std::pair{"paddleocr_rec", &r->rec_},
+        std::pair{"paddleocr_cls", &r->cls_}}) {
     auto m = registry.Get(name);
     if (!m.ok()) return m.status();
     *slot = m.value();
@@ -222,10 +239,10 @@ Result<std::unique_ptr<TextReader>> TextReader::Create(ml::Registry& registry) {
   const auto& outs = r->rec_->spec().outputs;
   if (!outs.empty() && !outs[0].shape.empty() &&
       outs[0].shape.back() != int(r->vocab_.size()) + 1) {
-    return Status(Code::kServiceUnavailable,
-                  "paddleocr_keys has " + std::to_string(r->vocab_.size() - 1) +
-                      " keys, which does not fit paddleocr_rec's " +
-                      std::to_string(outs[0].shape.back()) + " classes");
+    return Status(Code::kServiceUnavailable, "paddleocr_keys has " +
+                                                 std::to_string(r->vocab_.size() - 1) +
+                                                 " keys, which does not fit paddleocr_rec's " +
+                                                 std::to_string(outs[0].shape.back()) + " classes");
   }
   return r;
 }

@@ -11,8 +11,8 @@
 // models/paddleocr.json). The converted det graph divides channel c by PaddleOCR's
 // std[c] inside its first convolution (tools/convert/paddleocr.py), so the original det
 // model is fed that tensor divided by std[c]; rec and cls take the same tensor. The
-// converted outputs differ from the originals only by size-1 axes (det [1,1,640,640] ->
-// [640,640], rec [1,40,6625] -> [40,1,6625]), so flat indices are the same in both.
+// converted outputs differ from the originals at most by size-1 axes (det keeps
+// [1,1,640,640], rec [1,40,6625] -> [40,1,6625]), so flat indices are the same in both.
 
 import fs from 'node:fs';
 import path from 'node:path';
