@@ -281,7 +281,8 @@ int CmdBenchSearch(const Args& a) {
   if (a.Has("sweep")) {
     std::mt19937 rng(5);
     std::vector<std::vector<float>> cs;
-    for (int size : {10000, 25000, 50000, 100000, 200000}) {
+    for (int size : {10000, 25000, 50000, 100000, 200000, 400000}) {
+      if (size > n || size < a.GetInt("sweep-from", 0)) continue;
       cs.clear();
       std::vector<float> vecs(size_t(size) * dim), qs(size_t(queries) * dim);
       std::vector<int64_t> labels(size);
@@ -299,6 +300,8 @@ int CmdBenchSearch(const Args& a) {
       index::IndexOptions go;
       go.hnsw_threshold = 1;
       go.build_threads = a.GetInt("threads", 2);
+      go.hnsw_m = a.GetInt("hnsw-m", go.hnsw_m);
+      go.ef_construction = a.GetInt("ef-construction", go.ef_construction);
       index::VectorIndex graph(go);
       (void)graph.Add(labels, vecs.data());
       auto b0 = Clock::now();
@@ -313,7 +316,7 @@ int CmdBenchSearch(const Args& a) {
       }
       std::printf("sweep %7d faces: exact p50 %.3f ms; HNSW build %.1f s", size, Stats(te).p50,
                   build);
-      for (int ef : {64, 128, 256}) {
+      for (int ef : {64, 128, 256, 384}) {
         graph.SetSearchBeam(ef);
         std::vector<double> tg;
         int agree = 0;
@@ -405,6 +408,8 @@ int CmdBenchSearch(const Args& a) {
   cfg.background = false;
   cfg.index.build_threads = a.GetInt("threads", 2);
   cfg.index.ef_search = a.GetInt("ef-search", cfg.index.ef_search);
+  cfg.index.hnsw_m = a.GetInt("hnsw-m", cfg.index.hnsw_m);
+  cfg.index.ef_construction = a.GetInt("ef-construction", cfg.index.ef_construction);
   std::printf("index: exact below %zu faces, then HNSW M %d, efConstruction %d, efSearch %d\n",
               cfg.index.hnsw_threshold, cfg.index.hnsw_m, cfg.index.ef_construction,
               cfg.index.ef_search);
@@ -475,12 +480,14 @@ int CmdBenchSearch(const Args& a) {
     (void)exact.Add(labels, vecs.data());
   }
   std::vector<double> t_exact, t_index, t_service;
+  std::vector<int64_t> truth;
   int agree = 0;
   std::vector<double> gaps;  // similarity of exact's best minus the index's best, on misses
   for (int q = 0; q < queries; ++q) {
     const float* v = query_vecs.data() + size_t(q) * dim;
     auto a0 = Clock::now();
     auto e = exact.Search(v, 1);
+    truth.push_back(e.empty() ? -1 : e.front().label);
     auto a1 = Clock::now();
     auto m = svc.value()->SearchDescriptor(coll, v, 1, 0);
     auto a2 = Clock::now();
@@ -522,6 +529,27 @@ int CmdBenchSearch(const Args& a) {
   std::printf("exact / argus index : %.1fx (p50)\n", pe.p50 / pi.p50);
   std::printf("SearchFaces (service, MaxFaces 10): p50 %.3f ms  p90 %.3f ms  p99 %.3f ms\n", ps.p50,
               ps.p90, ps.p99);
+  // The same graph at other search beams (the snapshot loaded on its own).
+  if (info->graph && a.Has("beams")) {
+    index::SnapshotMeta meta;
+    auto g = index::VectorIndex::Load(snap, cfg.index, &meta);
+    if (g.ok()) {
+      std::printf("search beam (efSearch) on this graph:");
+      for (int ef : {128, 192, 256, 384, 512}) {
+        g.value()->SetSearchBeam(ef);
+        std::vector<double> tg;
+        int hit = 0;
+        for (int q = 0; q < queries; ++q) {
+          auto a0 = Clock::now();
+          auto h = g.value()->Search(query_vecs.data() + size_t(q) * dim, 1);
+          tg.push_back(Ms(a0, Clock::now()));
+          hit += !h.empty() && h.front().label == truth[q];
+        }
+        std::printf("  ef %d: p50 %.2f ms recall@1 %.3f;", ef, Stats(tg).p50, double(hit) / queries);
+      }
+      std::printf("\n");
+    }
+  }
 
   // 6. Whole requests through the API handlers (JSON, base64, decode, models).
   api::Services services;

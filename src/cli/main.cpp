@@ -107,7 +107,10 @@ Commands:
       --queries N         search queries (default 500)
       --data-dir D        keep the store there and reuse it (default: a temp dir)
       --reuse-snapshot    with --data-dir: load the HNSW snapshot of an earlier run
-      --ef-search N       HNSW search beam (default 384)   --sweep  threshold sweep
+      --ef-search N       HNSW search beam (default 384)
+      --hnsw-m N, --ef-construction N   HNSW graph degree (32) and build beam (100)
+      --beams             also recall@1 and p50 of the graph at efSearch 128..512
+      --sweep             exact vs HNSW at 10k..400k faces (up to --faces; --sweep-from N)
 
   --help                this text
   --version             print the version
