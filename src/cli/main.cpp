@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
     std::printf("argus %s\n", argus::kVersion);
     return 0;
   }
-  Args args = Parse(argc, argv, 2, {"json", "no-auth", "help", "admin", "sweep", "reuse-snapshot", "keep", "no-peer"});
+  Args args = Parse(argc, argv, 2, {"json", "no-auth", "help", "admin", "sweep", "reuse-snapshot", "beams", "keep", "no-peer"});
   if (!args.error.empty()) {
     std::fprintf(stderr, "argus %s: %s\n", cmd.c_str(), args.error.c_str());
     return 2;
