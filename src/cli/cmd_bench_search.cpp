@@ -12,16 +12,17 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 #include <random>
 #include <thread>
 
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
 #include "api/rekognition/router.h"
 #include "cli/collections_cli.h"
-#include "core/base64.h"
 #include "index/vector_index.h"
+#include "core/base64.h"
 
 namespace argus::cli {
 namespace {

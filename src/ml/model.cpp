@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <iterator>
+
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 

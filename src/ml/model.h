@@ -10,10 +10,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <opencv2/core.hpp>
-#include <opencv2/dnn.hpp>
 #include <string>
 #include <vector>
+
+#include <opencv2/core.hpp>
+#include <opencv2/dnn.hpp>
 
 #include "core/status.h"
 #include "ml/manifest.h"

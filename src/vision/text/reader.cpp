@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+
 #include <opencv2/imgproc.hpp>
 
 #include "vision/text/text.h"

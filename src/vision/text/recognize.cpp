@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fstream>
 #include <future>
+
 #include <opencv2/imgproc.hpp>
 
 #include "vision/text/text.h"
