@@ -201,6 +201,32 @@ class LabelsTextModerationTest(unittest.TestCase):
         self.assertAlmostEqual(first["Top"] + first["Height"] / 2, 130 / 480, delta=0.03)
         self.assertTrue(out["TextModelVersion"])
 
+    def test_text_read_at_every_image_size(self):
+        # The detector runs at each image's own size (multiples of 32, long
+        # side at most 960): sizes alternate so the server's nets for one
+        # size are reused after another size ran.
+        for w, h in ((640, 480), (1920, 1080), (400, 1200), (1000, 700), (640, 480)):
+            s = min(w, h) / 480.0  # text size in proportion, 24 px high at 640x480
+            img = blank(w, h)
+            for text, y in (("Hello Argus", 0.3), ("Text 2024", 0.6)):
+                cv2.putText(img, text, (int(60 * s), int(y * h)), cv2.FONT_HERSHEY_SIMPLEX,
+                            s, (0, 0, 0), max(2, int(2 * s)), cv2.LINE_AA)
+            path = os.path.join(self.tmp, "size%dx%d.png" % (w, h))
+            with open(path, "wb") as f:
+                f.write(png(img))
+            status, _, out = self.call("DetectText", path)
+            self.assertEqual(status, 200, out)
+            lines, _ = self.lines_and_words(out)
+            # Case aside: at 1920x1080 the recogniser reads the thick final
+            # "s" (from the full-resolution crop) as "S".
+            self.assertEqual([l["DetectedText"].lower() for l in lines],
+                             ["hello argus", "text 2024"], (w, h))
+            for line, y in zip(lines, (0.3, 0.6)):
+                box = line["Geometry"]["BoundingBox"]
+                # The baseline is at y; the text's middle lies a little above it.
+                self.assertAlmostEqual(box["Top"] + box["Height"], y, delta=0.03, msg=(w, h, box))
+                self.assertAlmostEqual(box["Left"], 60 * s / w, delta=0.02, msg=(w, h, box))
+
     def test_rotated_text_within_ninety_degrees(self):
         for degrees in (30, -45, 90):
             path = os.path.join(self.tmp, "rot%d.png" % degrees)
