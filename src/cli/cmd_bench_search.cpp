@@ -262,6 +262,36 @@ int CmdBenchSearch(const Args& a) {
     std::fprintf(stderr, "too few faces in the sample photos under %s\n", registry.dir().c_str());
     return 1;
   }
+  const std::string real_dir = a.Get("real-faces", "");
+  if (!real_dir.empty()) {
+    // The distribution from a folder of face photos (one descriptor each,
+    // of the largest face) instead of the sample photos' few faces.
+    std::vector<std::string> files;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(real_dir, ec)) {
+      auto ext = e.path().extension().string();
+      if (ext == ".jpg" || ext == ".jpeg" || ext == ".png") files.push_back(e.path().string());
+    }
+    std::sort(files.begin(), files.end());
+    files.resize(std::min<size_t>(files.size(), size_t(a.GetInt("real-faces-limit", 1000))));
+    std::vector<std::vector<float>> got;
+    for (const auto& f : files) {
+      auto bytes = ReadFile(f);
+      if (!bytes.ok()) continue;
+      auto img = DecodeImage(bytes.value());
+      if (!img.ok()) continue;
+      auto det = faces.value()->DetectFaces(img.value());
+      if (!det.ok() || det->empty()) continue;
+      auto d = faces.value()->Describe(img.value(), det->front());
+      if (d.ok()) got.push_back(std::move(d.value()));
+    }
+    if (got.size() < 4) {
+      std::fprintf(stderr, "too few faces found in %s\n", real_dir.c_str());
+      return 1;
+    }
+    std::printf("real faces from %s: %zu of %zu photos\n", real_dir.c_str(), got.size(), files.size());
+    real.descriptors = std::move(got);
+  }
   std::vector<float> real_d;
   for (size_t i = 0; i < real.descriptors.size(); ++i)
     for (size_t j = i + 1; j < real.descriptors.size(); ++j)
@@ -271,7 +301,7 @@ int CmdBenchSearch(const Args& a) {
   Generator gen(real.descriptors, dim, 1234);
   gen.Fit(real_mean, real_sd, within);
   auto [syn_mean, syn_sd] = gen.Between(2000);
-  std::printf("real faces: %zu (sample photos); distance between them %.3f +- %.3f\n",
+  std::printf("real faces: %zu; distance between them %.3f +- %.3f\n",
               real.descriptors.size(), real_mean, real_sd);
   std::printf(
       "synthetic: between identities %.3f +- %.3f, within an identity %.3f "

@@ -110,6 +110,9 @@ Commands:
       --ef-search N       HNSW search beam (default 384)
       --hnsw-m N, --ef-construction N   HNSW graph degree (32) and build beam (100)
       --beams             also recall@1 and p50 of the graph at efSearch 128..512
+      --real-faces DIR    fit the synthetic descriptors to face photos in DIR (largest
+                          face of each, up to --real-faces-limit 1000) instead of the
+                          model package's sample photos
       --sweep             exact vs HNSW at 10k..400k faces (up to --faces; --sweep-from N)
 
   --help                this text
