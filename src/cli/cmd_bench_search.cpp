@@ -289,7 +289,8 @@ int CmdBenchSearch(const Args& a) {
       std::fprintf(stderr, "too few faces found in %s\n", real_dir.c_str());
       return 1;
     }
-    std::printf("real faces from %s: %zu of %zu photos\n", real_dir.c_str(), got.size(), files.size());
+    std::printf("real faces from %s: %zu of %zu photos\n", real_dir.c_str(), got.size(),
+                files.size());
     real.descriptors = std::move(got);
   }
   std::vector<float> real_d;
