@@ -108,7 +108,7 @@ Commands:
       --data-dir D        keep the store there and reuse it (default: a temp dir)
       --reuse-snapshot    with --data-dir: load the HNSW snapshot of an earlier run
       --ef-search N       HNSW search beam (default 384)
-      --hnsw-m N, --ef-construction N   HNSW graph degree (32) and build beam (100)
+      --hnsw-m N, --ef-construction N   HNSW graph degree (48) and build beam (100)
       --beams             also recall@1 and p50 of the graph at efSearch 128..512
       --real-faces DIR    fit the synthetic descriptors to face photos in DIR (largest
                           face of each, up to --real-faces-limit 1000) instead of the
