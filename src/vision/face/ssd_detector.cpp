@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <mutex>
 
@@ -90,10 +91,36 @@ class SsdDetector : public FaceDetector {
   SsdDetector(std::shared_ptr<ml::Model> m, std::vector<int> grids, float stretch)
       : model_(std::move(m)), grids_(std::move(grids)), stretch_(stretch) {}
 
+  // One pass over the region r of the image (the whole image by default):
+  // candidates before NMS, in image pixels, appended to *out.
+  Status Pass(const cv::Mat& bgr, float min_score, std::vector<FaceBox>* out,
+              cv::Rect r = cv::Rect(0, 0, INT_MAX, INT_MAX)) {
+    r &= cv::Rect(0, 0, bgr.cols, bgr.rows);
+    if (r.empty()) return Status::Ok();
+    return RunOn(bgr, r, min_score, out);
+  }
+
+  // One pass with the image in the middle third of a black canvas three
+  // times its size: faces that fill the frame, and blurred faces, which
+  // these weights find when they are small.
+  Status ZoomedOutPass(const cv::Mat& bgr, float min_score, std::vector<FaceBox>* out) {
+    cv::Mat canvas(bgr.rows * 3, bgr.cols * 3, CV_8UC3, cv::Scalar(0, 0, 0));
+    bgr.copyTo(canvas(cv::Rect(bgr.cols, bgr.rows, bgr.cols, bgr.rows)));
+    std::vector<FaceBox> more;
+    ARGUS_RETURN_IF_ERROR(
+        RunOn(canvas, cv::Rect(0, 0, canvas.cols, canvas.rows), min_score, &more));
+    for (auto& f : more) {
+      f.box.x -= bgr.cols;
+      f.box.y -= bgr.rows;
+      out->push_back(f);
+    }
+    return Status::Ok();
+  }
+
   Result<std::vector<FaceBox>> Detect(const cv::Mat& bgr, float min_score,
                                       int max_faces) override {
     std::vector<FaceBox> cand;
-    ARGUS_RETURN_IF_ERROR(RunOn(bgr, cv::Rect(0, 0, bgr.cols, bgr.rows), min_score, &cand));
+    ARGUS_RETURN_IF_ERROR(Pass(bgr, min_score, &cand));
     if (stretch_ > 1.f) {
       // These weights score narrow faces (tight portraits, squeezed photos)
       // low: a pass over the image widened by stretch_ finds them; its boxes
@@ -132,21 +159,9 @@ class SsdDetector : public FaceDetector {
           ARGUS_RETURN_IF_ERROR(RunOn(bgr, r, min_score, &cand));
         }
     }
-    if (cand.empty()) {
-      // Nothing found: the face may fill the frame (tight, aligned portraits),
-      // larger than these weights' anchors. One pass with the image in the
-      // middle third of a black canvas three times its size.
-      cv::Mat canvas(bgr.rows * 3, bgr.cols * 3, CV_8UC3, cv::Scalar(0, 0, 0));
-      bgr.copyTo(canvas(cv::Rect(bgr.cols, bgr.rows, bgr.cols, bgr.rows)));
-      std::vector<FaceBox> more;
-      ARGUS_RETURN_IF_ERROR(
-          RunOn(canvas, cv::Rect(0, 0, canvas.cols, canvas.rows), min_score, &more));
-      for (auto& f : more) {
-        f.box.x -= bgr.cols;
-        f.box.y -= bgr.rows;
-        cand.push_back(f);
-      }
-    }
+    // Nothing found: the face may fill the frame (tight, aligned portraits),
+    // larger than these weights' anchors.
+    if (cand.empty()) ARGUS_RETURN_IF_ERROR(ZoomedOutPass(bgr, min_score, &cand));
     return Finish(std::move(cand), bgr.size(), min_score, max_faces, /*calibrate=*/true);
   }
 
@@ -241,12 +256,15 @@ class BlazePass {
 
 // BlazeFace first; when it finds a confident close-up face (a portrait, a
 // selfie, an ID photo: a fifth of the image high or more) its answer stands
-// and the SSD never runs. Otherwise (groups, crowds, small or no faces) the
-// tiled SSD decides. Only for "cascade" and "blaze" (the latter alone, for
-// evaluation).
+// and the SSD never runs. When it finds likely faces of some size (a sixth of
+// the image high or more) and no hint of others, one SSD pass over the whole
+// image joins them and settles it: the SSD's wide and tiled passes look for
+// narrow and small faces that BlazeFace gave no hint of. Otherwise (groups,
+// crowds, small or no faces) the tiled SSD decides. Only for "cascade" and
+// "blaze" (the latter alone, for evaluation).
 class CascadeDetector : public FaceDetector {
  public:
-  CascadeDetector(std::shared_ptr<ml::Model> blaze, std::unique_ptr<FaceDetector> fallback)
+  CascadeDetector(std::shared_ptr<ml::Model> blaze, std::unique_ptr<SsdDetector> fallback)
       : blaze_(std::move(blaze)), fallback_(std::move(fallback)) {}
 
   Result<std::vector<FaceBox>> Detect(const cv::Mat& bgr, float min_score,
@@ -254,25 +272,40 @@ class CascadeDetector : public FaceDetector {
     std::vector<FaceBox> cand;
     ARGUS_RETURN_IF_ERROR(blaze_.Run(bgr, std::min(min_score, kUnsure), &cand));
     cand = Nms(cand, 0.f, kBlazeNmsIoU);
-    if (!fallback_ || Settled(cand, bgr.rows)) {
+    if (!fallback_ || Settled(cand, bgr.rows, kSure, kCloseUp)) {
+      return Finish(std::move(cand), bgr.size(), min_score, max_faces, /*calibrate=*/true);
+    }
+    if (Settled(cand, bgr.rows, kLikely, kNear)) {
+      std::vector<FaceBox> ssd;
+      ARGUS_RETURN_IF_ERROR(fallback_->Pass(bgr, min_score, &ssd));
+      // A likely face the whole pass did not find with confidence (blurred
+      // ones mostly) gets one zoomed-out pass.
+      const bool missed = std::any_of(cand.begin(), cand.end(), [&](const FaceBox& f) {
+        return f.score >= kLikely && f.box.height >= kNear * bgr.rows &&
+               std::none_of(ssd.begin(), ssd.end(), [&](const FaceBox& s) {
+                 return s.score >= kSure && IoU(s.box, f.box) >= 0.4f;
+               });
+      });
+      if (missed) ARGUS_RETURN_IF_ERROR(fallback_->ZoomedOutPass(bgr, min_score, &ssd));
+      cand.insert(cand.end(), ssd.begin(), ssd.end());
       return Finish(std::move(cand), bgr.size(), min_score, max_faces, /*calibrate=*/true);
     }
     return fallback_->Detect(bgr, min_score, max_faces);
   }
 
  private:
-  // Settled: a confident face at least a fifth of the image high, and no
-  // unsure candidate elsewhere (one that is not mostly inside a confident
-  // face) that would hint at more, smaller faces for the SSD to find.
-  static bool Settled(const std::vector<FaceBox>& cand, int rows) {
-    std::vector<cv::Rect2f> sure;
+  // Settled: a face scored `sure` or more and at least `high` of the image
+  // high, and no unsure candidate elsewhere (one that is not mostly inside
+  // such a face) that would hint at more, smaller faces for the SSD to find.
+  static bool Settled(const std::vector<FaceBox>& cand, int rows, float sure, float high) {
+    std::vector<cv::Rect2f> found;
     for (const auto& f : cand)
-      if (f.score >= kSure && f.box.height >= kCloseUp * rows) sure.push_back(f.box);
-    if (sure.empty()) return false;
+      if (f.score >= sure && f.box.height >= high * rows) found.push_back(f.box);
+    if (found.empty()) return false;
     return std::none_of(cand.begin(), cand.end(), [&](const FaceBox& f) {
-      if (f.score < kUnsure || f.score >= kSure) return false;
+      if (f.score < kUnsure || f.score >= sure) return false;
       float covered = 0;
-      for (const auto& r : sure) covered = std::max(covered, (r & f.box).area() / f.box.area());
+      for (const auto& r : found) covered = std::max(covered, (r & f.box).area() / f.box.area());
       return covered < 0.3f;
     });
   }
@@ -280,9 +313,10 @@ class CascadeDetector : public FaceDetector {
   // Chosen on wider-dev so that the cascade's AP equals ssd-tiled's while
   // most portraits (celeba-dev, utkface-dev) never reach the SSD.
   static constexpr float kSure = 0.75f, kUnsure = 0.3f, kCloseUp = 0.2f;
+  static constexpr float kLikely = 0.5f, kNear = 0.15f;
   static constexpr float kBlazeNmsIoU = 0.3f;
   BlazePass blaze_;
-  std::unique_ptr<FaceDetector> fallback_;
+  std::unique_ptr<SsdDetector> fallback_;
 };
 
 class HaarDetector : public FaceDetector {
@@ -329,7 +363,7 @@ Result<std::unique_ptr<FaceDetector>> FaceDetector::Create(const std::string& na
   }
   const bool cascade = name == "cascade";
   const std::string ssd_name = cascade ? "ssd-tiled" : name;
-  std::unique_ptr<FaceDetector> ssd;
+  std::unique_ptr<SsdDetector> ssd;
   if (name != "blaze") {
     std::vector<int> grids;
     float stretch = 1.f;
@@ -345,7 +379,7 @@ Result<std::unique_ptr<FaceDetector>> FaceDetector::Create(const std::string& na
     auto m = registry.Get("faceapi_ssd_mobilenetv1");
     if (!m.ok()) return m.status();
     ssd.reset(new SsdDetector(m.value(), grids, stretch));
-    if (!cascade) return ssd;
+    if (!cascade) return std::unique_ptr<FaceDetector>(std::move(ssd));
   }
   auto b = registry.Get("human_blazeface");
   if (!b.ok()) return b.status();
