@@ -9,17 +9,22 @@ import tempfile
 import unittest
 
 import cv2  # Debian python3-opencv
+import numpy as np
 
 from harness import ARGUS_BIN, FACEAPI_DEMO, MODEL_DIR
 
 
-def detect(path, detector):
+def detect_details(path, detector):
     run = subprocess.run([ARGUS_BIN, "detect-faces", path, "--model-dir", MODEL_DIR,
                           "--face-detector", detector],
                          capture_output=True, text=True, timeout=120)
     if run.returncode != 0:
         raise AssertionError(f"detect-faces --face-detector {detector}: {run.stderr}")
-    return [f["BoundingBox"] for f in json.loads(run.stdout)["FaceDetails"]]
+    return json.loads(run.stdout)["FaceDetails"]
+
+
+def detect(path, detector):
+    return [f["BoundingBox"] for f in detect_details(path, detector)]
 
 
 def iou(a, b):
@@ -87,6 +92,36 @@ class DetectorsTest(unittest.TestCase):
         # the WIDER criterion (IoU >= 0.5; this head is tilted, where the two
         # detectors' box shapes differ most).
         self.assertGreaterEqual(iou(cascade[0], tiled[0]), 0.5)
+
+    def test_blurred_close_ups_get_the_ssds_answer(self):
+        # Each face of human's sample sheet alone at the middle of a 640x480
+        # photo, 160 px high: the small ones come out blurred by the
+        # upscaling. Where BlazeFace sees one likely but unsure face (score
+        # 0.5-0.75) and nothing else, the cascade runs SSD passes for it
+        # instead of settling: its face is the one ssd-tiled finds, scored by
+        # the SSD (above BlazeFace's score).
+        sheet = os.path.join(MODEL_DIR, "packages/human/package/assets/samples.jpg")
+        img = cv2.imread(sheet)
+        h, w = img.shape[:2]
+        checked = 0
+        for i, b in enumerate(detect(sheet, "ssd-tiled")):
+            s = 160 / (b["Height"] * h)
+            cx, cy = (b["Left"] + b["Width"] / 2) * w, (b["Top"] + b["Height"] / 2) * h
+            m = np.float32([[s, 0, 320 - cx * s], [0, s, 240 - cy * s]])
+            photo = cv2.warpAffine(img, m, (640, 480), flags=cv2.INTER_LINEAR,
+                                   borderValue=(128, 128, 128))
+            path = os.path.join(self.tmp.name, f"close-up-{i}.jpg")
+            cv2.imwrite(path, photo)
+            blaze = detect_details(path, "blaze")
+            if len(blaze) != 1 or not 50 <= blaze[0]["Confidence"] < 75:
+                continue
+            checked += 1
+            cascade, tiled = detect_details(path, "cascade"), detect(path, "ssd-tiled")
+            self.assertEqual(len(cascade), 1, path)
+            self.assertGreaterEqual(max(iou(cascade[0]["BoundingBox"], t) for t in tiled), 0.5,
+                                    path)
+            self.assertGreater(cascade[0]["Confidence"], blaze[0]["Confidence"], path)
+        self.assertGreater(checked, 0, "no sample face left BlazeFace unsure")
 
     def test_tight_portrait_is_found(self):
         self.assertEqual(len(detect(self.tight, "cascade")), 1)
