@@ -91,4 +91,11 @@ class [[nodiscard]] Result {
     if (!_st.ok()) return _st;               \
   } while (0)
 
+// `auto var = ` the value of the Result expr, or return its status from the
+// enclosing function when it failed.
+#define ARGUS_ASSIGN(var, expr)               \
+  auto var##_r = (expr);                      \
+  if (!var##_r.ok()) return var##_r.status(); \
+  auto var = std::move(var##_r.value())
+
 }  // namespace argus

@@ -563,10 +563,19 @@ Result<FaceIdsResult> CollectionService::DeleteFaces(const std::string& collecti
   if (!labels.empty()) DropSnapshot(e.id);
   bg_cv_.notify_all();
   // Why the others stayed: unknown, or kept by a user.
+  ARGUS_RETURN_IF_ERROR(
+      ExplainNotDone(collection, face_ids, gone, "ASSOCIATED_TO_AN_EXISTING_USER", &out));
+  return out;
+}
+
+Status CollectionService::ExplainNotDone(const std::string& collection,
+                                         const std::vector<std::string>& face_ids,
+                                         const std::set<std::string>& done,
+                                         const char* owned_reason, FaceIdsResult* out) {
   store::FaceFilter f;
   for (const auto& id : face_ids)
-    if (!gone.count(id)) f.face_ids.push_back(id);
-  if (f.face_ids.empty()) return out;
+    if (!done.count(id)) f.face_ids.push_back(id);
+  if (f.face_ids.empty()) return Status::Ok();
   f.limit = int(f.face_ids.size());
   auto rest = store_->ListFaces(collection, f);
   if (!rest.ok()) return rest.status();
@@ -576,10 +585,10 @@ Result<FaceIdsResult> CollectionService::DeleteFaces(const std::string& collecti
   for (const auto& id : f.face_ids) {
     if (!seen.insert(id).second) continue;
     auto it = owner.find(id);
-    if (it == owner.end()) out.failed.push_back({id, "", -1, {"FACE_NOT_FOUND"}});
-    else out.failed.push_back({id, it->second, -1, {"ASSOCIATED_TO_AN_EXISTING_USER"}});
+    if (it == owner.end()) out->failed.push_back({id, "", -1, {"FACE_NOT_FOUND"}});
+    else out->failed.push_back({id, it->second, -1, {owned_reason}});
   }
-  return out;
+  return Status::Ok();
 }
 
 Result<std::vector<FaceMatch>> CollectionService::SearchDescriptor(
@@ -751,24 +760,10 @@ Result<FaceIdsResult> CollectionService::DisassociateFaces(
   auto done = store_->DisassociateFaces(collection, user_id, face_ids);
   if (!done.ok()) return done.status();
   FaceIdsResult out;
-  std::set<std::string> ok(done->begin(), done->end());
-  store::FaceFilter f;
-  for (const auto& id : face_ids)
-    if (!ok.count(id)) f.face_ids.push_back(id);
   out.done = done.value();
-  if (f.face_ids.empty()) return out;
-  f.limit = int(f.face_ids.size());
-  auto rest = store_->ListFaces(collection, f);
-  if (!rest.ok()) return rest.status();
-  std::unordered_map<std::string, std::string> owner;
-  for (const auto& r : rest.value()) owner[r.face_id] = r.user_id;
-  std::set<std::string> seen;
-  for (const auto& id : f.face_ids) {
-    if (!seen.insert(id).second) continue;
-    auto it = owner.find(id);
-    if (it == owner.end()) out.failed.push_back({id, "", -1, {"FACE_NOT_FOUND"}});
-    else out.failed.push_back({id, it->second, -1, {"ASSOCIATED_TO_A_DIFFERENT_USER"}});
-  }
+  ARGUS_RETURN_IF_ERROR(ExplainNotDone(collection, face_ids,
+                                       std::set<std::string>(done->begin(), done->end()),
+                                       "ASSOCIATED_TO_A_DIFFERENT_USER", &out));
   return out;
 }
 

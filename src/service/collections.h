@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -198,6 +199,11 @@ class CollectionService {
   Result<std::vector<FaceOutcome>> Analyse(const Image& image, QualityFilter quality);
   Result<std::vector<UserMatch>> UsersLike(Entry& e, const float* q, int max_users,
                                            float threshold, const std::string& exclude_user);
+  // For each of face_ids not in `done` (once each): FACE_NOT_FOUND when the
+  // collection has no such face, else owned_reason with the owning user.
+  Status ExplainNotDone(const std::string& collection, const std::vector<std::string>& face_ids,
+                        const std::set<std::string>& done, const char* owned_reason,
+                        FaceIdsResult* out);
   void Background();
 
   CollectionsConfig config_;

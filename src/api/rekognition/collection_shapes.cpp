@@ -9,6 +9,14 @@
 #include "core/hash.h"
 
 namespace argus::api::coll {
+
+Result<service::CollectionService*> Collections(Services& s) {
+  if (!s.collections) {
+    return Status(Code::kServiceUnavailable, "Collections are not enabled on this server.");
+  }
+  return s.collections;
+}
+
 namespace {
 
 std::string Camel(const char* name) {

@@ -14,9 +14,17 @@
 #include "store/store.h"
 #include "vision/face/attributes.h"
 
+namespace argus::api {
+struct Services;
+}
+
 namespace argus::api::coll {
 
 using json = nlohmann::json;
+
+// The server's collection service; ServiceUnavailable when collections are
+// not enabled.
+Result<service::CollectionService*> Collections(Services& s);
 
 // A string member; `required` → InvalidParameter when absent. Checked against
 // Rekognition's length and pattern for `kind`.

@@ -11,18 +11,6 @@ using namespace coll;
 
 namespace {
 
-Result<service::CollectionService*> Collections(Services& s) {
-  if (!s.collections) {
-    return Status(Code::kServiceUnavailable, "Collections are not enabled on this server.");
-  }
-  return s.collections;
-}
-
-#define ARGUS_ASSIGN(var, expr)          \
-  auto var##_r = (expr);                 \
-  if (!var##_r.ok()) return var##_r.status(); \
-  auto var = std::move(var##_r.value())
-
 json MatchesJson(const std::vector<service::FaceMatch>& matches) {
   json out = json::array();
   for (const auto& m : matches) {

@@ -9,14 +9,12 @@ namespace {
 
 // The collection a ResourceArn names; ServiceUnavailable without collections.
 Result<std::string> CollectionOf(const json& request, Services& s) {
-  if (!s.collections) {
-    return Status(Code::kServiceUnavailable, "Collections are not enabled on this server.");
-  }
+  ARGUS_ASSIGN(svc, coll::Collections(s));
   auto it = request.find("ResourceArn");
   if (it == request.end() || !it->is_string()) {
     return InvalidParameter("ResourceArn is required.");
   }
-  return s.collections->CollectionOfArn(it->get<std::string>());
+  return svc->CollectionOfArn(it->get<std::string>());
 }
 
 }  // namespace
