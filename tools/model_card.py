@@ -175,8 +175,9 @@ def main():
                 return json.load(f)
         return run(cmd, path)
 
-    with open(a.card) as f:
-        card = f.read()
+    # The evals run first and the card is read just before it is written, so
+    # edits made to it during a long run are kept.
+    blocks = {}
     if "verification" in only:
         vdir = os.path.join(data, "verification")
         runs = []
@@ -185,7 +186,7 @@ def main():
             runs.append((name, get("verification-" + name, [
                 a.argus, "eval", "verification", "--pairs", os.path.join(d, "pairs.csv"),
                 "--images", os.path.join(d, "images"), "--json"])))
-        card = replace_block(card, "verification", render_verification(runs))
+        blocks["verification"] = render_verification(runs)
     if "detection" in only:
         d = os.path.join(data, "detection", "wider-dev")
         runs = []
@@ -198,7 +199,7 @@ def main():
             if det:
                 cmd += ["--face-detector", det]
             runs.append(get("detection" + ("-" + det if det else ""), cmd))
-        card = replace_block(card, "detection", render_detection(runs))
+        blocks["detection"] = render_detection(runs)
     if "demographics" in only:
         d = os.path.join(data, "demographics", "utkface-dev")
         cmd = [a.argus, "eval", "demographics", "--labels", os.path.join(d, "labels.csv"),
@@ -206,7 +207,11 @@ def main():
                os.path.join(a.results, "demographics"), "--json"]
         if a.limit:
             cmd += ["--limit", str(a.limit)]
-        card = replace_block(card, "demographics", render_demographics(get("demographics", cmd)))
+        blocks["demographics"] = render_demographics(get("demographics", cmd))
+    with open(a.card) as f:
+        card = f.read()
+    for name, text in blocks.items():
+        card = replace_block(card, name, text)
     with open(a.card, "w") as f:
         f.write(card)
     print("model_card: rewrote %s (%s)" % (os.path.relpath(a.card, ROOT), ", ".join(only)))
