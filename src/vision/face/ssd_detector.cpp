@@ -200,8 +200,9 @@ class SsdDetector : public FaceDetector {
 // BlazeFace ("back" variant, models/human.json) on the whole image padded to a
 // square at 256x256: 896 anchors on a 16x16 (2 per cell) and an 8x8 (6 per
 // cell) grid; each regresses a box centre offset and size in input pixels.
-// Its boxes are mapped to the SSD's (uncalibrated) box convention, so that the
-// landmark net sees the crop it was made for and CalibrateSsdBox applies.
+// Its boxes are mapped to the SSD's (uncalibrated) box convention, so that
+// CalibrateSsdBox applies and the landmark net gets the same crops from both
+// detectors.
 class BlazePass {
  public:
   explicit BlazePass(std::shared_ptr<ml::Model> m) : model_(std::move(m)) {
