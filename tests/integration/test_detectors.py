@@ -123,6 +123,28 @@ class DetectorsTest(unittest.TestCase):
             self.assertGreater(cascade[0]["Confidence"], blaze[0]["Confidence"], path)
         self.assertGreater(checked, 0, "no sample face left BlazeFace unsure")
 
+    def test_a_large_photo_costs_its_pixels_not_canvases_of_its_size(self):
+        # 8000x6000 with no face: every SSD pass runs, the zoomed-out one
+        # included. The passes work on net-sized canvases, so the process
+        # needs the decoded photo (144 MB) and the models, not canvases of
+        # several times the photo (3.3 GB before).
+        path = os.path.join(self.tmp.name, "large.jpg")
+        ramp = np.linspace(60, 190, 8000, dtype=np.float32)
+        img = np.repeat(np.repeat(ramp[None, :, None], 6000, axis=0), 3, axis=2).astype(np.uint8)
+        cv2.imwrite(path, img, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        for detector in ("cascade", "ssd-tiled"):
+            out_path = os.path.join(self.tmp.name, f"large-{detector}.json")
+            with open(out_path, "wb") as out:
+                proc = subprocess.Popen([ARGUS_BIN, "detect-faces", path, "--model-dir",
+                                         MODEL_DIR, "--face-detector", detector], stdout=out)
+                # This child's own peak resident set (KiB on Linux).
+                _, status, usage = os.wait4(proc.pid, 0)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+            self.assertEqual(proc.returncode, 0, detector)
+            with open(out_path) as f:
+                self.assertEqual(json.load(f)["FaceDetails"], [], detector)
+            self.assertLess(usage.ru_maxrss * 1024, 1 << 30, detector)
+
     def test_tight_portrait_is_found(self):
         self.assertEqual(len(detect(self.tight, "cascade")), 1)
 

@@ -44,13 +44,18 @@ cv::Rect2f CalibrateSsdBox(const cv::Rect2f& b) {
   return {cx - w / 2, cy - h / 2, w, h};
 }
 
-// img on a black square canvas at the top left (as face-api and human pad),
-// so that a square network input keeps its aspect ratio.
-cv::Mat PadToSquare(const cv::Mat& img) {
-  const int side = std::max(img.cols, img.rows);
-  cv::Mat square(side, side, CV_8UC3, cv::Scalar(0, 0, 0));
-  img.copyTo(square(cv::Rect(0, 0, img.cols, img.rows)));
-  return square;
+// What a net with a size x size input sees of img scaled by (kx, ky) and
+// placed at `at` on a black canvas (face-api and human pad to a square at the
+// top left, then resize): the scaled image is made first, so a large photo
+// never gets a canvas of its own size.
+cv::Mat Letterbox(const cv::Mat& img, double kx, double ky, cv::Point at, int size) {
+  cv::Mat canvas(size, size, CV_8UC3, cv::Scalar(0, 0, 0));
+  const int w = std::clamp(int(std::lround(img.cols * kx)), 1, size - at.x);
+  const int h = std::clamp(int(std::lround(img.rows * ky)), 1, size - at.y);
+  cv::Mat scaled;
+  cv::resize(img, scaled, cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
+  scaled.copyTo(canvas(cv::Rect(at.x, at.y, w, h)));
+  return canvas;
 }
 
 // Non-maximum suppression: the candidates kept, best first.
@@ -99,17 +104,9 @@ class SsdDetector : public FaceDetector {
   // times its size: faces that fill the frame, and blurred faces, which
   // these weights find when they are small.
   Status ZoomedOutPass(const cv::Mat& bgr, float min_score, std::vector<FaceBox>* out) {
-    cv::Mat canvas(bgr.rows * 3, bgr.cols * 3, CV_8UC3, cv::Scalar(0, 0, 0));
-    bgr.copyTo(canvas(cv::Rect(bgr.cols, bgr.rows, bgr.cols, bgr.rows)));
-    std::vector<FaceBox> more;
-    ARGUS_RETURN_IF_ERROR(
-        RunOn(canvas, cv::Rect(0, 0, canvas.cols, canvas.rows), min_score, &more));
-    for (auto& f : more) {
-      f.box.x -= bgr.cols;
-      f.box.y -= bgr.rows;
-      out->push_back(f);
-    }
-    return Status::Ok();
+    const double k = Input() / (3.0 * std::max(bgr.cols, bgr.rows));
+    const cv::Point at(int(std::lround(bgr.cols * k)), int(std::lround(bgr.rows * k)));
+    return RunScaled(bgr, k, k, at, min_score, out);
   }
 
   Result<std::vector<FaceBox>> Detect(const cv::Mat& bgr, float min_score,
@@ -119,15 +116,23 @@ class SsdDetector : public FaceDetector {
     if (stretch_ > 1.f) {
       // These weights score narrow faces (tight portraits, squeezed photos)
       // low: a pass over the image widened by stretch_ finds them; its boxes
-      // are mapped back to the image.
-      cv::Mat wide;
-      cv::resize(bgr, wide, cv::Size(int(std::lround(bgr.cols * stretch_)), bgr.rows), 0, 0,
+      // are mapped back to the image. The stretch is a resize of its own
+      // before the net's (on wider-dev, one combined resize loses 0.006-0.011
+      // AP), of the image shrunk first to kWideWork pixels when larger, which
+      // bounds the memory.
+      const double pre = std::min(1.0, kWideWork / std::max(bgr.cols, bgr.rows));
+      cv::Mat src = bgr, wide;
+      if (pre < 1)
+        cv::resize(bgr, src, cv::Size(std::max(1, int(std::lround(bgr.cols * pre))),
+                                      std::max(1, int(std::lround(bgr.rows * pre)))),
+                   0, 0, cv::INTER_AREA);
+      cv::resize(src, wide, cv::Size(int(std::lround(src.cols * stretch_)), src.rows), 0, 0,
                  cv::INTER_LINEAR);
       std::vector<FaceBox> more;
       ARGUS_RETURN_IF_ERROR(RunOn(wide, cv::Rect(0, 0, wide.cols, wide.rows), min_score, &more));
+      const float sx = float(bgr.cols) / wide.cols, sy = float(bgr.rows) / wide.rows;
       for (auto& f : more) {
-        f.box.x /= stretch_;
-        f.box.width /= stretch_;
+        f.box = cv::Rect2f(f.box.x * sx, f.box.y * sy, f.box.width * sx, f.box.height * sy);
         cand.push_back(f);
       }
     }
@@ -161,12 +166,15 @@ class SsdDetector : public FaceDetector {
   }
 
  private:
-  // Runs the net on bgr(roi) padded to a square at the bottom/right (as
-  // face-api does) and appends boxes in image pixels. Boxes touching a tile's
-  // inner edge are dropped: the neighbouring tile or the whole image has them.
-  Status RunOn(const cv::Mat& bgr, cv::Rect roi, float min_score, std::vector<FaceBox>* out) {
-    const int side = std::max(roi.width, roi.height);
-    auto outs = model_->Run(model_->BlobResized(PadToSquare(bgr(roi))));
+  static constexpr double kWideWork = 1024;
+  double Input() const { return model_->spec().input.width(); }
+
+  // Runs the net on img scaled by (kx, ky) at `at` of its black input
+  // canvas and appends the boxes scored min_score or more, in img pixels.
+  Status RunScaled(const cv::Mat& img, double kx, double ky, cv::Point at, float min_score,
+                   std::vector<FaceBox>* out) {
+    const int in = int(Input());
+    auto outs = model_->Run(model_->Blob(Letterbox(img, kx, ky, at, in)));
     if (!outs.ok()) return outs.status();
     const cv::Mat& boxes = outs.value()[0];
     const cv::Mat& scores = outs.value()[1];
@@ -174,20 +182,39 @@ class SsdDetector : public FaceDetector {
     if (boxes.total() != size_t(n) * 4) return Internal("ssd: unexpected output shapes");
     const float* b = boxes.ptr<float>();
     const float* s = scores.ptr<float>();
-    const bool whole = roi.width == bgr.cols && roi.height == bgr.rows;
-    const float margin = 2.f;
     for (int i = 0; i < n; ++i) {
       if (s[i] < min_score) continue;
-      float y0 = b[4 * i] * side, x0 = b[4 * i + 1] * side;
-      float y1 = b[4 * i + 2] * side, x1 = b[4 * i + 3] * side;
+      // (ymin, xmin, ymax, xmax) relative to the input canvas.
+      const float y0 = float((b[4 * i] * in - at.y) / ky);
+      const float x0 = float((b[4 * i + 1] * in - at.x) / kx);
+      const float y1 = float((b[4 * i + 2] * in - at.y) / ky);
+      const float x1 = float((b[4 * i + 3] * in - at.x) / kx);
       if (x1 <= x0 || y1 <= y0) continue;
+      out->push_back({cv::Rect2f(x0, y0, x1 - x0, y1 - y0), s[i]});
+    }
+    return Status::Ok();
+  }
+
+  // Runs the net on bgr(roi) padded to a square at the bottom/right (as
+  // face-api does) and appends boxes in image pixels. Boxes touching a tile's
+  // inner edge are dropped: the neighbouring tile or the whole image has them.
+  Status RunOn(const cv::Mat& bgr, cv::Rect roi, float min_score, std::vector<FaceBox>* out) {
+    const double k = Input() / std::max(roi.width, roi.height);
+    std::vector<FaceBox> found;
+    ARGUS_RETURN_IF_ERROR(RunScaled(bgr(roi), k, k, {0, 0}, min_score, &found));
+    const bool whole = roi.width == bgr.cols && roi.height == bgr.rows;
+    const float margin = 2.f;
+    for (auto& f : found) {
+      const cv::Rect2f& r = f.box;
       if (!whole) {
-        bool cut = (x0 < margin && roi.x > 0) || (y0 < margin && roi.y > 0) ||
-                   (x1 > roi.width - margin && roi.x + roi.width < bgr.cols) ||
-                   (y1 > roi.height - margin && roi.y + roi.height < bgr.rows);
+        bool cut = (r.x < margin && roi.x > 0) || (r.y < margin && roi.y > 0) ||
+                   (r.x + r.width > roi.width - margin && roi.x + roi.width < bgr.cols) ||
+                   (r.y + r.height > roi.height - margin && roi.y + roi.height < bgr.rows);
         if (cut) continue;
       }
-      out->push_back({cv::Rect2f(roi.x + x0, roi.y + y0, x1 - x0, y1 - y0), s[i]});
+      f.box.x += roi.x;
+      f.box.y += roi.y;
+      out->push_back(f);
     }
     return Status::Ok();
   }
@@ -217,7 +244,8 @@ class BlazePass {
 
   Status Run(const cv::Mat& bgr, float min_score, std::vector<FaceBox>* out) {
     const int side = std::max(bgr.cols, bgr.rows);
-    auto outs = model_->Run(model_->BlobResized(PadToSquare(bgr)));
+    const double k = double(kInput) / side;
+    auto outs = model_->Run(model_->Blob(Letterbox(bgr, k, k, {0, 0}, kInput)));
     if (!outs.ok()) return outs.status();
     const auto& o = outs.value();  // classificators_1, _2, regressors_1, _2
     if (o.size() != 4 || o[0].total() + o[1].total() != anchors_.size() ||
