@@ -70,6 +70,73 @@ struct RealFaces {
   std::string search_jpeg;                  // a photo for SearchFacesByImage
 };
 
+// The faces the one-face photos are cut around: sample photo (index into the
+// list in LoadRealFaces) and face box in its pixels. Fixed, so that the
+// IndexFaces figures of different builds are measured on the same photos
+// (they were the default detector's boxes on 2026-12-02).
+struct Crop {
+  int photo;
+  float x, y, w, h;
+};
+constexpr Crop kCrops[] = {
+    {0, 1472.6f, 174.6f, 204.3f, 281.4f},
+    {0, 413.1f, 331.5f, 176.7f, 283.1f},
+    {0, 838.4f, 397.5f, 187.2f, 266.6f},
+    {1, 1445.5f, 130.1f, 195.1f, 288.2f},
+    {1, 357.7f, 143.2f, 181.5f, 268.5f},
+    {1, 898.2f, 201.3f, 153.9f, 269.8f},
+    {2, 1079.1f, 205.7f, 215.6f, 318.9f},
+    {2, 585.4f, 303.0f, 198.0f, 320.0f},
+    {2, 1513.3f, 262.5f, 170.0f, 334.5f},
+    {3, 662.2f, 22.5f, 174.4f, 307.0f},
+    {3, 990.4f, 140.7f, 174.3f, 287.9f},
+    {3, 255.0f, 160.9f, 157.6f, 298.6f},
+    {3, 1278.5f, 109.2f, 141.8f, 320.7f},
+    {4, 375.9f, 835.0f, 173.3f, 351.9f},
+    {4, 1403.4f, 360.9f, 170.2f, 325.3f},
+    {4, 595.8f, 390.8f, 167.2f, 295.3f},
+    {4, 1110.3f, 173.2f, 162.8f, 283.9f},
+    {4, 785.6f, 89.4f, 155.3f, 250.1f},
+    {5, 1485.6f, 231.3f, 210.7f, 354.6f},
+    {5, 1154.3f, 305.2f, 206.9f, 306.0f},
+    {5, 245.2f, 485.2f, 199.5f, 295.2f},
+    {5, 678.2f, 288.7f, 160.9f, 365.9f},
+    {6, 301.3f, 495.6f, 54.7f, 83.9f},
+    {6, 209.1f, 9.4f, 39.6f, 68.5f},
+    {6, 435.8f, 17.9f, 29.6f, 52.6f},
+    {6, 732.4f, 18.9f, 15.0f, 27.2f},
+    {6, 1198.4f, 12.2f, 13.1f, 24.8f},
+    {6, 1222.4f, 9.6f, 13.9f, 21.2f},
+    {6, 948.0f, 50.0f, 8.6f, 14.6f},
+};
+
+// A 640x480 photo holding just the face in `box`, about 160 px tall: its head
+// and shoulders (the box grown to 2.2 widths, from half a height above to 1.5
+// below) on a grey background, so that neighbours in the group photo do not
+// make it a several-face photo.
+std::string OneFacePhoto(const cv::Mat& img, const cv::Rect2f& box) {
+  float s = 160.f / std::max(box.height, 1.f);
+  cv::Rect2f r(box.x + box.width / 2 - 320 / s, box.y + box.height / 2 - 240 / s, 640 / s,
+               480 / s);
+  cv::Rect ri = cv::Rect(r) & cv::Rect(0, 0, img.cols, img.rows);
+  if (ri.area() <= 0) return {};
+  cv::Mat canvas(480, 640, CV_8UC3, cv::Scalar(128, 128, 128));
+  cv::Mat crop;
+  cv::resize(img(ri), crop, cv::Size(), s, s);
+  int ox = std::clamp(int((ri.x - r.x) * s), 0, 639);
+  int oy = std::clamp(int((ri.y - r.y) * s), 0, 479);
+  cv::Rect dst(ox, oy, std::min(crop.cols, 640 - ox), std::min(crop.rows, 480 - oy));
+  crop(cv::Rect(0, 0, dst.width, dst.height)).copyTo(canvas(dst));
+  const float fw = box.width * s, fh = box.height * s;
+  cv::Rect keep = cv::Rect(cv::Rect2f(320 - 1.1f * fw, 240 - fh, 2.2f * fw, 3.f * fh)) &
+                  cv::Rect(0, 0, 640, 480);
+  cv::Mat portrait(480, 640, CV_8UC3, cv::Scalar(128, 128, 128));
+  canvas(keep).copyTo(portrait(keep));
+  std::vector<uchar> jpg;
+  cv::imencode(".jpg", portrait, jpg, {cv::IMWRITE_JPEG_QUALITY, 90});
+  return std::string(jpg.begin(), jpg.end());
+}
+
 RealFaces LoadRealFaces(service::FaceService& faces, const std::string& model_dir) {
   RealFaces out;
   std::vector<std::string> photos;
@@ -77,11 +144,13 @@ RealFaces LoadRealFaces(service::FaceService& faces, const std::string& model_di
     photos.push_back(model_dir + "/packages/face-api/package/demo/sample" + std::to_string(i) +
                      ".jpg");
   photos.push_back(model_dir + "/packages/human/package/assets/samples.jpg");
-  for (const auto& p : photos) {
-    auto bytes = ReadFile(p);
+  std::vector<cv::Mat> decoded(photos.size());
+  for (size_t p = 0; p < photos.size(); ++p) {
+    auto bytes = ReadFile(photos[p]);
     if (!bytes.ok()) continue;
     auto img = DecodeImage(bytes.value());
     if (!img.ok()) continue;
+    decoded[p] = img->bgr;
     auto det = faces.DetectFaces(img.value());
     if (!det.ok()) continue;
     for (const auto& f : det.value()) {
@@ -89,36 +158,12 @@ RealFaces LoadRealFaces(service::FaceService& faces, const std::string& model_di
       if (!d.ok()) continue;
       out.descriptors.push_back(d.value());
       if (out.search_jpeg.empty()) out.search_jpeg = bytes.value();
-      // A 640x480 photo holding just this face, about 160 px tall: its head
-      // and shoulders (the box grown to 2.2 widths, from half a height above
-      // to 1.5 below) on a grey background, so that neighbours in the group
-      // photo do not make it a several-face photo.
-      float s = 160.f / std::max(f.box.height, 1.f);
-      cv::Rect2f r(f.box.x + f.box.width / 2 - 320 / s, f.box.y + f.box.height / 2 - 240 / s,
-                   640 / s, 480 / s);
-      cv::Rect ri = cv::Rect(r) & cv::Rect(0, 0, img->bgr.cols, img->bgr.rows);
-      if (ri.area() <= 0) continue;
-      cv::Mat canvas(480, 640, CV_8UC3, cv::Scalar(128, 128, 128));
-      cv::Mat crop;
-      cv::resize(img->bgr(ri), crop, cv::Size(), s, s);
-      int ox = std::clamp(int((ri.x - r.x) * s), 0, 639),
-          oy = std::clamp(int((ri.y - r.y) * s), 0, 479);
-      cv::Rect dst(ox, oy, std::min(crop.cols, 640 - ox), std::min(crop.rows, 480 - oy));
-      crop(cv::Rect(0, 0, dst.width, dst.height)).copyTo(canvas(dst));
-      const float fw = f.box.width * s, fh = f.box.height * s;
-      cv::Rect keep = cv::Rect(cv::Rect2f(320 - 1.1f * fw, 240 - fh, 2.2f * fw, 3.f * fh)) &
-                      cv::Rect(0, 0, 640, 480);
-      cv::Mat portrait(480, 640, CV_8UC3, cv::Scalar(128, 128, 128));
-      canvas(keep).copyTo(portrait(keep));
-      canvas = portrait;
-      std::vector<uchar> jpg;
-      cv::imencode(".jpg", canvas, jpg, {cv::IMWRITE_JPEG_QUALITY, 90});
-      std::string js(jpg.begin(), jpg.end());
-      auto check = DecodeImage(js);
-      if (check.ok() && faces.DetectFaces(check.value()).ok() &&
-          faces.DetectFaces(check.value())->size() == 1)
-        out.one_face_jpegs.push_back(js);
     }
+  }
+  for (const Crop& c : kCrops) {
+    if (decoded[size_t(c.photo)].empty()) continue;
+    std::string js = OneFacePhoto(decoded[size_t(c.photo)], cv::Rect2f(c.x, c.y, c.w, c.h));
+    if (!js.empty()) out.one_face_jpegs.push_back(std::move(js));
   }
   return out;
 }
@@ -673,8 +718,8 @@ int CmdBenchSearch(const Args& a) {
         *std::max_element(latency.begin(), latency.end()));
   }
   std::printf(
-      "  (%zu distinct photos, each the head and shoulders of a face in the sample photos; "
-      "where BlazeFace alone is not sure of the face, the SSD passes run)\n",
+      "  (%zu distinct photos, each the head and shoulders of a fixed face of the sample "
+      "photos; where BlazeFace alone is not sure of the face, the SSD passes run)\n",
       real.one_face_jpegs.size());
   svc.value().reset();
   if (temp && !a.Has("keep")) std::filesystem::remove_all(data_dir);
