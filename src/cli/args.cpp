@@ -1,5 +1,6 @@
 #include "cli/args.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -62,6 +63,12 @@ std::unique_ptr<service::FaceService> MakeFaceService(const Args& a, ml::Registr
     return nullptr;
   }
   return std::move(faces.value());
+}
+
+bool IsImageFile(const std::filesystem::path& p) {
+  std::string e = p.extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), ::tolower);
+  return e == ".jpg" || e == ".jpeg" || e == ".png";
 }
 
 bool PutImage(const std::string& path, nlohmann::json& req, const char* member) {

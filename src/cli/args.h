@@ -1,6 +1,7 @@
 #pragma once
 // Tiny command-line parser: positionals plus --flag value / --flag=value /
 // boolean --flag (for names listed as boolean).
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -39,6 +40,9 @@ service::FaceConfig FaceConfigFrom(const Args& a);
 // The face service with FaceConfigFrom(a); null (the reason on stderr) when
 // it cannot be made.
 std::unique_ptr<service::FaceService> MakeFaceService(const Args& a, ml::Registry& registry);
+
+// A JPEG or PNG file by its extension (.jpg, .jpeg, .png, any case).
+bool IsImageFile(const std::filesystem::path& p);
 
 // Reads the image file at `path` into req[member] as {"Bytes": base64};
 // false (with the reason on stderr) when it cannot be read.

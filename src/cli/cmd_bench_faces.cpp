@@ -120,12 +120,6 @@ std::string Slurp(const fs::path& p) {
   return in ? s.str() : std::string();
 }
 
-bool IsImageFile(const fs::path& p) {
-  std::string e = p.extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), ::tolower);
-  return e == ".jpg" || e == ".jpeg" || e == ".png";
-}
-
 // The image paths: positionals after "faces", else every JPEG/PNG of
 // --images DIR, else face-api's demo samples.
 std::vector<std::string> ImagePaths(const Args& a, std::string* error) {

@@ -314,8 +314,7 @@ int CmdBenchSearch(const Args& a) {
     std::vector<std::string> files;
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(real_dir, ec)) {
-      auto ext = e.path().extension().string();
-      if (ext == ".jpg" || ext == ".jpeg" || ext == ".png") files.push_back(e.path().string());
+      if (IsImageFile(e.path())) files.push_back(e.path().string());
     }
     std::sort(files.begin(), files.end());
     files.resize(std::min<size_t>(files.size(), size_t(a.GetInt("real-faces-limit", 1000))));

@@ -105,10 +105,7 @@ int CmdCollections(const Args& a) {
     std::error_code ec;
     for (auto it = std::filesystem::recursive_directory_iterator(arg(2), ec);
          !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-      std::string ext = it->path().extension().string();
-      std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-      if (it->is_regular_file() && (ext == ".jpg" || ext == ".jpeg" || ext == ".png"))
-        files.push_back(it->path());
+      if (it->is_regular_file() && IsImageFile(it->path())) files.push_back(it->path());
     }
     if (ec) {
       std::fprintf(stderr, "cannot read %s: %s\n", arg(2).c_str(), ec.message().c_str());
