@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Regenerates the measured-figures blocks of docs/MODEL_CARD.md.
 
-Runs `argus eval verification` (every folder of DATA/verification),
+Runs `argus eval verification` (every folder of DATA/verification: its
+pairs.csv, and its identities.csv where there is one),
 `argus eval detection` (DATA/detection/wider-dev) and `argus eval
 demographics` (DATA/demographics/utkface-dev) with --json, prints each
 command, saves the JSON results under --results, and rewrites the text
@@ -186,6 +187,14 @@ def main():
             runs.append((name, get("verification-" + name, [
                 a.argus, "eval", "verification", "--pairs", os.path.join(d, "pairs.csv"),
                 "--images", os.path.join(d, "images"), "--json"])))
+            # Where identities are listed, also every same-identity pair and as
+            # many different-identity ones (the pairs file may draw its
+            # impostors from few images).
+            if os.path.exists(os.path.join(d, "identities.csv")):
+                runs.append((name + ", identity pairs", get("verification-" + name + "-identities", [
+                    a.argus, "eval", "verification", "--identities",
+                    os.path.join(d, "identities.csv"), "--images", os.path.join(d, "images"),
+                    "--json"])))
         blocks["verification"] = render_verification(runs)
     if "detection" in only:
         d = os.path.join(data, "detection", "wider-dev")

@@ -13,7 +13,8 @@ int CmdEval(const Args& a) {
   std::string what = a.positional.empty() ? "" : a.positional[0];
   auto usage = [] {
     std::fprintf(stderr,
-                 "usage: argus eval verification --pairs FILE --images DIR [--json] [--scores CSV]\n"
+                 "usage: argus eval verification --pairs FILE|--identities FILE --images DIR [--json]\n"
+                 "           [--scores CSV]\n"
                  "       argus eval detection --annotations FILE --images DIR [--json]\n"
                  "       argus eval demographics --labels FILE --images DIR --out DIR [--json]\n"
                  "       common: [--face-detector cascade|ssd-tiled|ssd-wide|ssd|blaze|haar] [--threads N]\n");
@@ -21,16 +22,30 @@ int CmdEval(const Args& a) {
   };
   if (what == "demographics") return CmdEvalDemographics(a);
   if (what != "verification" && what != "detection") return usage();
-  if (!a.Has("images") || (what == "verification" ? !a.Has("pairs") : !a.Has("annotations")))
+  if (!a.Has("images") ||
+      (what == "verification" ? a.Has("pairs") == a.Has("identities") : !a.Has("annotations")))
     return usage();
+  // Verification pairs: a pairs file, or every pair an identity list gives.
+  std::vector<eval::PairLine> pairs;
+  std::vector<std::string> errors;
+  if (what == "verification") {
+    auto read = a.Has("pairs") ? eval::ReadPairs(a.Get("pairs"), &errors)
+                               : eval::PairsFromIdentities(a.Get("identities"), &errors);
+    if (!read.ok()) {
+      std::fprintf(stderr, "argus: %s\n", read.status().message().c_str());
+      return 1;
+    }
+    for (const auto& e : errors) std::fprintf(stderr, "warning: %s (skipped)\n", e.c_str());
+    pairs = std::move(read.value());
+  }
   ApplyThreads(a);
   ml::Registry registry(ModelDir(a));
   auto faces = MakeFaceService(a, registry);
   if (!faces) return 1;
   auto result = what == "verification"
-                    ? eval::RunVerification(*faces, a.Get("pairs"), a.Get("images"),
-                                            a.Get("scores", ""))
+                    ? eval::RunVerification(*faces, pairs, a.Get("images"), a.Get("scores", ""))
                     : eval::RunDetection(*faces, a.Get("annotations"), a.Get("images"));
+  if (result.ok() && what == "verification") result.value()["skipped_lines"] = errors.size();
   if (!result.ok()) {
     std::fprintf(stderr, "argus: %s\n", result.status().message().c_str());
     return 1;
@@ -41,9 +56,10 @@ int CmdEval(const Args& a) {
     return 0;
   }
   if (what == "verification") {
-    std::printf("pairs %d (%d without a face in both images), images %d, no face %d\n",
-                r["pairs"].get<int>(), r["pairs_without_faces"].get<int>(),
-                r["images"].get<int>(), r["no_face"].get<int>());
+    std::printf("pairs %d (%d same, %d without a face in both images), images %d, no face %d\n",
+                r["pairs"].get<int>(), r["same_pairs"].get<int>(),
+                r["pairs_without_faces"].get<int>(), r["images"].get<int>(),
+                r["no_face"].get<int>());
     std::printf("10-fold accuracy %.4f +- %.4f, EER %.4f\n", r["accuracy"].get<double>(),
                 r["accuracy_std"].get<double>(), r["eer"].get<double>());
     std::printf("TAR at FAR 1e-2 %.4f, 1e-3 %.4f, 1e-4 %.4f\n",

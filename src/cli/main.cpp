@@ -84,6 +84,9 @@ Commands:
                         (tests/data/labels/annotations.json)
   eval verification --pairs FILE --images DIR [--json]
                         10-fold accuracy, TAR at FAR, EER (LFW pairs.txt or CSV)
+      --identities FILE   instead of --pairs: every same-identity pair of a CSV
+                          image,identity list and as many different-identity pairs
+                          (seeded draw)
   eval detection --annotations FILE --images DIR [--json]
                         WIDER FACE AP (easy/medium/hard)
   eval demographics --labels FILE --images DIR --out DIR [--json] [--limit N]

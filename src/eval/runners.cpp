@@ -1,10 +1,13 @@
 #include "eval/runners.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
 #include <limits>
 #include <map>
+#include <random>
+#include <set>
 #include <sstream>
 
 #include "core/image.h"
@@ -84,14 +87,72 @@ Result<std::vector<PairLine>> ReadPairs(const std::string& path, std::vector<std
   return pairs;
 }
 
-Result<json> RunVerification(service::FaceService& faces, const std::string& pairs_file,
+Result<std::vector<PairLine>> PairsFromIdentities(const std::string& path,
+                                                  std::vector<std::string>* errors) {
+  std::ifstream in(path);
+  if (!in) return InvalidParameter("cannot read identities file " + path);
+  std::map<std::string, std::string> identity;  // image -> identity
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    auto f = Split(line, ',');
+    if (lineno == 1 && f.size() == 2 && f[0] == "image") continue;  // header
+    if (f.size() != 2 || f[0].empty() || f[1].empty()) {
+      errors->push_back(path + ":" + std::to_string(lineno) + ": expected image,identity: " + line);
+      continue;
+    }
+    if (!identity.emplace(f[0], f[1]).second)
+      errors->push_back(path + ":" + std::to_string(lineno) + ": " + f[0] +
+                        " is listed before (first identity kept): " + line);
+  }
+  std::map<std::string, std::vector<std::string>> by_identity;
+  std::vector<std::string> images;
+  for (const auto& [image, id] : identity) {
+    by_identity[id].push_back(image);
+    images.push_back(image);
+  }
+  std::vector<PairLine> same, other;
+  for (const auto& [id, list] : by_identity)
+    for (size_t i = 0; i < list.size(); ++i)
+      for (size_t j = i + 1; j < list.size(); ++j) same.push_back({list[i], list[j], true});
+  // Different-identity pairs: all of them when there are no more than needed,
+  // else distinct ones drawn with a fixed seed (std::mt19937 is the same
+  // sequence everywhere; the modulo keeps the draw free of library choices).
+  const size_t n = images.size();
+  size_t possible = n * (n - 1) / 2;
+  for (const auto& [id, list] : by_identity) possible -= list.size() * (list.size() - 1) / 2;
+  if (possible <= same.size()) {
+    for (size_t i = 0; i < n; ++i)
+      for (size_t j = i + 1; j < n; ++j)
+        if (identity[images[i]] != identity[images[j]])
+          other.push_back({images[i], images[j], false});
+  } else {
+    std::mt19937 rng(1);
+    std::set<std::pair<size_t, size_t>> drawn;
+    while (other.size() < same.size()) {
+      size_t i = rng() % n, j = rng() % n;
+      if (i == j || identity[images[i]] == identity[images[j]]) continue;
+      if (!drawn.insert({std::min(i, j), std::max(i, j)}).second) continue;
+      other.push_back({images[std::min(i, j)], images[std::max(i, j)], false});
+    }
+  }
+  // Alternate the two kinds so that each of the 10 folds holds both.
+  std::vector<PairLine> pairs;
+  for (size_t k = 0; k < std::max(same.size(), other.size()); ++k) {
+    if (k < same.size()) pairs.push_back(same[k]);
+    if (k < other.size()) pairs.push_back(other[k]);
+  }
+  for (size_t i = 0; i < pairs.size(); ++i) pairs[i].fold = int(i % 10);
+  return pairs;
+}
+
+Result<json> RunVerification(service::FaceService& faces, const std::vector<PairLine>& pairs,
                              const std::string& images_dir, const std::string& scores_out) {
-  std::vector<std::string> errors;
-  auto pairs = ReadPairs(pairs_file, &errors);
-  if (!pairs.ok()) return pairs.status();
-  for (const auto& e : errors) std::fprintf(stderr, "warning: %s (skipped)\n", e.c_str());
   std::map<std::string, std::vector<float>> desc;  // empty: no face / unreadable
-  for (const auto& p : pairs.value()) desc[p.a], desc[p.b];
+  for (const auto& p : pairs) desc[p.a], desc[p.b];
   Progress progress("verification", desc.size());
   int no_face = 0, unreadable = 0;
   for (auto& [name, d] : desc) {
@@ -115,7 +176,7 @@ Result<json> RunVerification(service::FaceService& faces, const std::string& pai
   progress.Done();
   std::vector<PairScore> scores;
   int failed_pairs = 0;
-  for (const auto& p : pairs.value()) {
+  for (const auto& p : pairs) {
     const auto &a = desc[p.a], &b = desc[p.b];
     double s;
     if (a.empty() || b.empty()) {
@@ -133,8 +194,8 @@ Result<json> RunVerification(service::FaceService& faces, const std::string& pai
     // calibrating the distance-to-Similarity mapping.
     std::ofstream out(scores_out);
     out << "image_a,image_b,same,distance,similarity\n";
-    for (size_t i = 0; i < pairs->size(); ++i) {
-      const auto& p = pairs.value()[i];
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      const auto& p = pairs[i];
       const auto &a = desc[p.a], &b = desc[p.b];
       double d = -1;
       if (!a.empty() && !b.empty()) {
@@ -165,8 +226,9 @@ Result<json> RunVerification(service::FaceService& faces, const std::string& pai
               {"unreadable", unreadable},
               {"fmr_at_similarity", fmr},
               {"fnmr_at_similarity", fnmr},
-              {"face_model_version", service::FaceService::FaceModelVersion()},
-              {"skipped_lines", errors.size()}};
+              {"same_pairs", std::count_if(pairs.begin(), pairs.end(),
+                                           [](const PairLine& p) { return p.same; })},
+              {"face_model_version", service::FaceService::FaceModelVersion()}};
 }
 
 Result<json> RunDetection(service::FaceService& faces, const std::string& annotations_file,

@@ -21,10 +21,21 @@ struct PairLine {
 // reported in `errors` with their line number and skipped.
 Result<std::vector<PairLine>> ReadPairs(const std::string& path, std::vector<std::string>* errors);
 
+// Pairs from an identity list (CSV image,identity, header optional): every
+// pair of two images of one identity, and as many pairs of images of two
+// identities drawn at random with a fixed seed (fewer only when there are
+// not that many), interleaved over 10 folds. Bad lines are reported in
+// `errors` with their line number and skipped.
+Result<std::vector<PairLine>> PairsFromIdentities(const std::string& path,
+                                                  std::vector<std::string>* errors);
+
 // Verification: descriptors of the largest face of each image, Similarity
-// as the score; an image without a face makes its pairs errors.
-Result<nlohmann::json> RunVerification(service::FaceService& faces, const std::string& pairs_file,
-                                       const std::string& images_dir, const std::string& scores_out = "");
+// as the score; an image without a face makes its pairs errors. Bad pair
+// lines are reported on stderr and skipped.
+Result<nlohmann::json> RunVerification(service::FaceService& faces,
+                                       const std::vector<PairLine>& pairs,
+                                       const std::string& images_dir,
+                                       const std::string& scores_out = "");
 
 // WIDER FACE AP (easy/medium/hard) on the annotations.json format.
 Result<nlohmann::json> RunDetection(service::FaceService& faces,

@@ -1,11 +1,17 @@
 // Evaluation metrics on small hand-made sets whose answers are worked out
 // by hand in the comments.
+#include <unistd.h>
+
 #include <cmath>
+#include <fstream>
 #include <limits>
+#include <map>
+#include <set>
 
 #include <gtest/gtest.h>
 
 #include "eval/metrics.h"
+#include "eval/runners.h"
 
 namespace argus::eval {
 namespace {
@@ -98,6 +104,82 @@ TEST(Detection, LowOverlapIsNotAMatch) {
   // Shifted by half a box: IoU about 1/3 < 0.5.
   std::vector<Detection> d = {{{10, 0, 20, 20}, 0.9f}};
   EXPECT_DOUBLE_EQ(AveragePrecision({t}, {d}), 0.0);
+}
+
+// A file with `text` in the test's temporary directory.
+std::string WriteTemp(const std::string& name, const std::string& text) {
+  std::string path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(Pairs, BadCsvLinesAreReportedWithTheirLineNumber) {
+  std::string path = WriteTemp("pairs.csv", "image_a,image_b,same\na.jpg,b.jpg,1\na.jpg,c.jpg\n"
+                                            "b.jpg,c.jpg,0\nb.jpg,c.jpg,yes\n");
+  std::vector<std::string> errors;
+  auto pairs = ReadPairs(path, &errors);
+  ASSERT_TRUE(pairs.ok());
+  ASSERT_EQ(pairs->size(), 2u);
+  EXPECT_TRUE((*pairs)[0].same);
+  EXPECT_FALSE((*pairs)[1].same);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_NE(errors[0].find(":3: "), std::string::npos) << errors[0];
+  EXPECT_NE(errors[1].find(":5: "), std::string::npos) << errors[1];
+}
+
+TEST(Pairs, FromIdentitiesEverySamePairAndAsManyDrawnOthers) {
+  // a: 3 images (3 same pairs), b: 2 (1), c: 1; 6 images give 15 pairs, 11
+  // of them across identities, of which 4 are drawn.
+  std::string path = WriteTemp("ids.csv",
+                               "image,identity\na1.jpg,a\na2.jpg,a\na3.jpg,a\nb1.jpg,b\n"
+                               "no comma here\nb2.jpg,b\nc1.jpg,c\na1.jpg,b\n");
+  std::map<std::string, char> identity = {{"a1.jpg", 'a'}, {"a2.jpg", 'a'}, {"a3.jpg", 'a'},
+                                          {"b1.jpg", 'b'}, {"b2.jpg", 'b'}, {"c1.jpg", 'c'}};
+  std::vector<std::string> errors;
+  auto pairs = PairsFromIdentities(path, &errors);
+  ASSERT_TRUE(pairs.ok());
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_NE(errors[0].find(":6: "), std::string::npos) << errors[0];  // no comma
+  EXPECT_NE(errors[1].find(":9: "), std::string::npos) << errors[1];  // a1 listed twice
+  std::set<std::pair<std::string, std::string>> seen;
+  int same = 0, other = 0;
+  for (const auto& p : *pairs) {
+    EXPECT_EQ(p.same, identity.at(p.a) == identity.at(p.b)) << p.a << " " << p.b;
+    EXPECT_NE(p.a, p.b);
+    EXPECT_TRUE(seen.insert({std::min(p.a, p.b), std::max(p.a, p.b)}).second) << "repeated";
+    EXPECT_EQ(p.fold, int(&p - pairs->data()) % 10);
+    (p.same ? same : other)++;
+  }
+  EXPECT_EQ(same, 4);
+  EXPECT_EQ(other, 4);
+  // The draw is seeded: the same file gives the same pairs.
+  std::vector<std::string> again_errors;
+  auto again = PairsFromIdentities(path, &again_errors);
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->size(), pairs->size());
+  for (size_t i = 0; i < pairs->size(); ++i) {
+    EXPECT_EQ((*again)[i].a, (*pairs)[i].a);
+    EXPECT_EQ((*again)[i].b, (*pairs)[i].b);
+  }
+}
+
+TEST(Pairs, FromIdentitiesTakesAllOtherPairsWhenThereAreFewer) {
+  // a: 4 images (6 same pairs), b: 1 image: only 4 different-identity pairs exist.
+  std::string path = WriteTemp("ids-few.csv", "a1,a\na2,a\na3,a\na4,a\nb1,b\n");
+  std::vector<std::string> errors;
+  auto pairs = PairsFromIdentities(path, &errors);
+  ASSERT_TRUE(pairs.ok());
+  EXPECT_TRUE(errors.empty());
+  int same = 0, other = 0;
+  for (const auto& p : *pairs) (p.same ? same : other)++;
+  EXPECT_EQ(same, 6);
+  EXPECT_EQ(other, 4);
+}
+
+TEST(Pairs, MissingFilesAreErrors) {
+  std::vector<std::string> errors;
+  EXPECT_FALSE(ReadPairs("/nonexistent/pairs.csv", &errors).ok());
+  EXPECT_FALSE(PairsFromIdentities("/nonexistent/ids.csv", &errors).ok());
 }
 
 }  // namespace
