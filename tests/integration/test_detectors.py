@@ -14,9 +14,9 @@ import numpy as np
 from harness import ARGUS_BIN, FACEAPI_DEMO, MODEL_DIR
 
 
-def detect_details(path, detector):
+def detect_details(path, detector, threads=2):
     run = subprocess.run([ARGUS_BIN, "detect-faces", path, "--model-dir", MODEL_DIR,
-                          "--face-detector", detector],
+                          "--face-detector", detector, "--threads", str(threads)],
                          capture_output=True, text=True, timeout=120)
     if run.returncode != 0:
         raise AssertionError(f"detect-faces --face-detector {detector}: {run.stderr}")
@@ -93,17 +93,14 @@ class DetectorsTest(unittest.TestCase):
         # detectors' box shapes differ most).
         self.assertGreaterEqual(iou(cascade[0], tiled[0]), 0.5)
 
-    def test_blurred_close_ups_get_the_ssds_answer(self):
-        # Each face of human's sample sheet alone at the middle of a 640x480
-        # photo, 160 px high: the small ones come out blurred by the
-        # upscaling. Where BlazeFace sees one likely but unsure face (score
-        # 0.5-0.75) and nothing else, the cascade runs SSD passes for it
-        # instead of settling: its face is the one ssd-tiled finds, scored by
-        # the SSD (above BlazeFace's score).
+    def unsure_close_ups(self):
+        """Each face of human's sample sheet alone at the middle of a 640x480
+        photo, 160 px high (the small ones come out blurred by the upscaling),
+        where BlazeFace sees one likely but unsure face (score 0.5-0.75) and
+        nothing else: (path, BlazeFace's FaceDetails) for each."""
         sheet = os.path.join(MODEL_DIR, "packages/human/package/assets/samples.jpg")
         img = cv2.imread(sheet)
         h, w = img.shape[:2]
-        checked = 0
         for i, b in enumerate(detect(sheet, "ssd-tiled")):
             s = 160 / (b["Height"] * h)
             cx, cy = (b["Left"] + b["Width"] / 2) * w, (b["Top"] + b["Height"] / 2) * h
@@ -113,8 +110,15 @@ class DetectorsTest(unittest.TestCase):
             path = os.path.join(self.tmp.name, f"close-up-{i}.jpg")
             cv2.imwrite(path, photo)
             blaze = detect_details(path, "blaze")
-            if len(blaze) != 1 or not 50 <= blaze[0]["Confidence"] < 75:
-                continue
+            if len(blaze) == 1 and 50 <= blaze[0]["Confidence"] < 75:
+                yield path, blaze
+
+    def test_blurred_close_ups_get_the_ssds_answer(self):
+        # The cascade runs SSD passes for an unsure face instead of settling:
+        # its face is the one ssd-tiled finds, scored by the SSD (above
+        # BlazeFace's score).
+        checked = 0
+        for path, blaze in self.unsure_close_ups():
             checked += 1
             cascade, tiled = detect_details(path, "cascade"), detect(path, "ssd-tiled")
             self.assertEqual(len(cascade), 1, path)
@@ -122,6 +126,33 @@ class DetectorsTest(unittest.TestCase):
                                     path)
             self.assertGreater(cascade[0]["Confidence"], blaze[0]["Confidence"], path)
         self.assertGreater(checked, 0, "no sample face left BlazeFace unsure")
+
+    def test_passes_side_by_side_answer_as_passes_in_turn(self):
+        # With two threads the SSD passes run two at a time (whole and widened,
+        # the tiles, the whole and zoomed-out passes for an unsure face); with
+        # one they run in turn. The answers must be the same.
+        def same(a, b, where):
+            if isinstance(a, dict):
+                self.assertEqual(sorted(a), sorted(b), where)
+                for k in a:
+                    same(a[k], b[k], where + "." + k)
+            elif isinstance(a, list):
+                self.assertEqual(len(a), len(b), where)
+                for i, (x, y) in enumerate(zip(a, b)):
+                    same(x, y, f"{where}[{i}]")
+            elif isinstance(a, float):
+                self.assertAlmostEqual(a, b, delta=1e-3, msg=where)
+            else:
+                self.assertEqual(a, b, where)
+
+        sheet = os.path.join(MODEL_DIR, "packages/human/package/assets/samples.jpg")
+        close_up = next(self.unsure_close_ups())[0]
+        for path in (sheet, os.path.join(FACEAPI_DEMO, "sample4.jpg"), close_up):
+            for detector in ("cascade", "ssd-tiled"):
+                one = detect_details(path, detector, threads=1)
+                two = detect_details(path, detector, threads=2)
+                self.assertGreater(len(one), 0, path)
+                same(one, two, f"{os.path.basename(path)} {detector}")
 
     def test_a_large_photo_costs_its_pixels_not_canvases_of_its_size(self):
         # 8000x6000 with no face: every SSD pass runs, the zoomed-out one
