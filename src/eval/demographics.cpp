@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <sstream>
 
 #include "core/image.h"
+#include "eval/lines.h"
 #include "eval/progress.h"
 
 namespace argus::eval {
@@ -99,27 +99,20 @@ std::vector<std::string> SplitCsv(const std::string& line) {
 
 Result<std::vector<DemoSample>> ReadDemographicLabels(const std::string& path,
                                                       std::vector<std::string>* errors) {
-  std::ifstream in(path);
-  if (!in) return InvalidParameter("cannot read labels file " + path);
   std::vector<DemoSample> out;
-  std::string line;
-  int lineno = 0;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
+  ARGUS_RETURN_IF_ERROR(ForEachLine(path, "labels file", [&](int lineno, const std::string& line) {
     auto f = SplitCsv(line);
-    if (lineno == 1 && !f.empty() && f[0] == "image") continue;  // header
+    if (lineno == 1 && !f.empty() && f[0] == "image") return;  // header
     char* end = nullptr;
     long age = f.size() == 4 ? std::strtol(f[1].c_str(), &end, 10) : -1;
     if (f.size() != 4 || f[0].empty() || !end || *end || age < 0 || age > 130 ||
         (f[2] != "male" && f[2] != "female") || f[3].empty()) {
       errors->push_back(path + ":" + std::to_string(lineno) +
                         ": expected image,age,gender(male|female),race: " + line);
-      continue;
+      return;
     }
     out.push_back({f[0], int(age), f[2], f[3]});
-  }
+  }));
   return out;
 }
 

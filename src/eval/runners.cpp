@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/image.h"
+#include "eval/lines.h"
 #include "eval/progress.h"
 
 namespace argus::eval {
@@ -39,48 +40,37 @@ std::string LfwPath(const std::string& name, const std::string& num) {
 }  // namespace
 
 Result<std::vector<PairLine>> ReadPairs(const std::string& path, std::vector<std::string>* errors) {
-  std::ifstream in(path);
-  if (!in) return InvalidParameter("cannot read pairs file " + path);
   std::vector<PairLine> pairs;
-  std::string line;
-  int lineno = 0, per_fold = 0;
+  int per_fold = 0;
   bool csv = path.size() > 4 && path.substr(path.size() - 4) == ".csv";
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
+  ARGUS_RETURN_IF_ERROR(ForEachLine(path, "pairs file", [&](int lineno, const std::string& line) {
     auto bad = [&](const std::string& why) {
       errors->push_back(path + ":" + std::to_string(lineno) + ": " + why + ": " + line);
     };
     if (csv) {
       auto f = Split(line, ',');
-      if (lineno == 1 && !f.empty() && f[0] == "image_a") continue;  // header
-      if (f.size() < 3 || f.size() > 4 || (f[2] != "0" && f[2] != "1")) {
-        bad("expected image_a,image_b,same[,fold]");
-        continue;
-      }
-      PairLine p{f[0], f[1], f[2] == "1", f.size() == 4 ? std::atoi(f[3].c_str()) : -1};
-      pairs.push_back(p);
-    } else {
-      auto f = Split(line, '\t');
-      if (f.size() == 1) f = Split(line, ' ');
-      if (lineno == 1 && f.size() == 2) {
-        per_fold = std::atoi(f[1].c_str());
-        continue;
-      }
-      PairLine p;
-      if (f.size() == 3) {
-        p = {LfwPath(f[0], f[1]), LfwPath(f[0], f[2]), true, -1};
-      } else if (f.size() == 4) {
-        p = {LfwPath(f[0], f[1]), LfwPath(f[2], f[3]), false, -1};
-      } else {
-        bad("expected 'name n1 n2' or 'name1 n1 name2 n2'");
-        continue;
-      }
-      if (per_fold > 0) p.fold = int(pairs.size() / (2 * per_fold));
-      pairs.push_back(p);
+      if (lineno == 1 && !f.empty() && f[0] == "image_a") return;  // header
+      if (f.size() < 3 || f.size() > 4 || (f[2] != "0" && f[2] != "1"))
+        return bad("expected image_a,image_b,same[,fold]");
+      pairs.push_back({f[0], f[1], f[2] == "1", f.size() == 4 ? std::atoi(f[3].c_str()) : -1});
+      return;
     }
-  }
+    auto f = Split(line, '\t');
+    if (f.size() == 1) f = Split(line, ' ');
+    if (lineno == 1 && f.size() == 2) {
+      per_fold = std::atoi(f[1].c_str());
+      return;
+    }
+    PairLine p;
+    if (f.size() == 3)
+      p = {LfwPath(f[0], f[1]), LfwPath(f[0], f[2]), true, -1};
+    else if (f.size() == 4)
+      p = {LfwPath(f[0], f[1]), LfwPath(f[2], f[3]), false, -1};
+    else
+      return bad("expected 'name n1 n2' or 'name1 n1 name2 n2'");
+    if (per_fold > 0) p.fold = int(pairs.size() / (2 * per_fold));
+    pairs.push_back(p);
+  }));
   // Without explicit folds, interleave so each fold holds both kinds.
   for (size_t i = 0; i < pairs.size(); ++i)
     if (pairs[i].fold < 0) pairs[i].fold = int(i % 10);
@@ -89,25 +79,17 @@ Result<std::vector<PairLine>> ReadPairs(const std::string& path, std::vector<std
 
 Result<std::vector<PairLine>> PairsFromIdentities(const std::string& path,
                                                   std::vector<std::string>* errors) {
-  std::ifstream in(path);
-  if (!in) return InvalidParameter("cannot read identities file " + path);
   std::map<std::string, std::string> identity;  // image -> identity
-  std::string line;
-  int lineno = 0;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    auto f = Split(line, ',');
-    if (lineno == 1 && f.size() == 2 && f[0] == "image") continue;  // header
-    if (f.size() != 2 || f[0].empty() || f[1].empty()) {
-      errors->push_back(path + ":" + std::to_string(lineno) + ": expected image,identity: " + line);
-      continue;
-    }
-    if (!identity.emplace(f[0], f[1]).second)
-      errors->push_back(path + ":" + std::to_string(lineno) + ": " + f[0] +
-                        " is listed before (first identity kept): " + line);
-  }
+  ARGUS_RETURN_IF_ERROR(
+      ForEachLine(path, "identities file", [&](int lineno, const std::string& line) {
+        auto f = Split(line, ',');
+        if (lineno == 1 && f.size() == 2 && f[0] == "image") return;  // header
+        const std::string at = path + ":" + std::to_string(lineno) + ": ";
+        if (f.size() != 2 || f[0].empty() || f[1].empty())
+          errors->push_back(at + "expected image,identity: " + line);
+        else if (!identity.emplace(f[0], f[1]).second)
+          errors->push_back(at + f[0] + " is listed before (first identity kept): " + line);
+      }));
   std::map<std::string, std::vector<std::string>> by_identity;
   std::vector<std::string> images;
   for (const auto& [image, id] : identity) {
