@@ -137,6 +137,30 @@ std::string OneFacePhoto(const cv::Mat& img, const cv::Rect2f& box) {
   return std::string(jpg.begin(), jpg.end());
 }
 
+// Descriptors of the faces DetectFaces finds in the photo at `path`, all of
+// them or the largest only; none when it cannot be read or shows no face.
+// *bytes and *photo, when given, get the file and the decoded image.
+std::vector<std::vector<float>> PhotoDescriptors(service::FaceService& faces,
+                                                 const std::string& path, bool largest_only,
+                                                 std::string* bytes = nullptr,
+                                                 cv::Mat* photo = nullptr) {
+  std::vector<std::vector<float>> out;
+  auto file = ReadFile(path);
+  if (!file.ok()) return out;
+  auto img = DecodeImage(file.value());
+  if (!img.ok()) return out;
+  if (bytes) *bytes = file.value();
+  if (photo) *photo = img->bgr;
+  auto det = faces.DetectFaces(img.value());
+  if (!det.ok()) return out;
+  for (const auto& f : det.value()) {
+    auto d = faces.Describe(img.value(), f);
+    if (d.ok()) out.push_back(std::move(d.value()));
+    if (largest_only) break;  // DetectFaces gives the largest first
+  }
+  return out;
+}
+
 RealFaces LoadRealFaces(service::FaceService& faces, const std::string& model_dir) {
   RealFaces out;
   std::vector<std::string> photos;
@@ -146,19 +170,10 @@ RealFaces LoadRealFaces(service::FaceService& faces, const std::string& model_di
   photos.push_back(model_dir + "/packages/human/package/assets/samples.jpg");
   std::vector<cv::Mat> decoded(photos.size());
   for (size_t p = 0; p < photos.size(); ++p) {
-    auto bytes = ReadFile(photos[p]);
-    if (!bytes.ok()) continue;
-    auto img = DecodeImage(bytes.value());
-    if (!img.ok()) continue;
-    decoded[p] = img->bgr;
-    auto det = faces.DetectFaces(img.value());
-    if (!det.ok()) continue;
-    for (const auto& f : det.value()) {
-      auto d = faces.Describe(img.value(), f);
-      if (!d.ok()) continue;
-      out.descriptors.push_back(d.value());
-      if (out.search_jpeg.empty()) out.search_jpeg = bytes.value();
-    }
+    std::string bytes;
+    auto found = PhotoDescriptors(faces, photos[p], false, &bytes, &decoded[p]);
+    if (!found.empty() && out.search_jpeg.empty()) out.search_jpeg = bytes;
+    for (auto& d : found) out.descriptors.push_back(std::move(d));
   }
   for (const Crop& c : kCrops) {
     if (decoded[size_t(c.photo)].empty()) continue;
@@ -320,14 +335,8 @@ int CmdBenchSearch(const Args& a) {
     files.resize(std::min<size_t>(files.size(), size_t(a.GetInt("real-faces-limit", 1000))));
     std::vector<std::vector<float>> got;
     for (const auto& f : files) {
-      auto bytes = ReadFile(f);
-      if (!bytes.ok()) continue;
-      auto img = DecodeImage(bytes.value());
-      if (!img.ok()) continue;
-      auto det = faces.value()->DetectFaces(img.value());
-      if (!det.ok() || det->empty()) continue;
-      auto d = faces.value()->Describe(img.value(), det->front());
-      if (d.ok()) got.push_back(std::move(d.value()));
+      auto found = PhotoDescriptors(*faces.value(), f, /*largest_only=*/true);
+      if (!found.empty()) got.push_back(std::move(found.front()));
     }
     if (got.size() < 4) {
       std::fprintf(stderr, "too few faces found in %s\n", real_dir.c_str());
