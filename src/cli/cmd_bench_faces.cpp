@@ -167,9 +167,10 @@ bool TimeArgus(const std::vector<Sample>& samples, const std::string& detector, 
                      found.status().message().c_str());
         return false;
       }
+      std::vector<const service::FaceDetail*> each;
+      for (const auto& f : found.value()) each.push_back(&f);
       std::vector<std::vector<float>> descriptors;
-      for (const auto& f : found.value()) {
-        auto d = faces.Describe(s.image, f);
+      for (auto& d : faces.DescribeAll(s.image, each)) {
         if (d.ok()) descriptors.push_back(std::move(d.value()));
         else descriptors.emplace_back();  // no landmarks: no descriptor
       }

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iterator>
 
+#include <opencv2/core/utility.hpp>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -12,6 +13,24 @@ namespace argus::ml {
 
 void SetInferenceThreads(int threads) {
   if (threads > 0) cv::setNumThreads(threads);
+}
+
+bool SideBySide(size_t n) {
+  const int threads = cv::getNumThreads();
+  return threads > 1 && n >= size_t(threads);
+}
+
+void ForEachSideBySide(size_t n, const std::function<void(size_t)>& each) {
+  if (!SideBySide(n)) {
+    for (size_t i = 0; i < n; ++i) each(i);
+    return;
+  }
+  cv::parallel_for_(
+      cv::Range(0, int(n)),
+      [&](const cv::Range& r) {
+        for (int i = r.start; i < r.end; ++i) each(size_t(i));
+      },
+      double(n));
 }
 
 Model::~Model() = default;

@@ -35,12 +35,15 @@ Result<CompareFacesResult> CompareFaces(FaceService& faces, const Image& source,
   out.source = *src;
   auto tgt_faces = pending.get();
   if (!tgt_faces.ok()) return tgt_faces.status();
-  for (auto& f : tgt_faces.value()) {
-    if (!QualityReasons(f, req.quality).empty()) continue;
+  std::vector<const FaceDetail*> compared;
+  for (const auto& f : tgt_faces.value())
+    if (QualityReasons(f, req.quality).empty()) compared.push_back(&f);
+  auto described = faces.DescribeAll(target, compared);
+  for (size_t i = 0; i < compared.size(); ++i) {
     ComparedFace c;
-    auto d = faces.Describe(target, f);
+    const auto& d = described[i];
     c.similarity = d.ok() ? FaceService::Similarity(src_desc, d.value()) : 0.f;
-    c.detail = std::move(f);
+    c.detail = *compared[i];
     (c.similarity >= req.similarity_threshold ? out.matches : out.unmatched).push_back(std::move(c));
   }
   std::stable_sort(out.matches.begin(), out.matches.end(),

@@ -25,9 +25,13 @@ Result<std::vector<FaceDetail>> FaceService::DetectFaces(const Image& image,
                                                          const DetectOptions& opts) {
   auto boxes = detector_->Detect(image.bgr, opts.min_confidence, opts.max_faces);
   if (!boxes.ok()) return boxes.status();
-  std::vector<FaceDetail> faces;
-  for (const auto& fb : boxes.value()) {
-    FaceDetail f;
+  // Each face's landmarks, pose and quality; the faces side by side where
+  // there are at least as many as inference threads (small nets leave a
+  // core idle when run one after the other).
+  std::vector<FaceDetail> faces(boxes->size());
+  ml::ForEachSideBySide(faces.size(), [&](size_t i) {
+    const vision::FaceBox& fb = boxes.value()[i];
+    FaceDetail& f = faces[i];
     f.box = fb.box;
     f.confidence = fb.score * 100.f;
     auto lm = landmarker_->Run(image.bgr, fb.box);
@@ -36,8 +40,7 @@ Result<std::vector<FaceDetail>> FaceService::DetectFaces(const Image& image,
       f.pose = vision::EstimatePose(f.landmarks68, image.bgr.size());
     }
     f.quality = vision::MeasureQuality(image.bgr, fb.box);
-    faces.push_back(std::move(f));
-  }
+  });
   return faces;
 }
 
@@ -60,6 +63,13 @@ Result<std::vector<float>> FaceService::Describe(const Image& image, const FaceD
   if (norm > 0)
     for (float& x : v) x = float(x / norm);
   return v;
+}
+
+std::vector<Result<std::vector<float>>> FaceService::DescribeAll(
+    const Image& image, const std::vector<const FaceDetail*>& faces) {
+  std::vector<Result<std::vector<float>>> out(faces.size(), Internal("not described"));
+  ml::ForEachSideBySide(faces.size(), [&](size_t i) { out[i] = Describe(image, *faces[i]); });
+  return out;
 }
 
 float FaceService::Similarity(const std::vector<float>& a, const std::vector<float>& b) {

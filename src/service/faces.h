@@ -58,6 +58,9 @@ class FaceService {
   // The euclidean distance between two descriptors orders pairs the same
   // way as their inner product, so an inner-product index ranks correctly.
   Result<std::vector<float>> Describe(const Image& image, const FaceDetail& face);
+  // Describe() of each face, side by side where ml::SideBySide says so.
+  std::vector<Result<std::vector<float>>> DescribeAll(const Image& image,
+                                                      const std::vector<const FaceDetail*>& faces);
 
   // Rekognition-style Similarity 0..100 of two descriptors from Describe(),
   // a decreasing function of their euclidean distance (calibration in

@@ -3,7 +3,6 @@
 #include <functional>
 #include <mutex>
 
-#include <opencv2/core/utility.hpp>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
@@ -90,34 +89,15 @@ std::vector<FaceBox> Finish(std::vector<FaceBox> cand, cv::Size size, float min_
   return faces;
 }
 
-// Whether n independent passes run side by side, each on one thread: when
-// there are at least as many as inference threads (and more than one).
-// Two single-threaded SSD passes side by side finish sooner than the same
-// two one after the other on two threads (about 65 against 75 ms a pass on
-// two cores); with more threads than passes, each pass on all of them wins.
-bool SideBySide(size_t n) {
-  const int threads = cv::getNumThreads();
-  return threads > 1 && n >= size_t(threads);
-}
-
 // Independent detector passes, each appending candidates to the vector it
-// is given (found[i] for pass i), side by side where SideBySide says so.
-// Inside cv::parallel_for_, OpenCV runs each net's own parallel loops
-// serially (and while another request is inside one, these run one after
-// the other). Results do not depend on the order in which passes finish,
-// so the answer is that of a sequential run.
+// is given (found[i] for pass i), side by side where ml::SideBySide says so.
+// Results do not depend on the order in which passes finish, so the answer
+// is that of a sequential run.
 using PassFn = std::function<Status(std::vector<FaceBox>*)>;
 Status RunSideBySide(const std::vector<PassFn>& passes, std::vector<std::vector<FaceBox>>* found) {
   found->assign(passes.size(), {});
   std::vector<Status> status(passes.size());
-  auto run = [&](const cv::Range& r) {
-    for (int i = r.start; i < r.end; ++i) status[i] = passes[i](&(*found)[i]);
-  };
-  const cv::Range all(0, int(passes.size()));
-  if (SideBySide(passes.size()))
-    cv::parallel_for_(all, run, double(passes.size()));  // one stripe a pass
-  else
-    run(all);
+  ml::ForEachSideBySide(passes.size(), [&](size_t i) { status[i] = passes[i](&(*found)[i]); });
   for (const auto& st : status) ARGUS_RETURN_IF_ERROR(st);
   return Status::Ok();
 }
@@ -361,7 +341,7 @@ class CascadeDetector : public FaceDetector {
       // passes run side by side both are started at once and the zoomed-out
       // one is kept only where the rule asks for it: the answer is that of
       // running them in turn.
-      const bool speculate = SideBySide(2) && std::any_of(cand.begin(), cand.end(),
+      const bool speculate = ml::SideBySide(2) && std::any_of(cand.begin(), cand.end(),
                                                        [&](const FaceBox& f) {
                                                          return likely(f) && f.score < kSure;
                                                        });
