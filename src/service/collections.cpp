@@ -459,20 +459,42 @@ Result<IndexFacesResult> CollectionService::IndexFaces(const Image& image,
   if (!analysed.ok()) return analysed.status();
   IndexFacesResult result;
   result.model_version = e.model_version;
-  std::vector<std::pair<FaceDetail, std::vector<float>>> keep;
-  for (auto& o : analysed.value()) {
-    if (o.reasons.empty() && int(keep.size()) >= req.max_faces) {
-      o.reasons.push_back("EXCEEDS_MAX_FACES");
+  // The first MaxFaces faces (largest first) that pass the quality filter
+  // and can be described are indexed; one that cannot be described
+  // (LOW_FACE_QUALITY) leaves its place to the next. They are described in
+  // rounds of the places left, side by side (FaceService::DescribeAll), so
+  // no face past MaxFaces is described.
+  std::vector<FaceOutcome>& all = analysed.value();
+  std::vector<std::vector<float>> desc(all.size());  // empty: not indexed
+  size_t next = 0;
+  for (int kept = 0; kept < req.max_faces;) {
+    std::vector<size_t> round;
+    std::vector<const FaceDetail*> details;
+    for (; next < all.size() && int(round.size()) < req.max_faces - kept; ++next) {
+      if (!all[next].reasons.empty()) continue;
+      round.push_back(next);
+      details.push_back(&all[next].detail);
     }
-    if (o.reasons.empty()) {
-      auto d = faces_->Describe(image, o.detail);
+    if (round.empty()) break;
+    auto described = faces_->DescribeAll(image, details);
+    for (size_t k = 0; k < round.size(); ++k) {
+      auto& d = described[k];
       if (!d.ok() || int(d->size()) != config_.index.dim) {
-        o.reasons.push_back("LOW_FACE_QUALITY");
+        all[round[k]].reasons.push_back("LOW_FACE_QUALITY");
       } else {
-        keep.emplace_back(o.detail, std::move(d.value()));
-        continue;
+        desc[round[k]] = std::move(d.value());
+        ++kept;
       }
     }
+  }
+  std::vector<std::pair<FaceDetail, std::vector<float>>> keep;
+  for (size_t i = 0; i < all.size(); ++i) {
+    FaceOutcome& o = all[i];
+    if (!desc[i].empty()) {
+      keep.emplace_back(o.detail, std::move(desc[i]));
+      continue;
+    }
+    if (o.reasons.empty()) o.reasons.push_back("EXCEEDS_MAX_FACES");
     result.unindexed.push_back(std::move(o));
   }
   if (keep.empty()) return result;

@@ -138,6 +138,20 @@ class CollectionsTest(unittest.TestCase):
         self.assertTrue(one["UnindexedFaces"])
         self.assertTrue(any("EXCEEDS_MAX_FACES" in u["Reasons"] for u in one["UnindexedFaces"]))
         self.assertTrue(all(u["Reasons"] for u in one["UnindexedFaces"]))
+
+        # The faces indexed are the largest that pass: none left out for
+        # MaxFaces is larger than one indexed.
+        def area(d):
+            return d["BoundingBox"]["Width"] * d["BoundingBox"]["Height"]
+        self.ok("CreateCollection", CollectionId="faces-max")
+        two = self.ok("IndexFaces", CollectionId="faces-max", Image=image(SAMPLES[1]), MaxFaces=2)
+        self.assertEqual(len(two["FaceRecords"]), 2)
+        smallest = min(area(r["FaceDetail"]) for r in two["FaceRecords"])
+        exceeded = [u for u in two["UnindexedFaces"] if "EXCEEDS_MAX_FACES" in u["Reasons"]]
+        self.assertTrue(exceeded)
+        for u in exceeded:
+            self.assertLessEqual(area(u["FaceDetail"]), smallest)
+        self.ok("DeleteCollection", CollectionId="faces-max")
         self.error("IndexFaces", "InvalidParameterException", CollectionId="faces",
                    Image=image(SAMPLES[1]), MaxFaces=0)
         self.error("IndexFaces", "ResourceNotFoundException", CollectionId="nope",
