@@ -76,6 +76,10 @@ class FaceService {
   // face.attributes; needs the face's 68 landmarks. The attribute models
   // load on the first call, so detection alone stays as fast as before.
   Status Analyze(const Image& image, FaceDetail& face, vision::AttributeSet want);
+  // Analyze() of each face, side by side where ml::SideBySide says so; the
+  // first failure, if any.
+  Status AnalyzeAll(const Image& image, const std::vector<FaceDetail*>& faces,
+                    vision::AttributeSet want);
 
  private:
   FaceConfig config_;

@@ -78,14 +78,13 @@ Result<json> DetectFaces(const json& request, Services& services) {
   auto faces = services.faces->DetectFaces(image.value());
   if (!faces.ok()) return faces.status();
   const cv::Size size = image->bgr.size();
+  // A face whose landmarking failed keeps its default attributes only.
+  std::vector<service::FaceDetail*> analysed;
+  for (auto& f : faces.value())
+    if (want && f.landmarks68.size() == 68) analysed.push_back(&f);
+  if (Status s = services.faces->AnalyzeAll(image.value(), analysed, want); !s.ok()) return s;
   json details = json::array();
-  for (auto& f : faces.value()) {
-    // A face whose landmarking failed keeps its default attributes only.
-    if (want && f.landmarks68.size() == 68) {
-      if (Status s = services.faces->Analyze(image.value(), f, want); !s.ok()) return s;
-    }
-    details.push_back(FaceDetailJson(f, size, all));
-  }
+  for (const auto& f : faces.value()) details.push_back(FaceDetailJson(f, size, all));
   return json{{"FaceDetails", details}};
 }
 
