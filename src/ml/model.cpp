@@ -15,6 +15,19 @@ void SetInferenceThreads(int threads) {
   if (threads > 0) cv::setNumThreads(threads);
 }
 
+void SoftmaxLastAxis(cv::Mat& m, int classes) {
+  CV_Assert(m.isContinuous() && m.depth() == CV_32F && classes > 0 && m.total() % classes == 0);
+  cv::Mat rows(int(m.total() / classes), classes, CV_32F, m.ptr<float>());
+  for (int r = 0; r < rows.rows; ++r) {
+    cv::Mat row = rows.row(r);
+    double top;
+    cv::minMaxLoc(row, nullptr, &top);
+    row -= top;
+    cv::exp(row, row);
+    row /= cv::sum(row)[0];
+  }
+}
+
 bool SideBySide(size_t n) {
   const int threads = cv::getNumThreads();
   return threads > 1 && n >= size_t(threads);

@@ -25,6 +25,10 @@ namespace argus::ml {
 // Sets OpenCV's worker threads for inference (0 = OpenCV's default).
 void SetInferenceThreads(int threads);
 
+// In place: each run of `classes` consecutive values of the continuous float
+// matrix m (its last axis) becomes its softmax.
+void SoftmaxLastAxis(cv::Mat& m, int classes);
+
 // Whether n independent runs go side by side in ForEachSideBySide: when
 // there are at least as many as inference threads, and more than one.
 bool SideBySide(size_t n);

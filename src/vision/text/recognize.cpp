@@ -178,21 +178,13 @@ Result<std::vector<CtcResult>> TextReader::Recognize(const std::vector<cv::Mat>&
   std::vector<std::vector<CtcChar>> chars(crops.size());
   for (int c = 0; c < int(used.size()); ++c) {
     if (!outs[c].ok()) return outs[c].status();
-    const cv::Mat& logits = outs[c].value()[0];
+    cv::Mat& probs = outs[c].value()[0];
     const int classes = int(vocab_.size()) + 1;
-    const int steps = int(logits.total() / classes);
-    if (logits.total() != size_t(steps) * classes || steps <= 0 || !logits.isContinuous())
+    const int steps = int(probs.total() / classes);
+    if (probs.total() != size_t(steps) * classes || steps <= 0 || !probs.isContinuous())
       return Internal("paddleocr_rec: unexpected output shape");
     // The model ends in the CTC head's logits: the softmax of each step here.
-    cv::Mat probs = logits.reshape(1, steps);
-    for (int t = 0; t < steps; ++t) {
-      cv::Mat row = probs.row(t);
-      double top;
-      cv::minMaxLoc(row, nullptr, &top);
-      row -= top;
-      cv::exp(row, row);
-      row /= cv::sum(row)[0];
-    }
+    ml::SoftmaxLastAxis(probs, classes);
     const float step_px = float(kRecW) / steps;
     for (const auto& s : segs) {
       if (s.canvas != c) continue;
