@@ -1,8 +1,6 @@
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <fstream>
-#include <future>
 
 #include <opencv2/imgproc.hpp>
 
@@ -145,8 +143,9 @@ Result<std::vector<CtcResult>> TextReader::Recognize(const std::vector<cv::Mat>&
     }
   }
   if (used.back() == 0) used.pop_back();
-  // The canvases, then the recogniser on two of them at a time: one forward
-  // pass keeps two cores only partly busy, two side by side fill them.
+  // The canvases, then the recogniser on them side by side, one thread each
+  // (ml::ForEachSideBySide): one forward pass keeps two cores only partly
+  // busy, two side by side fill them.
   std::vector<cv::Mat> blobs(used.size());
   for (int c = 0; c < int(used.size()); ++c) {
     cv::Mat canvas(kRecH, kRecW, CV_8UC3, cv::Scalar(128, 128, 128));
@@ -165,16 +164,7 @@ Result<std::vector<CtcResult>> TextReader::Recognize(const std::vector<cv::Mat>&
           if (!covered[x]) b[(ch * kRecH + y) * kRecW + x] = 0.f;
   }
   std::vector<Result<std::vector<cv::Mat>>> outs(blobs.size(), Internal("not run"));
-  {
-    std::atomic<size_t> next{0};
-    auto lane = [&] {
-      for (size_t c; (c = next++) < blobs.size();) outs[c] = rec_->Run(blobs[c]);
-    };
-    std::future<void> second;
-    if (blobs.size() > 1) second = std::async(std::launch::async, lane);
-    lane();
-    if (second.valid()) second.get();
-  }
+  ml::ForEachSideBySide(blobs.size(), [&](size_t c) { outs[c] = rec_->Run(blobs[c]); });
   std::vector<std::vector<CtcChar>> chars(crops.size());
   for (int c = 0; c < int(used.size()); ++c) {
     if (!outs[c].ok()) return outs[c].status();
