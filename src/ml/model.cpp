@@ -46,6 +46,13 @@ void ForEachSideBySide(size_t n, const std::function<void(size_t)>& each) {
       double(n));
 }
 
+Status AllSideBySide(size_t n, const std::function<Status(size_t)>& each) {
+  std::vector<Status> status(n);
+  ForEachSideBySide(n, [&](size_t i) { status[i] = each(i); });
+  for (const auto& s : status) ARGUS_RETURN_IF_ERROR(s);
+  return Status::Ok();
+}
+
 Model::~Model() = default;
 
 Result<std::shared_ptr<Model>> Model::Load(const ModelSpec& spec, const std::string& model_dir) {

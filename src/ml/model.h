@@ -42,6 +42,9 @@ bool SideBySide(size_t n);
 // they run in turn. While another request is inside a parallel loop, they
 // run in turn on one thread. `each` must not depend on the order of calls.
 void ForEachSideBySide(size_t n, const std::function<void(size_t)>& each);
+// ForEachSideBySide over calls that can fail: every call runs, and the
+// first failure in index order is returned.
+Status AllSideBySide(size_t n, const std::function<Status(size_t)>& each);
 
 class Model {
  public:

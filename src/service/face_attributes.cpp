@@ -25,11 +25,8 @@ Status FaceService::Analyze(const Image& image, FaceDetail& face, vision::Attrib
 
 Status FaceService::AnalyzeAll(const Image& image, const std::vector<FaceDetail*>& faces,
                                vision::AttributeSet want) {
-  std::vector<Status> status(faces.size());
-  ml::ForEachSideBySide(faces.size(),
-                        [&](size_t i) { status[i] = Analyze(image, *faces[i], want); });
-  for (const auto& s : status) ARGUS_RETURN_IF_ERROR(s);
-  return Status();
+  return ml::AllSideBySide(faces.size(),
+                           [&](size_t i) { return Analyze(image, *faces[i], want); });
 }
 
 }  // namespace argus::service

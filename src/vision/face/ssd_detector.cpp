@@ -96,10 +96,7 @@ std::vector<FaceBox> Finish(std::vector<FaceBox> cand, cv::Size size, float min_
 using PassFn = std::function<Status(std::vector<FaceBox>*)>;
 Status RunSideBySide(const std::vector<PassFn>& passes, std::vector<std::vector<FaceBox>>* found) {
   found->assign(passes.size(), {});
-  std::vector<Status> status(passes.size());
-  ml::ForEachSideBySide(passes.size(), [&](size_t i) { status[i] = passes[i](&(*found)[i]); });
-  for (const auto& st : status) ARGUS_RETURN_IF_ERROR(st);
-  return Status::Ok();
+  return ml::AllSideBySide(passes.size(), [&](size_t i) { return passes[i](&(*found)[i]); });
 }
 
 // The same, with the candidates appended to *out in the passes' order.
