@@ -10,6 +10,8 @@
 #include <fstream>
 
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "ml/model.h"
 
@@ -121,6 +123,63 @@ TEST(GoldenAnySize, TextDetectorRunsAtEverySize) {
     for (int x = 0; x < 640; ++x)
       worst = std::max(worst, double(std::abs(pa[y * 640 + x] - pb[y * 640 + x])));
   EXPECT_LT(worst, 0.05);
+}
+
+// faceapi_ssd_mobilenetv1_window is faceapi_ssd_mobilenetv1 on a 256x256 crop
+// of its 512x512 input: on a crop whose origin is on the 64-pixel grid, each
+// face the full net finds well inside the crop comes out of the window net
+// with the same box and score (its anchors keep their sizes in pixels).
+TEST(GoldenWindow, SsdWindowGivesTheFullNetsFaces) {
+  const Manifest& m = Manifest::Embedded();
+  auto full = Model::Load(*m.FindModel("faceapi_ssd_mobilenetv1"), DefaultModelDir());
+  auto window = Model::Load(*m.FindModel("faceapi_ssd_mobilenetv1_window"), DefaultModelDir());
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  ASSERT_TRUE(window.ok()) << window.status().ToString();
+  const std::string photo =
+      DefaultModelDir() + "/packages/face-api/package/demo/sample1.jpg";
+  cv::Mat img = cv::imread(photo);
+  ASSERT_FALSE(img.empty()) << photo;
+  // The detector's whole pass: the photo scaled into the top left of 512x512.
+  const double k = 512.0 / std::max(img.cols, img.rows);
+  cv::Mat canvas(512, 512, CV_8UC3, cv::Scalar(0, 0, 0)), scaled;
+  cv::resize(img, scaled, cv::Size(int(std::lround(img.cols * k)), int(std::lround(img.rows * k))));
+  scaled.copyTo(canvas(cv::Rect(0, 0, scaled.cols, scaled.rows)));
+  auto whole = full.value()->Run(full.value()->Blob(canvas));
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  struct Box {
+    cv::Rect2f r;
+    float score;
+  };
+  auto boxes = [](const std::vector<cv::Mat>& o, int side, cv::Point at) {
+    std::vector<Box> out;
+    const float* b = o[0].ptr<float>();
+    const float* s = o[1].ptr<float>();
+    for (size_t i = 0; i < o[1].total(); ++i)
+      out.push_back({cv::Rect2f(b[4 * i + 1] * side + at.x, b[4 * i] * side + at.y,
+                                (b[4 * i + 3] - b[4 * i + 1]) * side,
+                                (b[4 * i + 2] - b[4 * i]) * side),
+                     s[i]});
+    return out;
+  };
+  int checked = 0;
+  for (const Box& face : boxes(whole.value(), 512, {0, 0})) {
+    if (face.score < 0.5f || face.r.width > 128 || face.r.height > 128) continue;
+    // The window centred on the face, its origin on the 64-pixel grid.
+    auto origin = [](float centre) {
+      return std::clamp(int(std::lround((centre - 128) / 64)) * 64, 0, 256);
+    };
+    const cv::Point at(origin(face.r.x + face.r.width / 2), origin(face.r.y + face.r.height / 2));
+    auto part = window.value()->Run(window.value()->Blob(canvas(cv::Rect(at, cv::Size(256, 256)))));
+    ASSERT_TRUE(part.ok()) << part.status().ToString();
+    float best = 0;
+    for (const Box& b : boxes(part.value(), 256, at)) {
+      const float inter = (b.r & face.r).area();
+      if (inter / (b.r.area() + face.r.area() - inter) >= 0.98f) best = std::max(best, b.score);
+    }
+    EXPECT_NEAR(best, face.score, 0.01) << "face at " << face.r;
+    ++checked;
+  }
+  EXPECT_GE(checked, 3) << "sample1.jpg's faces at score 0.5 and at most 128 px";
 }
 
 }  // namespace

@@ -258,8 +258,39 @@ def input_graph(name, size):
 # SSD MobileNetV1 (src/ssdMobilenetv1)
 
 
-def build_ssd_mobilenetv1(w):
-    g = input_graph("faceapi_ssd_mobilenetv1", 512)
+def ssd_anchors(grids, unit=1.0):
+    """The anchors of TF's multiple_grid_anchor_generator for SSD MobileNetV1 (6 layers, scales
+    0.2 to 0.95; the lowest layer 3 boxes: 0.1 square, 0.2 at aspects 2 and 1/2; the others a
+    square, a square at the geometric mean with the next scale, aspects 2, 1/2, 3, 1/3), centred
+    on each cell of a g x g grid, as (ymin, xmin, ymax, xmax) relative to the input, their sizes
+    multiplied by `unit`.  For the 512x512 grids (32, 16, 8, 4, 2, 1) and unit 1 they equal
+    face-api's Output/extra_dim to 5e-5."""
+    n, lo, hi = 6, 0.2, 0.95
+    scales = [lo + (hi - lo) * i / (n - 1) for i in range(n)] + [1.0]
+    out = []
+    for layer, grid in enumerate(grids):
+        if layer == 0:
+            boxes = [(0.1, 1.0), (scales[0], 2.0), (scales[0], 0.5)]
+        else:
+            s = scales[layer]
+            boxes = [(s, 1.0), (np.sqrt(s * scales[layer + 1]), 1.0)] + \
+                [(s, r) for r in (2.0, 0.5, 3.0, 1 / 3)]
+        for i in range(grid):
+            for j in range(grid):
+                cy, cx = (i + 0.5) / grid, (j + 0.5) / grid
+                for scale, aspect in boxes:
+                    h, w = unit * scale / np.sqrt(aspect), unit * scale * np.sqrt(aspect)
+                    out.append([cy - h / 2, cx - w / 2, cy + h / 2, cx + w / 2])
+    return np.asarray(out, np.float32)
+
+
+def build_ssd_mobilenetv1(w, size=512, name="faceapi_ssd_mobilenetv1"):
+    """The SSD at a size x size input.  At 512 it is face-api's.  At other sizes it is a window of
+    the 512 net: the anchors keep their 512x512 sizes in pixels, so that a size x size crop of
+    the 512x512 input, its origin on the 64-pixel grid, gives the 512 net's boxes and scores for
+    faces well inside the crop (the layers of strides 16 to 64 see the same pixels; only the
+    coarse layers, whose anchors are larger than the crop, differ)."""
+    g = input_graph(name, size)
     eps = 0.0010000000474974513  # mobileNetV1.ts
 
     def pointwise(x, prefix, idx, stride, name):  # pointwiseConvLayer: conv 'same' + offset, relu6
@@ -313,7 +344,10 @@ def build_ssd_mobilenetv1(w):
     # outputLayer: decode against the anchors in Output/extra_dim [1, N, 4] (ymin, xmin, ymax, xmax).
     # Each of the 4 box parts is laid out as [1, N, 1, 1] so the per-anchor constants broadcast
     # as [1, C, 1, 1] (the only constant broadcast OpenCV 4.6 handles besides scalars).
-    anchors = w["Output/extra_dim"].reshape(num, 4).astype(np.float32)
+    if size == 512:
+        anchors = w["Output/extra_dim"].reshape(num, 4).astype(np.float32)
+    else:
+        anchors = ssd_anchors([g.shapes[src][2] for src in sources], unit=512 / size)
     assert anchors.shape == (num, 4)
     sizes = [anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]]  # float32 like tfjs
     centers = [anchors[:, 0] + sizes[0] / np.float32(2), anchors[:, 1] + sizes[1] / np.float32(2)]
@@ -339,7 +373,7 @@ def build_ssd_mobilenetv1(w):
     # scores = sigmoid(classPredictions[:, :, 1:])[:, :, 0]: the face class
     face = g.slice(classes, 2, 1, 2, "output_layer/face_logit")
     g.reshape(g.unary("Sigmoid", face, "output_layer/sigmoid"), [1, num], "scores")
-    return g, ["boxes", "scores"], 512
+    return g, ["boxes", "scores"], size
 
 
 # ---------------------------------------------------------------------------------------------
@@ -492,6 +526,9 @@ def build_age_gender(w):
 
 BUILDERS = {
     "faceapi_ssd_mobilenetv1": (build_ssd_mobilenetv1, "ssd_mobilenetv1_model-weights_manifest.json"),
+    "faceapi_ssd_mobilenetv1_window": (
+        lambda w: build_ssd_mobilenetv1(w, 256, "faceapi_ssd_mobilenetv1_window"),
+        "ssd_mobilenetv1_model-weights_manifest.json"),
     "faceapi_landmark68": (build_landmark68, "face_landmark_68_model-weights_manifest.json"),
     "faceapi_recognition": (build_recognition, "face_recognition_model-weights_manifest.json"),
     "faceapi_age_gender": (build_age_gender, "age_gender_model-weights_manifest.json"),

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <functional>
 #include <mutex>
+#include <optional>
 
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
@@ -109,23 +110,50 @@ Status RunPasses(const std::vector<PassFn>& passes, std::vector<FaceBox>* out) {
 
 // outputs: boxes [1,N,4] as (ymin, xmin, ymax, xmax) relative to the padded
 // square input; scores [1,N] face probability (models/faceapi.json).
+//
+// `window` is the same net at a quarter of the input (faceapi_ssd_mobilenetv1_window):
+// on a crop of the full net's input whose origin is on the 64-pixel grid it
+// gives the full net's boxes and scores for the faces well inside the crop,
+// at a quarter of the cost. The passes that look for faces in a known part of
+// the input (around the faces BlazeFace found; the zoomed-out image) run it
+// there.
 class SsdDetector : public FaceDetector {
  public:
-  SsdDetector(std::shared_ptr<ml::Model> m, std::vector<int> grids, float stretch)
-      : model_(std::move(m)), grids_(std::move(grids)), stretch_(stretch) {}
+  SsdDetector(std::shared_ptr<ml::Model> m, std::shared_ptr<ml::Model> window,
+              std::vector<int> grids, float stretch)
+      : model_(std::move(m)), window_(std::move(window)), grids_(std::move(grids)),
+        stretch_(stretch) {}
 
   // One pass over the whole image: candidates before NMS, appended to *out.
   Status Pass(const cv::Mat& bgr, float min_score, std::vector<FaceBox>* out) {
     return RunOn(bgr, cv::Rect(0, 0, bgr.cols, bgr.rows), min_score, out);
   }
 
+  // The whole pass where it can find the faces in `near` (image pixels): a
+  // window around them when together they sit well inside one (their extent
+  // at most half the window's side), the whole image otherwise. Faces far
+  // from them are not looked for.
+  Status PassNear(const cv::Mat& bgr, const std::vector<cv::Rect2f>& near, float min_score,
+                  std::vector<FaceBox>* out) {
+    if (near.empty()) return Pass(bgr, min_score, out);
+    const double k = Input() / std::max(bgr.cols, bgr.rows);
+    cv::Rect2f u = near[0];
+    for (const auto& r : near) u |= r;
+    const auto window = WindowAround(
+        cv::Rect2f(float(u.x * k), float(u.y * k), float(u.width * k), float(u.height * k)), 0.5f);
+    if (!window) return Pass(bgr, min_score, out);
+    return RunScaled(bgr, k, k, {0, 0}, min_score, out, window);
+  }
+
   // One pass with the image in the middle third of a black canvas three
   // times its size: faces that fill the frame, and blurred faces, which
-  // these weights find when they are small.
+  // these weights find when they are small. The image takes a third of the
+  // input's side, so the window around it sees all of it.
   Status ZoomedOutPass(const cv::Mat& bgr, float min_score, std::vector<FaceBox>* out) {
     const double k = Input() / (3.0 * std::max(bgr.cols, bgr.rows));
     const cv::Point at(int(std::lround(bgr.cols * k)), int(std::lround(bgr.rows * k)));
-    return RunScaled(bgr, k, k, at, min_score, out);
+    const cv::Rect2f image(float(at.x), float(at.y), float(bgr.cols * k), float(bgr.rows * k));
+    return RunScaled(bgr, k, k, at, min_score, out, WindowAround(image, 1.f));
   }
 
   // These weights score narrow faces (tight portraits, squeezed photos) low:
@@ -195,14 +223,38 @@ class SsdDetector : public FaceDetector {
 
  private:
   static constexpr double kWideWork = 1024;
+  static constexpr int kWindowGrid = 64;
   double Input() const { return model_->spec().input.width(); }
+
+  // The window's origin in the full net's input for a region `r` of it: the
+  // window centred on r, its origin on the 64-pixel grid and inside the
+  // input. None when r is larger than `most` of the window's side.
+  std::optional<cv::Point> WindowAround(const cv::Rect2f& r, float most) const {
+    const int in = int(Input()), side = window_->spec().input.width();
+    if (r.width > most * side || r.height > most * side) return std::nullopt;
+    auto origin = [&](float centre) {
+      const int o = int(std::lround((centre - side / 2.f) / kWindowGrid)) * kWindowGrid;
+      return std::clamp(o, 0, in - side);
+    };
+    return cv::Point(origin(r.x + r.width / 2), origin(r.y + r.height / 2));
+  }
 
   // Runs the net on img scaled by (kx, ky) at `at` of its black input
   // canvas and appends the boxes scored min_score or more, in img pixels.
+  // With a window origin, the window net runs on that crop of the canvas.
   Status RunScaled(const cv::Mat& img, double kx, double ky, cv::Point at, float min_score,
-                   std::vector<FaceBox>* out) {
-    const int in = int(Input());
-    auto outs = model_->Run(model_->Blob(Letterbox(img, kx, ky, at, in)));
+                   std::vector<FaceBox>* out, std::optional<cv::Point> window = std::nullopt) {
+    cv::Mat canvas = Letterbox(img, kx, ky, at, int(Input()));
+    ml::Model* net = model_.get();
+    cv::Point origin(0, 0);
+    if (window) {
+      net = window_.get();
+      origin = *window;
+      const int side = net->spec().input.width();
+      canvas = canvas(cv::Rect(origin.x, origin.y, side, side));
+    }
+    const int in = net->spec().input.width();
+    auto outs = net->Run(net->Blob(canvas));
     if (!outs.ok()) return outs.status();
     const cv::Mat& boxes = outs.value()[0];
     const cv::Mat& scores = outs.value()[1];
@@ -212,11 +264,11 @@ class SsdDetector : public FaceDetector {
     const float* s = scores.ptr<float>();
     for (int i = 0; i < n; ++i) {
       if (s[i] < min_score) continue;
-      // (ymin, xmin, ymax, xmax) relative to the input canvas.
-      const float y0 = float((b[4 * i] * in - at.y) / ky);
-      const float x0 = float((b[4 * i + 1] * in - at.x) / kx);
-      const float y1 = float((b[4 * i + 2] * in - at.y) / ky);
-      const float x1 = float((b[4 * i + 3] * in - at.x) / kx);
+      // (ymin, xmin, ymax, xmax) relative to the net's input.
+      const float y0 = float((b[4 * i] * in + origin.y - at.y) / ky);
+      const float x0 = float((b[4 * i + 1] * in + origin.x - at.x) / kx);
+      const float y1 = float((b[4 * i + 2] * in + origin.y - at.y) / ky);
+      const float x1 = float((b[4 * i + 3] * in + origin.x - at.x) / kx);
       if (x1 <= x0 || y1 <= y0) continue;
       out->push_back({cv::Rect2f(x0, y0, x1 - x0, y1 - y0), s[i]});
     }
@@ -247,7 +299,7 @@ class SsdDetector : public FaceDetector {
     return Status::Ok();
   }
 
-  std::shared_ptr<ml::Model> model_;
+  std::shared_ptr<ml::Model> model_, window_;
   std::vector<int> grids_;
   float stretch_ = 1.f;
 };
@@ -309,8 +361,9 @@ class BlazePass {
 // BlazeFace first; when it finds a confident close-up face (a portrait, a
 // selfie, an ID photo: a fifth of the image high or more) its answer stands
 // and the SSD never runs. When it finds likely faces of some size (a sixth of
-// the image high or more) and no hint of others, one SSD pass over the whole
-// image (and a zoomed-out one for a likely face that pass is not sure of)
+// the image high or more) and no hint of others, one SSD pass (over the
+// window around BlazeFace's faces where they fit in it, else over the whole
+// image; and a zoomed-out one for a likely face that pass is not sure of)
 // joins them and settles it: the SSD's wide and tiled passes look for narrow
 // and small faces that BlazeFace gave no hint of. Otherwise (groups, crowds,
 // small or no faces) the tiled SSD decides. Only for "cascade" and
@@ -342,8 +395,12 @@ class CascadeDetector : public FaceDetector {
                                                        [&](const FaceBox& f) {
                                                          return likely(f) && f.score < kSure;
                                                        });
+      // The whole pass looks where BlazeFace found faces, likely or not.
+      std::vector<cv::Rect2f> near;
+      for (const auto& f : cand)
+        if (f.score >= kUnsure) near.push_back(f.box);
       const PassFn whole = [&](std::vector<FaceBox>* out) {
-        return fallback_->Pass(bgr, min_score, out);
+        return fallback_->PassNear(bgr, near, min_score, out);
       };
       const PassFn zoom = [&](std::vector<FaceBox>* out) {
         return fallback_->ZoomedOutPass(bgr, min_score, out);
@@ -454,7 +511,9 @@ Result<std::unique_ptr<FaceDetector>> FaceDetector::Create(const std::string& na
     }
     auto m = registry.Get("faceapi_ssd_mobilenetv1");
     if (!m.ok()) return m.status();
-    ssd.reset(new SsdDetector(m.value(), grids, stretch));
+    auto w = registry.Get("faceapi_ssd_mobilenetv1_window");
+    if (!w.ok()) return w.status();
+    ssd.reset(new SsdDetector(m.value(), w.value(), grids, stretch));
     if (!cascade) return std::unique_ptr<FaceDetector>(std::move(ssd));
   }
   auto b = registry.Get("human_blazeface");
