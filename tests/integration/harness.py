@@ -1,6 +1,8 @@
 """Starts the real argus binary on a free port for black-box tests."""
+import atexit
 import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -17,6 +19,27 @@ MODEL_DIR = os.environ.get("ARGUS_MODEL_DIR") or os.path.expanduser("~/.cache/ar
 FACEAPI_DEMO = os.path.join(MODEL_DIR, "packages/face-api/package/demo")
 # Debian's aws CLI (v2) when installed; a PATH lookup otherwise.
 AWS_CLI = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else "aws"
+
+
+# Temporary folders and files made for the tests, removed when the test
+# process exits (servers are restarted on the same data dir, so not before).
+_TEMPORARY = []
+
+
+@atexit.register
+def _remove_temporary():
+    for path in _TEMPORARY:
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif os.path.exists(path):
+            os.unlink(path)
+
+
+def temp_dir(prefix):
+    """A new temporary folder, removed when the test process exits."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    _TEMPORARY.append(path)
+    return path
 
 
 def free_port():
@@ -41,8 +64,9 @@ class Server:
 
     def __init__(self, *extra_args, data_dir=None, issue_key=True):
         self.port = free_port()
-        self.data_dir = data_dir or tempfile.mkdtemp(prefix="argus-test-")
+        self.data_dir = data_dir or temp_dir("argus-test-")
         self.log = tempfile.NamedTemporaryFile(prefix="argus-log-", delete=False)
+        _TEMPORARY.append(self.log.name)
         self.access_key = self.secret_key = None
         if issue_key and "--no-auth" not in extra_args:
             key = create_key(self.data_dir)

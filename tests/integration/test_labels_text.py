@@ -8,13 +8,12 @@ import json
 import math
 import os
 import subprocess
-import tempfile
 import unittest
 
 import cv2
 import numpy as np
 
-from harness import ARGUS_BIN, FACEAPI_DEMO, MODEL_DIR, Server
+from harness import ARGUS_BIN, FACEAPI_DEMO, MODEL_DIR, Server, temp_dir
 
 SAMPLE = os.path.join(FACEAPI_DEMO, "sample1.jpg")  # three women at a party, a wine glass
 
@@ -52,7 +51,7 @@ class LabelsTextModerationTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = Server()
-        cls.tmp = tempfile.mkdtemp(prefix="argus-text-")
+        cls.tmp = temp_dir("argus-text-")
         cls.text_png = os.path.join(cls.tmp, "two_lines.png")
         with open(cls.text_png, "wb") as f:
             f.write(png(two_lines()))

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from harness import ARGUS_BIN, FACEAPI_DEMO, Server, create_key
+from harness import ARGUS_BIN, FACEAPI_DEMO, Server, create_key, temp_dir
 from test_server import gray_png
 
 SAMPLE = os.path.join(FACEAPI_DEMO, "sample1.jpg")
@@ -165,7 +165,7 @@ class LimitsTest(unittest.TestCase):
             server.stop()
 
     def test_first_start_creates_an_admin_key_usable_by_the_aws_cli(self):
-        data_dir = tempfile.mkdtemp(prefix="argus-fresh-")
+        data_dir = temp_dir("argus-fresh-")
         server = Server(data_dir=data_dir, issue_key=False)  # no key yet: a fresh start
         try:
             logs = server.logs()
