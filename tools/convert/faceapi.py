@@ -344,10 +344,13 @@ def build_ssd_mobilenetv1(w, size=512, name="faceapi_ssd_mobilenetv1"):
     # outputLayer: decode against the anchors in Output/extra_dim [1, N, 4] (ymin, xmin, ymax, xmax).
     # Each of the 4 box parts is laid out as [1, N, 1, 1] so the per-anchor constants broadcast
     # as [1, C, 1, 1] (the only constant broadcast OpenCV 4.6 handles besides scalars).
+    generated = ssd_anchors([g.shapes[src][2] for src in sources], unit=512 / size)
     if size == 512:
         anchors = w["Output/extra_dim"].reshape(num, 4).astype(np.float32)
+        # The generator other sizes rely on must reproduce face-api's own anchors.
+        assert np.abs(generated - anchors).max() < 1e-4, "ssd_anchors does not match Output/extra_dim"
     else:
-        anchors = ssd_anchors([g.shapes[src][2] for src in sources], unit=512 / size)
+        anchors = generated
     assert anchors.shape == (num, 4)
     sizes = [anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]]  # float32 like tfjs
     centers = [anchors[:, 0] + sizes[0] / np.float32(2), anchors[:, 1] + sizes[1] / np.float32(2)]
