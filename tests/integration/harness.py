@@ -42,6 +42,18 @@ def temp_dir(prefix):
     return path
 
 
+def _transcribe(target, data, status, raw):
+    """With ARGUS_TRANSCRIPT=FILE, appends each request and its raw answer to
+    FILE (tests/replay/compare_transcripts.py compares two such files)."""
+    path = os.environ.get("ARGUS_TRANSCRIPT")
+    if not path:
+        return
+    import hashlib
+    with open(path, "a") as f:
+        f.write(json.dumps({"target": target, "request_sha256": hashlib.sha256(data).hexdigest(),
+                            "status": status, "body": raw.decode(errors="replace")}) + "\n")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -117,9 +129,11 @@ class Server:
         req = urllib.request.Request(self.url + "/", data=data, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(req, timeout=60) as r:
-                return r.status, dict(r.headers), json.loads(r.read() or b"{}")
+                raw, status, out_headers = r.read(), r.status, dict(r.headers)
         except urllib.error.HTTPError as e:
-            return e.code, dict(e.headers), json.loads(e.read() or b"{}")
+            raw, status, out_headers = e.read(), e.code, dict(e.headers)
+        _transcribe(target, data, status, raw)
+        return status, out_headers, json.loads(raw or b"{}")
 
     def aws(self, *args, access_key=None, secret_key=None):
         """Runs Debian's aws CLI against this server, signed with the server's
