@@ -102,7 +102,7 @@ TEST_P(Golden, ConvertedModelMatchesReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, Golden, ::testing::ValuesIn(GoldenFiles()),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& test) { return test.param; });
 
 // With no reference files the suite has no instances; the failure is
 // ReferenceDirectoryHoldsReferences's.
