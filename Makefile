@@ -10,7 +10,8 @@ PYTHON := /usr/bin/python3
 export ARGUS_MODEL_DIR := $(MODEL_DIR)
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 
-.PHONY: all deps models build test serve bench model-card format format-check clean
+.PHONY: all deps models build test serve bench model-card format format-check tidy \
+	test-sanitize test-asan test-tsan clean
 
 all: build
 
@@ -39,11 +40,29 @@ bench: build models
 model-card: build models
 	@$(PYTHON) tools/model_card.py --argus $(BUILD_DIR)/argus
 
+# argus's own C++ files: src/ tests/ bench/, without npm trees (generated
+# sources live in the build trees).
+FORMAT_FILES = find src tests bench -name node_modules -prune -o \( -name '*.cpp' -o -name '*.h' \) -print
+
 format:
-	@find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+	@$(FORMAT_FILES) | xargs clang-format -i
 
 format-check:
-	@find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format --dry-run --Werror
+	@$(FORMAT_FILES) | xargs clang-format --dry-run --Werror
+
+# clang-tidy 14 with .clang-tidy over build/compile_commands.json.
+tidy: build
+	@JOBS=$(JOBS) bash cmake/run_clang_tidy.sh $(BUILD_DIR)
+
+# The unit and integration tests under ASan+UBSan (build-asan/), and the
+# concurrent ones under TSan (build-tsan/); see tests/sanitize/README.md.
+test-sanitize: test-asan test-tsan
+
+test-asan: models
+	@bash tests/sanitize/run.sh asan build-asan
+
+test-tsan: models
+	@bash tests/sanitize/run.sh tsan build-tsan
 
 clean:
-	@rm -rf $(BUILD_DIR)
+	@rm -rf $(BUILD_DIR) build-asan build-tsan

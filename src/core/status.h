@@ -92,10 +92,11 @@ class [[nodiscard]] Result {
   } while (0)
 
 // `auto var = ` the value of the Result expr, or return its status from the
-// enclosing function when it failed.
+// enclosing function when it failed. `var` is a name being declared, so it
+// cannot be parenthesised.
 #define ARGUS_ASSIGN(var, expr)               \
   auto var##_r = (expr);                      \
   if (!var##_r.ok()) return var##_r.status(); \
-  auto var = std::move(var##_r.value())
+  auto var = std::move(var##_r.value())  // NOLINT(bugprone-macro-parentheses)
 
 }  // namespace argus

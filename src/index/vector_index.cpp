@@ -84,7 +84,7 @@ struct FastIPComputer : faiss::FlatCodesDistanceComputer {
 // IndexFlatIP whose distances (for its own search and for an HNSW graph over
 // it) use the kernels above. Serialised as a plain IndexFlatIP.
 struct FastFlatIP : faiss::IndexFlatIP {
-  explicit FastFlatIP(int d) : faiss::IndexFlatIP(d) {}
+  explicit FastFlatIP(int dim) : faiss::IndexFlatIP(dim) {}
   faiss::FlatCodesDistanceComputer* get_FlatCodesDistanceComputer() const override {
     return new FastIPComputer(*this);
   }

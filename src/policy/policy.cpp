@@ -203,7 +203,7 @@ class Parser {
   }
 
  private:
-  Status Keys(const json& o, const std::string& where, std::set<std::string> allowed) const {
+  Status Keys(const json& o, const std::string& where, const std::set<std::string>& allowed) const {
     for (const auto& [k, v] : o.items()) {
       if (!allowed.count(k)) {
         std::vector<std::string> names(allowed.begin(), allowed.end());

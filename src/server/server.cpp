@@ -188,7 +188,7 @@ int Serve(const Options& options, api::Services& services) {
     res.set_content(metrics.Prometheus(), "text/plain; version=0.0.4");
   });
   srv.set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                               std::exception_ptr) {
+                               const std::exception_ptr&) {
     res.status = 500;
     res.set_header("x-amzn-RequestId", NewRequestId());
     res.set_content(api::ErrorBody(Internal("internal error")), kJsonType);
@@ -224,7 +224,9 @@ int Serve(const Options& options, api::Services& services) {
             " (" + std::to_string(options.workers) + " workers, queue " +
             std::to_string(options.queue) + ")");
   bool ok = srv.listen_after_bind();
-  pthread_kill(waiter.native_handle(), SIGTERM);  // wakes the waiter if the server stopped itself
+  // Wakes the waiter if the server stopped itself: SIGTERM is blocked and
+  // taken by its sigwait, it terminates nothing.
+  pthread_kill(waiter.native_handle(), SIGTERM);  // NOLINT(bugprone-bad-signal-to-kill-thread)
   waiter.join();
   log::Info("argus stopped");
   return ok ? 0 : 1;

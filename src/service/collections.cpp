@@ -509,7 +509,7 @@ Result<IndexFacesResult> CollectionService::IndexFaces(const Image& image,
   std::vector<store::Face> fresh;
   std::vector<int> slot;  // index into result.indexed for each fresh face
   std::vector<bool> used(existing->size(), false);
-  for (auto& [detail, desc] : keep) {
+  for (auto& [detail, descriptor] : keep) {
     cv::Rect2f ratio(detail.box.x / iw, detail.box.y / ih, detail.box.width / iw,
                      detail.box.height / ih);
     int match = -1;
@@ -536,7 +536,7 @@ Result<IndexFacesResult> CollectionService::IndexFaces(const Image& image,
     f.height = ratio.height;
     f.model_version = e.model_version;
     f.created_ms = NowMs();
-    f.descriptor = desc;
+    f.descriptor = descriptor;
     slot.push_back(int(result.indexed.size()));
     result.indexed.emplace_back(store::Face{}, detail);
     fresh.push_back(std::move(f));
@@ -945,9 +945,9 @@ Status CollectionService::SnapshotNow(const std::string& collection) {
 
 void CollectionService::Background() {
   // Signals are for the thread that serves (SIGTERM/SIGINT stop the server).
-  sigset_t all;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  sigset_t signals;
+  sigfillset(&signals);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::unique_lock lock(bg_mu_);
   while (!stop_) {
     bg_cv_.wait_for(lock, std::chrono::seconds(1));

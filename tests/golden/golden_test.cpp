@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -18,18 +18,33 @@
 namespace argus::ml {
 namespace {
 
+// The reference directory: $ARGUS_GOLDEN_DIR, else the source tree's.
+std::string GoldenDir() {
+  const char* env = std::getenv("ARGUS_GOLDEN_DIR");
+  return env && *env ? env : ARGUS_GOLDEN_DIR;
+}
+
+// The reference files' stems, sorted; empty when the directory is missing or
+// holds none (ReferenceDirectoryHoldsReferences then fails).
 std::vector<std::string> GoldenFiles() {
   std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(ARGUS_GOLDEN_DIR))
-    if (e.path().extension() == ".json") files.push_back(e.path().stem().string());
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(GoldenDir(), ec), end; !ec && it != end;
+       it.increment(ec))
+    if (it->path().extension() == ".json") files.push_back(it->path().stem().string());
   std::sort(files.begin(), files.end());
   return files;
+}
+
+TEST(GoldenFiles, ReferenceDirectoryHoldsReferences) {
+  EXPECT_FALSE(GoldenFiles().empty())
+      << GoldenDir() << " is missing or holds no <model>.json reference outputs";
 }
 
 class Golden : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Golden, ConvertedModelMatchesReference) {
-  std::ifstream in(std::string(ARGUS_GOLDEN_DIR) + "/" + GetParam() + ".json");
+  std::ifstream in(GoldenDir() + "/" + GetParam() + ".json");
   auto ref = nlohmann::json::parse(in);
   const std::string name = ref.at("model");
   const ModelSpec* spec = Manifest::Embedded().FindModel(name);
@@ -87,8 +102,10 @@ TEST_P(Golden, ConvertedModelMatchesReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, Golden, ::testing::ValuesIn(GoldenFiles()),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& test) { return test.param; });
 
+// With no reference files the suite has no instances; the failure is
+// ReferenceDirectoryHoldsReferences's.
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Golden);
 
 // paddleocr_det runs at the size of its input: the same input gives the
@@ -135,8 +152,7 @@ TEST(GoldenWindow, SsdWindowGivesTheFullNetsFaces) {
   auto window = Model::Load(*m.FindModel("faceapi_ssd_mobilenetv1_window"), DefaultModelDir());
   ASSERT_TRUE(full.ok()) << full.status().ToString();
   ASSERT_TRUE(window.ok()) << window.status().ToString();
-  const std::string photo =
-      DefaultModelDir() + "/packages/face-api/package/demo/sample1.jpg";
+  const std::string photo = DefaultModelDir() + "/packages/face-api/package/demo/sample1.jpg";
   cv::Mat img = cv::imread(photo);
   ASSERT_FALSE(img.empty()) << photo;
   // The detector's whole pass: the photo scaled into the top left of 512x512.
@@ -155,10 +171,10 @@ TEST(GoldenWindow, SsdWindowGivesTheFullNetsFaces) {
     const float* b = o[0].ptr<float>();
     const float* s = o[1].ptr<float>();
     for (size_t i = 0; i < o[1].total(); ++i)
-      out.push_back({cv::Rect2f(b[4 * i + 1] * side + at.x, b[4 * i] * side + at.y,
-                                (b[4 * i + 3] - b[4 * i + 1]) * side,
-                                (b[4 * i + 2] - b[4 * i]) * side),
-                     s[i]});
+      out.push_back(
+          {cv::Rect2f(b[4 * i + 1] * side + at.x, b[4 * i] * side + at.y,
+                      (b[4 * i + 3] - b[4 * i + 1]) * side, (b[4 * i + 2] - b[4 * i]) * side),
+           s[i]});
     return out;
   };
   int checked = 0;

@@ -12,6 +12,10 @@ import unittest
 
 from harness import FACEAPI_DEMO, Server
 
+# The kill times come from this seed (printed by the test); ARGUS_CRASH_SEED=N
+# replays a failed run's schedule.
+SEED = int(os.environ.get("ARGUS_CRASH_SEED", "1"))
+
 SAMPLES = [os.path.join(FACEAPI_DEMO, "sample%d.jpg" % i) for i in (1, 2, 3)]
 
 
@@ -112,7 +116,8 @@ class CrashTest(unittest.TestCase):
         images = [b64(p) for p in SAMPLES]
         state = {"live": set(), "deleted": set(), "pending_delete": set(), "largest": {},
                  "acks": 0, "images": images}
-        rng = random.Random()
+        print("kill -9 schedule: ARGUS_CRASH_SEED=%d" % SEED, file=sys.stderr)
+        rng = random.Random(SEED)
         server = Server()
         data_dir = server.data_dir
         s, _, out = server.post("RekognitionService.CreateCollection",
@@ -125,7 +130,10 @@ class CrashTest(unittest.TestCase):
             deadline = time.time() + 120
             while state["acks"] < 2 and time.time() < deadline:
                 time.sleep(0.05)
-            time.sleep(rng.uniform(0.2, 4.0))  # then at an arbitrary moment
+            pause = rng.uniform(0.2, 4.0)  # then at an arbitrary moment
+            print("kill -9 round %d: %.3f s after the second acknowledgement"
+                  % (round_ + 1, pause), file=sys.stderr)
+            time.sleep(pause)
             server.proc.kill()
             server.proc.wait()
             writer.join(timeout=120)
