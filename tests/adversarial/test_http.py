@@ -124,7 +124,8 @@ def stream_then_answer(server, head, body_chunks):
 class HttpLimitsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = Server("--header-timeout", "2", "--max-connections-per-address", "24")
+        cls.server = Server("--header-timeout", "2", "--body-timeout", "3",
+                            "--max-connections-per-address", "24")
 
     @classmethod
     def tearDownClass(cls):
@@ -233,13 +234,13 @@ class HttpLimitsTest(unittest.TestCase):
         from botocore.credentials import Credentials
         from test_server import gray_png
 
-        body = json.dumps({"Image": {"Bytes": base64.b64encode(gray_png(40, 40)).decode()}}).encode()
+        body = json.dumps({"Image": {"Bytes": base64.b64encode(gray_png(80, 80)).decode()}}).encode()
         req = AWSRequest(method="POST", url=self.server.url + "/", data=body,
                          headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": DETECT})
         SigV4Auth(Credentials(self.server.access_key, self.server.secret_key), "rekognition",
                   "us-east-1").add_auth(req)
-        head = "POST / HTTP/1.1\r\n" + "".join(
-            "%s: %s\r\n" % (k, v) for k, v in req.headers.items() if k.lower() != "content-length")
+        head = "POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % self.server.port + "".join(
+            "%s: %s\r\n" % (k, v) for k, v in req.headers.items() if k.lower() not in ("content-length", "host"))
         half = len(body) // 2
         chunked = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (body[:half], body[half:])) + b"0\r\n\r\n"
         response = raw_exchange(self.server, (head + "Transfer-Encoding: chunked\r\n\r\n").encode() + chunked)
@@ -317,10 +318,15 @@ class HttpLimitsTest(unittest.TestCase):
         finally:
             for s in socks:
                 s.close()
-        time.sleep(0.5)  # the server sees the closes; a new connection is served again
-        with connect(self.server) as s:
-            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-            self.assertEqual(read_response(s)[0], 200)
+        # Once the server has seen the closes, a new connection is served again.
+        for _ in range(50):
+            with connect(self.server) as s:
+                s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+                status = read_response(s)[0]
+            if status == 200:
+                break
+            time.sleep(0.1)
+        self.assertEqual(status, 200)
 
     def test_keep_alive_serves_many_requests_on_one_connection(self):
         with connect(self.server) as s:
