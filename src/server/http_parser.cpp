@@ -1,12 +1,11 @@
 #include "server/http_parser.h"
 
 #include <algorithm>
-#include <cctype>
-#include <limits>
-
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
+#include <cctype>
+#include <limits>
 
 namespace argus::server {
 namespace {
@@ -38,14 +37,22 @@ std::string Quote(std::string_view s) {
 
 int HttpStatusOf(HttpRefusal refusal) {
   switch (refusal) {
-    case HttpRefusal::kBadRequest: return 400;
-    case HttpRefusal::kLengthRequired: return 411;
-    case HttpRefusal::kPayloadTooLarge: return 413;
-    case HttpRefusal::kUriTooLong: return 414;
-    case HttpRefusal::kUnsupportedCoding: return 415;
-    case HttpRefusal::kHeadersTooLarge: return 431;
-    case HttpRefusal::kServiceUnavailable: return 503;
-    case HttpRefusal::kInternal: return 500;
+    case HttpRefusal::kBadRequest:
+      return 400;
+    case HttpRefusal::kLengthRequired:
+      return 411;
+    case HttpRefusal::kPayloadTooLarge:
+      return 413;
+    case HttpRefusal::kUriTooLong:
+      return 414;
+    case HttpRefusal::kUnsupportedCoding:
+      return 415;
+    case HttpRefusal::kHeadersTooLarge:
+      return 431;
+    case HttpRefusal::kServiceUnavailable:
+      return 503;
+    case HttpRefusal::kInternal:
+      return 500;
   }
   return 500;
 }
@@ -81,10 +88,10 @@ void HttpRequestParser::on_request_impl(http::verb, string_view method, string_v
                                         error_code& ec) {
   start_line_done_ = true;
   if (target.size() > limits_.max_target_bytes) {
-    refusal_ = Refusal{HttpRefusal::kUriTooLong,
-                       "The request target is " + std::to_string(target.size()) +
-                           " bytes; the limit is " + std::to_string(limits_.max_target_bytes) +
-                           "."};
+    refusal_ =
+        Refusal{HttpRefusal::kUriTooLong, "The request target is " + std::to_string(target.size()) +
+                                              " bytes; the limit is " +
+                                              std::to_string(limits_.max_target_bytes) + "."};
     ec = http::error::bad_target;
     return;
   }
@@ -95,9 +102,9 @@ void HttpRequestParser::on_request_impl(http::verb, string_view method, string_v
 void HttpRequestParser::on_field_impl(http::field, string_view name, string_view value,
                                       error_code& ec) {
   if (++fields_ > limits_.max_header_count) {
-    refusal_ = Refusal{HttpRefusal::kHeadersTooLarge,
-                       "The request has more than " + std::to_string(limits_.max_header_count) +
-                           " header fields."};
+    refusal_ = Refusal{HttpRefusal::kHeadersTooLarge, "The request has more than " +
+                                                          std::to_string(limits_.max_header_count) +
+                                                          " header fields."};
     ec = http::error::header_limit;
     return;
   }
@@ -170,14 +177,14 @@ std::optional<Refusal> CheckHead(const HttpRequestParser& parser) {
   bool may_have_body = r.method == "POST" || r.method == "PUT" || r.method == "PATCH";
   if (may_have_body && !parser.chunked() && !parser.content_length()) {
     return Refusal{HttpRefusal::kLengthRequired,
-                   "A " + r.method + " request needs a Content-Length header (or chunked "
-                   "Transfer-Encoding)."};
+                   "A " + r.method +
+                       " request needs a Content-Length header (or chunked "
+                       "Transfer-Encoding)."};
   }
   return std::nullopt;
 }
 
-HttpParseOutcome ParseHttpRequest(std::string_view bytes, const HttpLimits& limits,
-                                  size_t piece) {
+HttpParseOutcome ParseHttpRequest(std::string_view bytes, const HttpLimits& limits, size_t piece) {
   HttpParseOutcome out;
   HttpRequestParser parser(limits);
   parser.eager(false);  // the head first, as the server reads it

@@ -2,11 +2,10 @@
 // Request parsing for the HTTP transport: Beast's incremental parser held to
 // HttpLimits, plus the checks made on a complete head before any body byte is
 // read. Free of sockets, so the fuzz target runs exactly this code.
+#include <boost/beast/http/basic_parser.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <boost/beast/http/basic_parser.hpp>
 
 #include "server/http_server.h"
 

@@ -3,12 +3,6 @@
 #include <sys/resource.h>
 
 #include <array>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <thread>
-#include <unordered_map>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -18,6 +12,11 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
 
 #include "core/log.h"
 #include "server/http_parser.h"
@@ -157,13 +156,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void ReadHead() {
     parser_.emplace(opt().limits);
-    stream_.expires_after(overflow_ ? std::min<std::chrono::seconds>(kOverflowDeadline,
-                                                                     opt().header_timeout)
-                                    : opt().header_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              self->OnHead(ec);
-                            });
+    stream_.expires_after(
+        overflow_ ? std::min<std::chrono::seconds>(kOverflowDeadline, opt().header_timeout)
+                  : opt().header_timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHead(ec); });
   }
 
   void OnHead(beast::error_code ec) {
@@ -267,9 +265,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response_.keep_alive(!close_);
     response_.prepare_payload();
     stream_.expires_after(opt().write_timeout);
-    http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->OnWritten(ec);
-    });
+    http::async_write(
+        stream_, response_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnWritten(ec); });
   }
 
   void OnWritten(beast::error_code ec) {
@@ -347,8 +345,7 @@ void HttpServer::Impl::OnAccept(tcp::socket socket) {
   if (ec) return;
   std::string peer = endpoint.address().to_string();
   socket.set_option(tcp::no_delay(true), ec);
-  bool over = served >= opt.max_connections ||
-              per_address[peer] >= opt.max_connections_per_address;
+  bool over = served >= opt.max_connections || per_address[peer] >= opt.max_connections_per_address;
   if (over) {
     if (per_address[peer] == 0) per_address.erase(peer);
     if (overflow >= opt.max_overflow_connections) return;  // closed at once

@@ -55,9 +55,9 @@ int HttpStatusOf(HttpRefusal refusal);
 
 // The limits one parsed request is held to (http_parser.h applies them).
 struct HttpLimits {
-  size_t max_header_bytes = 16 * 1024;  // request line plus all header lines
-  size_t max_header_count = 100;        // header fields (chunked trailers included)
-  size_t max_target_bytes = 8 * 1024;   // request target
+  size_t max_header_bytes = 16 * 1024;      // request line plus all header lines
+  size_t max_header_count = 100;            // header fields (chunked trailers included)
+  size_t max_target_bytes = 8 * 1024;       // request target
   size_t max_body_bytes = 8 * 1024 * 1024;  // after chunked decoding
 };
 
