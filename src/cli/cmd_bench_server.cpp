@@ -37,9 +37,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-// A 16x16 grey PNG: the smallest image DetectFaces accepts.
+// An 80x80 grey PNG: the smallest image DetectFaces accepts.
 std::string TinyPng() {
-  cv::Mat m(16, 16, CV_8UC3, cv::Scalar(128, 128, 128));
+  cv::Mat m(80, 80, CV_8UC3, cv::Scalar(128, 128, 128));
   std::vector<uchar> buf;
   cv::imencode(".png", m, buf);
   return std::string(buf.begin(), buf.end());
@@ -240,8 +240,8 @@ int CmdBenchServer(const Args& a) {
                         std::to_string(m.cols) + "x" + std::to_string(m.rows);
     PrintLoad(label.c_str(), clients, Load(t, body, clients, duration));
     std::string tiny = RequestBody(TinyPng());
-    PrintLoad("tiny 16x16 PNG", 1, Load(t, tiny, 1, std::min(duration, 5.0)));
-    PrintLoad("tiny 16x16 PNG", clients, Load(t, tiny, clients, std::min(duration, 5.0)));
+    PrintLoad("tiny 80x80 PNG", 1, Load(t, tiny, 1, std::min(duration, 5.0)));
+    PrintLoad("tiny 80x80 PNG", clients, Load(t, tiny, clients, std::min(duration, 5.0)));
     // The same request stopped by validation: HTTP + SigV4 + JSON + validation, no model.
     std::string invalid = json{{"Image", {{"Bytes", Base64Encode(TinyPng())}}},
                                {"Attributes", {"NOT_AN_ATTRIBUTE"}}}.dump();
@@ -323,7 +323,7 @@ int CmdBenchProtocol(const Args& a) {
     std::fprintf(stderr, "argus bench protocol: a step failed\n");
     return 1;
   }
-  std::printf("Per-request protocol cost, tiny image (16x16 PNG, %zu-byte body), %d iterations, "
+  std::printf("Per-request protocol cost, tiny image (80x80 PNG, %zu-byte body), %d iterations, "
               "one thread:\n",
               body.size(), n);
   std::printf("  client SigV4 signing                      %8.2f us\n", sign);
@@ -333,7 +333,7 @@ int CmdBenchProtocol(const Args& a) {
   std::printf("  response serialisation (1 face)           %8.2f us\n", serialize);
   std::printf("  server total (verify+parse+validate+b64+serialise) %8.2f us\n",
               verify + parse + b64 + serialize);
-  std::printf("  (for scale: decoding the 16x16 PNG itself %.2f us)\n", decode);
+  std::printf("  (for scale: decoding the 80x80 PNG itself %.2f us)\n", decode);
   return 0;
 }
 

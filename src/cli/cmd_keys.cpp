@@ -142,6 +142,18 @@ Result<std::unique_ptr<auth::KeyStore>> ConfigureServeSecurity(const Args& a,
   opts.workers = a.GetInt("workers", opts.workers);
   opts.queue = a.GetInt("queue", opts.queue);
   opts.connections = std::max(opts.workers + 1, a.GetInt("connections", opts.connections));
+  for (auto [flag, target] :
+       {std::pair{"header-timeout", &opts.header_timeout_s},
+        std::pair{"body-timeout", &opts.body_timeout_s},
+        std::pair{"idle-timeout", &opts.idle_timeout_s},
+        std::pair{"max-connections", &opts.max_connections},
+        std::pair{"max-connections-per-address", &opts.max_connections_per_address}}) {
+    if (!a.Has(flag)) continue;
+    *target = a.GetInt(flag, 0);
+    if (*target <= 0) {
+      return InvalidParameter(std::string("--") + flag + " needs a positive integer");
+    }
+  }
   for (auto [flag, target] : {std::pair{"rate-limit", &opts.rate_limit},
                               std::pair{"rate-burst", &opts.rate_burst}}) {
     if (a.Has(flag) && !ParseDouble(a.Get(flag), target)) {

@@ -22,7 +22,13 @@ Commands:
       --threads N         inference threads (default 2)
       --workers N         requests analysed at once (default 2)
       --queue N           requests that may wait for a worker; more get ThrottlingException (default 32)
-      --connections N     HTTP connection threads (default 64)
+      --connections N     request handler threads (default 64)
+      --header-timeout S  seconds a connection may take to send a request head (default 10)
+      --body-timeout S    seconds a request body may take after its head (default 60)
+      --idle-timeout S    seconds a keep-alive connection may sit idle (default 60)
+      --max-connections N connections served at once (default 1024); beyond: 503
+      --max-connections-per-address N
+                          connections served at once per client address (default 32)
       --rate-limit R      requests/s per principal, 0 = none (default 0); a key's own limit wins
       --rate-burst B      token bucket size for --rate-limit (default max(1, R))
       --s3-root DIR       serve S3Object {Bucket B, Name K} from DIR/B/K

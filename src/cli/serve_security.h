@@ -9,8 +9,10 @@
 
 namespace argus::cli {
 
-// Applies --workers, --queue, --connections, --rate-limit, --rate-burst,
-// --s3-root and --no-auth to `opts` (host and port already set), opens the key
+// Applies --workers, --queue, --connections, --header-timeout,
+// --body-timeout, --idle-timeout, --max-connections,
+// --max-connections-per-address, --rate-limit, --rate-burst, --s3-root and
+// --no-auth to `opts` (host and port already set), opens the key
 // store in `data_dir` and, on a fresh data dir, creates the admin key and
 // prints how to use it. The store must outlive the server.
 Result<std::unique_ptr<auth::KeyStore>> ConfigureServeSecurity(const Args& a,

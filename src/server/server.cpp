@@ -12,7 +12,6 @@
 #include <set>
 #include <thread>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "api/rekognition/errors.h"
@@ -22,6 +21,7 @@
 #include "core/log.h"
 #include "server/admission.h"
 #include "server/gate.h"
+#include "server/http_server.h"
 #include "server/metrics.h"
 
 namespace argus::server {
@@ -79,24 +79,12 @@ int Serve(const Options& options, api::Services& services) {
     log::Error("internal: authentication enabled without a key store");
     return 1;
   }
-  httplib::Server srv;
-  srv.new_task_queue = [n = options.connections] { return new httplib::ThreadPool(n); };
-  srv.set_payload_max_length(options.max_body_bytes);
-  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, with which a
-  // second server on the same port starts silently and takes half the connections.
-  // Headers and body go out in separate writes: without TCP_NODELAY the body
-  // waits for the client's delayed ACK (~40 ms per response).
-  srv.set_tcp_nodelay(true);
-  srv.set_socket_options([](int sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
   Admission admission(options.workers, options.queue);
   RateLimiter rate_limiter(options.rate_burst);
   Metrics metrics;
   const OperationNames op_names;
 
-  srv.Post("/", [&](const httplib::Request& req, httplib::Response& res) {
+  auto handle_post = [&](const HttpRequest& req, HttpResponse& res) {
     auto t0 = std::chrono::steady_clock::now();
     std::string id = NewRequestId();
     std::string target = req.get_header_value("X-Amz-Target");
@@ -177,39 +165,70 @@ int Serve(const Options& options, api::Services& services) {
                 (region.empty() ? "" : " region=" + region) + " -> " +
                 std::to_string(r.http_status) + " " + r.error_type);
     }
-  });
-  srv.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+  };
+  // /healthz, /metrics and unknown paths are answered on the I/O thread, so
+  // they never wait behind analysis; POST / runs on the handler pool.
+  auto direct = [&](const HttpRequest& req) -> std::optional<HttpResponse> {
+    HttpResponse res;
     res.set_header("x-amzn-RequestId", NewRequestId());
-    res.set_content("{\"status\":\"ok\"}", "application/json");
-  });
-  srv.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
-    metrics.SetGauges(admission.waiting(), admission.running());
+    if (req.method == "GET" && req.path() == "/healthz") {
+      res.set_content("{\"status\":\"ok\"}", "application/json");
+    } else if (req.method == "GET" && req.path() == "/metrics") {
+      metrics.SetGauges(admission.waiting(), admission.running());
+      res.set_content(metrics.Prometheus(), "text/plain; version=0.0.4");
+    } else if (req.method == "POST" && req.path() == "/") {
+      return std::nullopt;
+    } else {
+      res.status = 404;
+      res.set_content(api::ErrorBody(Status(Code::kUnknownOperation,
+                                            "Not found: argus answers POST / (AWS JSON 1.1), "
+                                            "GET /healthz and GET /metrics.")),
+                      kJsonType);
+    }
+    return res;
+  };
+  // Transport refusals keep their HTTP status and carry the Rekognition error shape.
+  auto refusal = [](HttpRefusal kind, const std::string& message) {
+    Code code = kind == HttpRefusal::kPayloadTooLarge      ? Code::kImageTooLarge
+                : kind == HttpRefusal::kServiceUnavailable ? Code::kServiceUnavailable
+                : kind == HttpRefusal::kInternal           ? Code::kInternal
+                                                           : Code::kInvalidParameter;
+    HttpResponse res;
     res.set_header("x-amzn-RequestId", NewRequestId());
-    res.set_content(metrics.Prometheus(), "text/plain; version=0.0.4");
-  });
-  srv.set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                               const std::exception_ptr&) {
-    res.status = 500;
-    res.set_header("x-amzn-RequestId", NewRequestId());
-    res.set_content(api::ErrorBody(Internal("internal error")), kJsonType);
-  });
-  srv.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    res.set_header("x-amzn-RequestId", NewRequestId());
-    Status st = res.status == 413
-                    ? Status(Code::kImageTooLarge, "Request body exceeds the size limit.")
-                    : Status(Code::kUnknownOperation,
-                             "Not found: argus answers POST / (AWS JSON 1.1), GET /healthz and "
-                             "GET /metrics.");
-    res.set_content(api::ErrorBody(st), kJsonType);
-  });
+    res.set_content(api::ErrorBody(Status(code, message)), kJsonType);
+    return res;
+  };
+  HttpServer::Options http;
+  http.host = options.host;
+  http.port = options.port;
+  http.limits.max_body_bytes = options.max_body_bytes;
+  http.limits.max_header_bytes = options.max_header_bytes;
+  http.limits.max_header_count = options.max_header_count;
+  http.limits.max_target_bytes = options.max_target_bytes;
+  http.handler_threads = options.connections;
+  http.header_timeout = std::chrono::seconds(options.header_timeout_s);
+  http.body_timeout = std::chrono::seconds(options.body_timeout_s);
+  http.idle_timeout = std::chrono::seconds(options.idle_timeout_s);
+  http.max_connections = options.max_connections;
+  http.max_connections_per_address = options.max_connections_per_address;
+  http.max_body_bytes_in_flight = options.max_body_bytes_in_flight;
+  HttpServer srv(
+      http,
+      [&](HttpRequest& req) {
+        HttpResponse res;
+        handle_post(req, res);
+        return res;
+      },
+      direct, refusal);
 
-  if (!srv.bind_to_port(options.host, options.port)) {
-    log::Error("cannot listen on " + options.host + ":" + std::to_string(options.port));
+  std::string listen_error;
+  if (!srv.Listen(&listen_error)) {
+    log::Error("cannot listen on " + options.host + ":" + std::to_string(options.port) + ": " +
+               listen_error);
     return 1;
   }
   // SIGINT/SIGTERM are taken by a waiter thread (blocked everywhere else, so
-  // the worker threads created by listen inherit the mask) which stops the server.
+  // the handler threads created by Run inherit the mask) which stops the server.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -218,18 +237,16 @@ int Serve(const Options& options, api::Services& services) {
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&signals, &sig);
-    srv.stop();
+    srv.Stop();
   });
   log::Info("argus listening on http://" + options.host + ":" + std::to_string(options.port) +
             " (" + std::to_string(options.workers) + " workers, queue " +
             std::to_string(options.queue) + ")");
-  bool ok = srv.listen_after_bind();
-  // Wakes the waiter if the server stopped itself: SIGTERM is blocked and
-  // taken by its sigwait, it terminates nothing.
-  pthread_kill(waiter.native_handle(), SIGTERM);  // NOLINT(bugprone-bad-signal-to-kill-thread)
+  srv.Run();
+  pthread_kill(waiter.native_handle(), SIGTERM);  // wakes the waiter if the server stopped itself
   waiter.join();
   log::Info("argus stopped");
-  return ok ? 0 : 1;
+  return 0;
 }
 
 }  // namespace argus::server

@@ -1,6 +1,7 @@
 #pragma once
 // The HTTP front: POST / with X-Amz-Target (AWS JSON 1.1), GET /healthz,
-// GET /metrics. Every POST goes through the same pipeline: request id →
+// GET /metrics, over the transport in http_server.h (health and metrics are
+// answered on its I/O thread). Every POST goes through the same pipeline: request id →
 // SigV4 (→ principal) → per-principal rate limit → admission (bounded
 // workers and queue) → api::Handle → metrics.
 #include <string>
@@ -17,8 +18,21 @@ struct Options {
   int port = 8080;
   int workers = 2;       // requests analysed at once
   int queue = 32;        // requests that may wait for a worker; more → ThrottlingException
-  int connections = 64;  // HTTP connection threads (each keep-alive client holds one)
+  int connections = 64;  // handler threads: requests parsed and handled at once
   size_t max_body_bytes = 8 * 1024 * 1024;  // base64 of a 5 MB image plus JSON
+  // The transport's limits (src/server/http_server.h): head size, field
+  // count and target length; deadlines for a request head, a body and an
+  // idle keep-alive connection; connections at once in all and per client
+  // address (beyond them: 503, /healthz still answered); body bytes held at once.
+  size_t max_header_bytes = 16 * 1024;
+  size_t max_header_count = 100;
+  size_t max_target_bytes = 8 * 1024;
+  int header_timeout_s = 10;
+  int body_timeout_s = 60;
+  int idle_timeout_s = 60;
+  int max_connections = 1024;
+  int max_connections_per_address = 32;
+  size_t max_body_bytes_in_flight = 256 * 1024 * 1024;
   // SigV4 against `keys`; false only with --no-auth (every request is then
   // served as the anonymous principal).
   bool auth = true;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target: run.sh FUZZ_BINARY_DIR TARGET SECONDS [extra libFuzzer flags]
-# TARGET: base64 | image | sigv4 | request. New inputs go to
+# TARGET: base64 | image | sigv4 | request | http. New inputs go to
 # FUZZ_BINARY_DIR/corpus/TARGET; the seeds in tests/fuzz/corpus/TARGET are read.
 # A crash, leak, timeout or out-of-memory exits non-zero and leaves the
 # reproducer (crash-*, leak-*, timeout-*) in FUZZ_BINARY_DIR/artifacts/.
