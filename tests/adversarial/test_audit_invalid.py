@@ -62,7 +62,7 @@ class AuditInvalid(unittest.TestCase):
         self.assertEqual((rs[0]["decision"], rs[0]["outcome"]), ("allow", out["__type"]))
 
     def test_invalid_unconstrained_request_is_not_audited(self):
-        status, headers, out = self.lab.post("DetectLabels", {"MaxLabels": 0})
+        status, headers, out = self.lab.post("DetectLabels", {"MaxLabels": 10})
         self.assertEqual(status, 400, out)
         self.assertEqual(self.records(headers), [])
 

@@ -179,12 +179,13 @@ class OwnerlessAndNoAuth(unittest.TestCase):
             server.stop()
 
     def test_no_auth_is_one_tenant_that_owns_what_it_creates(self):
-        server = Server("--no-auth")
+        d = harness.temp_dir("argus-tenancy-")
+        argus("collections", "create", "legacy", "--data-dir", d)
+        server = Server("--no-auth", data_dir=d)
         try:
             def call(op, body):
                 return server.post("RekognitionService." + op, json.dumps(body), sign=False)
             self.assertEqual(call("CreateCollection", {"CollectionId": "mine"})[0], 200)
-            argus("collections", "create", "legacy", "--data-dir", server.data_dir)
             status, _, out = call("ListCollections", {})
             self.assertEqual(sorted(out["CollectionIds"]), ["legacy", "mine"])
             self.assertEqual(call("DescribeCollection", {"CollectionId": "legacy"})[0], 200)
