@@ -7,6 +7,7 @@
 
 #include "api/rekognition/handlers.h"
 #include "api/rekognition/router.h"
+#include "auth/principal.h"
 #include "cli/collections_cli.h"
 #include "core/base64.h"
 #include "core/log.h"
@@ -25,7 +26,14 @@ const char* kCollectionsUsage =
     "                             index every .jpg/.jpeg/.png under DIR (ExternalImageId = file\n"
     "                             name), with a progress bar\n"
     "  search ID IMAGE [--max-faces N] [--threshold T]\n"
-    "                             SearchFacesByImage with an image file\n";
+    "                             SearchFacesByImage with an image file\n"
+    "  share ID --with PRINCIPAL [--read-only]\n"
+    "                             let PRINCIPAL use the collection (read-only: describe, list,\n"
+    "                             search)\n"
+    "  unshare ID --with PRINCIPAL\n"
+    "                             withdraw a share\n"
+    "  chown ID --to PRINCIPAL    make PRINCIPAL the collection's only owner (shares dropped)\n"
+    "  owners ID                  the collection's owner and shares\n";
 
 int PrintResponse(const api::Response& r) {
   std::printf("%s\n", r.body.c_str());
@@ -37,6 +45,56 @@ std::string Sanitise(const std::string& name) {
   for (char c : name) s += (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
                             c == '-' || c == ':') ? c : '_';
   return s.substr(0, 255);
+}
+
+// share / unshare / chown / owners: the collection grants (tenancy) on the
+// data dir's store, without loading any index.
+int CollectionGrants(const Args& a) {
+  const std::string sub = a.positional[0];
+  const std::string id = a.positional.size() > 1 ? a.positional[1] : "";
+  const std::string who = a.Get(sub == "chown" ? "to" : "with");
+  if (id.empty() || (sub != "owners" && who.empty())) {
+    std::fputs(kCollectionsUsage, stderr);
+    return 2;
+  }
+  if (!who.empty() && !auth::ValidPrincipalName(who)) {
+    std::fprintf(stderr, "argus collections %s: '%s' is not a principal name\n", sub.c_str(),
+                 who.c_str());
+    return 2;
+  }
+  std::string path = a.Get("data-dir", "./argus-data") + "/argus.db";
+  if (!std::filesystem::exists(path)) {
+    std::fprintf(stderr, "argus collections: no argus database at %s (--data-dir)\n", path.c_str());
+    return 1;
+  }
+  auto store = store::Store::OpenSqlite(path);
+  if (!store.ok()) {
+    std::fprintf(stderr, "argus collections: %s\n", store.status().message().c_str());
+    return 1;
+  }
+  store::Store& s = *store.value();
+  Status st = s.GetCollection(id).status();
+  if (st.ok()) {
+    if (sub == "share") st = s.GrantCollection(id, who, a.Has("read-only") ? "read" : "full");
+    else if (sub == "unshare") st = s.RevokeCollection(id, who);
+    else if (sub == "chown") st = s.SetCollectionOwner(id, who);
+  }
+  if (!st.ok()) {
+    std::fprintf(stderr, "argus collections %s: %s\n", sub.c_str(), st.message().c_str());
+    return 1;
+  }
+  auto grants = s.GrantsOfCollection(id);
+  if (!grants.ok()) {
+    std::fprintf(stderr, "argus collections %s: %s\n", sub.c_str(),
+                 grants.status().message().c_str());
+    return 1;
+  }
+  api::json out = {{"CollectionId", id}, {"Grants", api::json::array()}};
+  for (const auto& g : grants.value()) {
+    out["Grants"].push_back({{"Principal", g.principal}, {"Access", g.access}});
+  }
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
 }
 
 }  // namespace
@@ -57,6 +115,9 @@ int CmdCollections(const Args& a) {
     return 2;
   }
   const std::string sub = a.positional[0];
+  if (sub == "share" || sub == "unshare" || sub == "chown" || sub == "owners") {
+    return CollectionGrants(a);
+  }
   auto arg = [&](size_t i) { return i < a.positional.size() ? a.positional[i] : std::string(); };
   const bool needs_faces = sub == "index" || sub == "search";
   ApplyThreads(a);

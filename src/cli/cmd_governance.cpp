@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/rekognition/operations.h"
 #include "cli/collections_cli.h"
 #include "cli/governance_cli.h"
 #include "core/log.h"
@@ -120,6 +121,7 @@ Result<std::unique_ptr<Governance>> ConfigureGovernance(const Args& a,
 
   auth::Principal& anon = opts.anonymous;
   anon.name = "anonymous";
+  anon.admin = true;  // --no-auth: one tenant, who sees every collection (docs/POLICY.md)
   auto org = auth::ParseOrgType(a.Get("anonymous-org-type", "individual"));
   if (!org) {
     return InvalidParameter("--anonymous-org-type: one of " + std::string(auth::OrgTypeNames()));
@@ -194,17 +196,18 @@ int CmdPolicy(const Args& a) {
   for (const auto& attr : Split(a.Get("attributes"), ',')) {
     request["Attributes"].push_back(attr);
   }
+  const api::OpSpec* spec = api::FindOperation(op);
   if (auto c = policy::ParseOpClass(op)) {
     f.op_class = *c;
-  } else if (policy::Classified(op)) {
+  } else if (spec) {
     f.operation = op;
-    f.op_class = policy::ClassOf(op, request);
+    f.op_class = api::ClassOf(*spec, request);
   } else {
     std::fprintf(stderr, "argus policy test: --op needs an operation (SearchFacesByImage) or a "
                          "class (%s), got '%s'\n", policy::OpClassNames().c_str(), op.c_str());
     return 2;
   }
-  f.attributes = policy::RequestedAttributes(request);
+  for (const auto& attr : Split(a.Get("attributes"), ',')) f.attributes.insert(attr);
   f.has_case_id = a.Has("case-id");
   f.has_authorisation = a.Has("authorisation");
   int64_t at = NowMs();

@@ -99,7 +99,7 @@ Commands:
                         per group (gender x race, age bands): FMR at Similarity 80/90/95/99,
                         gender error, age MAE, failure to detect; report.json + report.html
       --face-detector D   cascade (default), ssd-tiled, ssd-wide, ssd
-  collections create|list|describe|delete|faces|index|search
+  collections create|list|describe|delete|faces|index|search|share|unshare|chown|owners
                         collections on a data dir (--data-dir D; `argus collections` for
                         details); the server must not be running on that dir
   models list           list the models of the manifest and their state
@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
     std::printf("argus %s\n", argus::kVersion);
     return 0;
   }
-  Args args = Parse(argc, argv, 2, {"json", "no-auth", "help", "admin", "sweep", "reuse-snapshot", "beams", "keep", "no-peer"});
+  Args args = Parse(argc, argv, 2, {"json", "no-auth", "help", "admin", "sweep", "reuse-snapshot", "beams", "keep", "no-peer", "read-only"});
   if (!args.error.empty()) {
     std::fprintf(stderr, "argus %s: %s\n", cmd.c_str(), args.error.c_str());
     return 2;

@@ -14,13 +14,12 @@
 // met (no case id, no authorisation reference) denies, naming its rule.
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "auth/principal.h"
 #include "core/status.h"
@@ -30,9 +29,9 @@ namespace argus::policy {
 enum class OpClass {
   kFaceDetection,
   kFaceAttributes,
-  kFaceVerification,      // face_verification_1to1
+  kFaceVerification,  // face_verification_1to1
   kFaceEnrollment,
-  kFaceIdentification,    // face_identification_1toN
+  kFaceIdentification,  // face_identification_1toN
   kRealtimeIdentification,
   kLabels,
   kText,
@@ -45,16 +44,8 @@ const char* OpClassName(OpClass c);
 std::optional<OpClass> ParseOpClass(std::string_view s);
 std::string OpClassNames();
 
-// The class of an operation of the Rekognition model. DetectFaces is
-// face_attributes when `request` asks for attributes beyond DEFAULT, else
-// face_detection; unknown operations are admin.
-OpClass ClassOf(std::string_view operation, const nlohmann::json& request);
-// Whether `operation` has its own entry in the table (tests: every routed
-// operation is classified on purpose).
-bool Classified(std::string_view operation);
-// Face attributes a request asks for (Attributes / DetectionAttributes),
-// upper case as sent ("ALL", "EMOTIONS", ...).
-std::set<std::string> RequestedAttributes(const nlohmann::json& request);
+// Which operation has which class, and which face attributes a request
+// asks for, is read from the operation table (api/rekognition/operations.h).
 // Decisions of these classes are always audited.
 bool AuditedClass(OpClass c);
 
@@ -64,15 +55,16 @@ struct Facts {
   std::string purpose;
   std::string operation;  // "SearchFacesByImage"
   OpClass op_class = OpClass::kAdmin;
-  std::set<std::string> attributes;  // RequestedAttributes
+  std::set<std::string> attributes;  // face attributes asked for, upper case ("ALL", ...)
   bool has_case_id = false;
   bool has_authorisation = false;
   int64_t now_ms = 0;
 };
 
 struct Constraints {
-  std::optional<double> threshold_floor;  // FaceMatchThreshold / UserMatchThreshold / SimilarityThreshold
-  std::optional<int64_t> max_results;     // MaxFaces / MaxUsers
+  std::optional<double>
+      threshold_floor;  // FaceMatchThreshold / UserMatchThreshold / SimilarityThreshold
+  std::optional<int64_t> max_results;  // MaxFaces / MaxUsers
   bool require_case_id = false;
   bool require_authorisation = false;
   bool human_review = false;
@@ -89,7 +81,7 @@ struct Rule {
   std::set<std::string> operations;
   std::set<std::string> purposes;
   std::set<std::string> except_purposes;
-  std::set<std::string> attributes;  // matches when the request asks for one (or ALL)
+  std::set<std::string> attributes;          // matches when the request asks for one (or ALL)
   std::optional<int64_t> from_ms, until_ms;  // [from, until)
   Constraints constraints;
 };

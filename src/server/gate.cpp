@@ -10,52 +10,26 @@ namespace {
 
 using api::json;
 
-// Where an operation keeps its similarity threshold and result cap.
-struct Knobs {
-  const char* threshold = nullptr;
-  double default_threshold = 80;
-  const char* max_results = nullptr;
-};
-
-Knobs KnobsOf(std::string_view op) {
-  if (op == "SearchFaces" || op == "SearchFacesByImage") return {"FaceMatchThreshold", 80, "MaxFaces"};
-  if (op == "SearchUsers" || op == "SearchUsersByImage") return {"UserMatchThreshold", 80, "MaxUsers"};
-  if (op == "CompareFaces") return {"SimilarityThreshold", 80, nullptr};
-  if (op == "AssociateFaces") return {"UserMatchThreshold", 75, nullptr};
-  if (op == "StartFaceSearch") return {"FaceMatchThreshold", 80, nullptr};
-  return {};
-}
-
-// Erasures are audited whatever the class: they are the proof that data went.
-bool Erasure(std::string_view op) {
-  return op == "DeleteFaces" || op == "DeleteCollection" || op == "DeleteUser";
-}
-
 bool ValidCaseId(const std::string& s) {
   if (s.empty() || s.size() > 128) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == ':' || c == '/' || c == '#';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == ':' || c == '/' || c == '#';
   });
 }
 
 // Number of results and best similarity of a successful answer.
-void ReadResults(std::string_view op, const json& r, store::AuditRecord& rec) {
-  const char* list = nullptr;
-  if (op == "IndexFaces") list = "FaceRecords";
-  else if (op == "AssociateFaces") list = "AssociatedFaces";
-  else if (op == "DeleteFaces") list = "DeletedFaces";
-  else if (r.contains("UserMatches")) list = "UserMatches";
-  else if (r.contains("FaceMatches")) list = "FaceMatches";
-  if (!list) return;
-  auto it = r.find(list);
-  if (it == r.end() || !it->is_array()) return;
-  rec.matches = int64_t(it->size());
-  for (const auto& m : *it) {
-    if (!m.is_object() || !m.contains("Similarity") || !m["Similarity"].is_number()) continue;
-    double s = m["Similarity"].get<double>();
+void ReadResults(const api::OpSpec& op, const json& answer, store::AuditRecord& rec) {
+  api::ResultFacts r = api::ReadResultFacts(op, answer);
+  if (!r.count) return;
+  rec.matches = *r.count;
+  for (double s : r.similarities) {
     if (!rec.top_similarity || s > *rec.top_similarity) rec.top_similarity = s;
   }
+}
+
+Status NoSuchCollection(const std::string& id) {
+  return Status(Code::kResourceNotFound, "The collection id: " + id + " does not exist");
 }
 
 }  // namespace
@@ -70,8 +44,8 @@ Result<RequestContext> MakeContext(const auth::Principal& principal, std::string
   c.purpose = principal.default_purpose;
   if (!purpose_header.empty()) {
     if (!auth::ValidPurpose(purpose_header)) {
-      return InvalidParameter("X-Argus-Purpose: unknown purpose '" + purpose_header +
-                              "' (one of " + auth::PurposeNames() + ")");
+      return InvalidParameter("X-Argus-Purpose: unknown purpose '" + purpose_header + "' (one of " +
+                              auth::PurposeNames() + ")");
     }
     if (!auth::Narrows(principal.default_purpose, purpose_header)) {
       return Status(Code::kAccessDenied,
@@ -97,17 +71,24 @@ RequestGate::RequestGate(const policy::PolicySet& policies, policy::AuditLog& au
                          RequestContext ctx)
     : policies_(policies), audit_(audit), ctx_(std::move(ctx)) {}
 
-Status RequestGate::Admit(std::string_view operation, json& request) {
+policy::Decision RequestGate::Decide(policy::OpClass c) const {
   policy::Facts f;
   f.org_type = ctx_.principal.org_type;
   f.purpose = ctx_.purpose;
-  f.operation = std::string(operation);
-  f.op_class = policy::ClassOf(operation, request);
-  f.attributes = policy::RequestedAttributes(request);
+  f.operation = operation_;
+  f.op_class = c;
+  f.attributes = attributes_;
   f.has_case_id = !ctx_.case_id.empty();
   f.has_authorisation = !ctx_.principal.authorisation.empty();
   f.now_ms = ctx_.now_ms;
-  policy::Decision d = policies_.Decide(f);
+  return policies_.Decide(f);
+}
+
+Status RequestGate::Admit(api::RequestFacts& facts, const Status& invalid) {
+  const api::OpSpec& op = *facts.op;
+  operation_ = op.name;
+  attributes_ = facts.attributes;
+  policy::Decision d = Decide(facts.op_class);
 
   store::AuditRecord& r = record_;
   r.kind = "request";
@@ -118,18 +99,23 @@ Status RequestGate::Admit(std::string_view operation, json& request) {
   r.purpose = ctx_.purpose;
   r.case_id = ctx_.case_id;
   r.authorisation = ctx_.principal.authorisation;
-  r.operation = std::string(operation);
-  r.op_class = policy::OpClassName(f.op_class);
-  if (auto c = request.find("CollectionId"); c != request.end() && c->is_string()) {
-    r.collection = c->get<std::string>();
-  }
-  Knobs k = KnobsOf(operation);
-  if (k.threshold) {
-    auto t = request.find(k.threshold);
-    r.threshold_asked = t != request.end() && t->is_number() ? t->get<double>() : k.default_threshold;
+  r.operation = operation_;
+  r.op_class = policy::OpClassName(facts.op_class);
+  r.collection = facts.collection;
+  if (facts.threshold) {
+    r.threshold_asked = *facts.threshold;
     r.threshold_applied = r.threshold_asked;
   }
-  must_audit_ = policy::AuditedClass(f.op_class) || Erasure(operation) || !d.allowed;
+  // Audited: the classes of face search and enrolment, erasures, and every
+  // request a rule of the policy denies or constrains, valid or not.
+  must_audit_ =
+      policy::AuditedClass(facts.op_class) || op.erases || !d.allowed || !d.applied.empty();
+  if (!invalid.ok()) {
+    r.decision = d.allowed ? "allow" : "deny";
+    r.rule = d.Rules();
+    r.threshold_applied.reset();
+    return invalid;
+  }
 
   if (d.allowed && d.constraints.daily_limit) {
     auto n = audit_.CountLastDay(ctx_.principal.name, r.operation, ctx_.now_ms);
@@ -142,8 +128,8 @@ Status RequestGate::Admit(std::string_view operation, json& request) {
       d.allowed = false;
       d.deciding = d.limit_rule;
       d.message = "Denied by rule '" + d.limit_rule.rule->id + "' of policy '" +
-                  d.limit_rule.policy->name + "' (" + d.limit_rule.policy->source + "): " +
-                  std::to_string(*d.constraints.daily_limit) + " " + r.operation +
+                  d.limit_rule.policy->name + "' (" + d.limit_rule.policy->source +
+                  "): " + std::to_string(*d.constraints.daily_limit) + " " + r.operation +
                   " calls per principal in 24 hours; '" + ctx_.principal.name + "' has made " +
                   std::to_string(n.value());
       must_audit_ = true;
@@ -156,28 +142,118 @@ Status RequestGate::Admit(std::string_view operation, json& request) {
     return Status(Code::kAccessDenied, d.message);
   }
   const policy::Constraints& c = d.constraints;
-  if (c.threshold_floor && k.threshold && *c.threshold_floor > *r.threshold_asked) {
-    request[k.threshold] = *c.threshold_floor;
+  if (c.threshold_floor && facts.threshold && *c.threshold_floor > *facts.threshold) {
+    facts.threshold = *c.threshold_floor;
+    facts.threshold_changed = true;
     r.threshold_applied = *c.threshold_floor;
   }
-  if (c.max_results && k.max_results) {
-    auto m = request.find(k.max_results);
-    if (m == request.end() || !m->is_number_integer() || m->get<int64_t>() > *c.max_results) {
-      request[k.max_results] = *c.max_results;
+  if (c.max_results && op.max_results) {
+    if (!facts.max_results || *facts.max_results > *c.max_results) {
+      facts.max_results = *c.max_results;
+      facts.max_results_changed = true;
     }
     r.max_results = *c.max_results;
   }
   r.human_review = c.human_review;
   constraining_ = r.rule;
+  if (op.unmatched) identification_ = Decide(policy::OpClass::kFaceIdentification);
+  // Last, where a handler would find a missing collection: another
+  // principal's collection answers exactly as a missing one.
+  return Tenancy(facts);
+}
+
+Result<std::string> RequestGate::GrantOn(const std::string& collection) {
+  if (ctx_.principal.admin) return std::string("full");
+  if (!grants_) {
+    store::Store* s = audit_.store();
+    auto g = s ? s->GrantsOfPrincipal(ctx_.principal.name)
+               : Result<std::vector<store::CollectionGrant>>(Internal("no store"));
+    if (!g.ok()) {
+      return Internal("The collection grants cannot be read, so the request is refused: " +
+                      g.status().message());
+    }
+    grants_.emplace();
+    for (const auto& x : g.value()) (*grants_)[x.collection] = x.access;
+  }
+  auto it = grants_->find(collection);
+  return it == grants_->end() ? std::string() : it->second;
+}
+
+bool RequestGate::MaySee(const std::string& id) {
+  auto g = GrantOn(id);
+  return g.ok() && !g.value().empty();
+}
+
+Status RequestGate::Tenancy(const api::RequestFacts& facts) {
+  using Access = api::OpSpec::Access;
+  Access a = facts.op->access;
+  if (a != Access::kRead && a != Access::kWrite && a != Access::kDelete) return Status::Ok();
+  if (facts.collection.empty()) return Status::Ok();  // the handler answers
+  ARGUS_ASSIGN(grant, GrantOn(facts.collection));
+  if (grant.empty()) return NoSuchCollection(facts.collection);
+  if (grant == "read" && a != Access::kRead) {
+    return Status(Code::kAccessDenied, "The collection " + facts.collection +
+                                           " is shared with principal '" + ctx_.principal.name +
+                                           "' read-only");
+  }
   return Status::Ok();
 }
 
-Status RequestGate::Complete(std::string_view operation, const json& request,
-                             const Result<json>& result) {
+Status RequestGate::Montage(const api::RequestFacts& facts, Result<json>& result) {
+  if (!identification_ || !result.ok()) return Status::Ok();
+  api::ResultFacts rf = api::ReadResultFacts(*facts.op, result.value());
+  int64_t faces = rf.count.value_or(0) + rf.unmatched;
+  if (faces <= 1) return Status::Ok();
+  // The target holds several faces: a search of one face among many, decided
+  // and audited as face_identification_1toN.
+  const policy::Decision& d = *identification_;
+  store::AuditRecord& r = record_;
+  r.op_class = policy::OpClassName(policy::OpClass::kFaceIdentification);
+  r.rule = d.Rules();
+  if (!d.allowed) {
+    r.decision = "deny";
+    r.threshold_applied.reset();
+    r.human_review = false;
+    constraining_.clear();
+    result = Status(Code::kAccessDenied, d.message + " (CompareFaces with a target image of " +
+                                             std::to_string(faces) +
+                                             " faces is identification, face_identification_1toN)");
+    return Status::Ok();
+  }
+  const policy::Constraints& c = d.constraints;
+  if (c.threshold_floor && (!r.threshold_applied || *c.threshold_floor > *r.threshold_applied)) {
+    api::DropResultsUnder(*facts.op, *c.threshold_floor, result.value());
+    r.threshold_applied = *c.threshold_floor;
+  }
+  r.human_review = r.human_review || c.human_review;
+  constraining_ = r.rule;
+  return Status::Ok();
+}
+
+Status RequestGate::Complete(const api::RequestFacts& facts, Result<json>& result) {
+  using Access = api::OpSpec::Access;
+  const api::OpSpec& op = *facts.op;
+  store::Store* s = audit_.store();
+  if (result.ok() && s && !facts.collection.empty()) {
+    Status st = Status::Ok();
+    if (op.access == Access::kCreate)
+      st = s->SetCollectionOwner(facts.collection, ctx_.principal.name);
+    if (op.access == Access::kDelete) st = s->DropCollectionGrants(facts.collection);
+    if (!st.ok()) {
+      log::Error("tenancy: request " + ctx_.request_id + " " + operation_ + " " + facts.collection +
+                 ": " + st.message());
+      if (op.access == Access::kCreate) {
+        result = Internal("The collection " + facts.collection +
+                          " was created but its owner could not be recorded (" + st.message() +
+                          "); an admin can assign it with argus collections chown.");
+      }
+    }
+  }
+  ARGUS_RETURN_IF_ERROR(Montage(facts, result));
   if (!must_audit_) return Status::Ok();
   if (result.ok()) {
     record_.outcome = "ok";
-    ReadResults(operation, result.value(), record_);
+    ReadResults(op, result.value(), record_);
   } else {
     record_.outcome = api::MapError(result.status().code()).type;
   }

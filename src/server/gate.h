@@ -1,11 +1,16 @@
 #pragma once
-// The use-policy and audit layer around each request's handler (api::Gate):
-// decides by the principal, purpose and operation class, applies the
-// policy's constraints by rewriting the request (threshold floor, result
-// cap), and appends the decision with its outcome to the audit log before
-// the answer is sent. An audit write that fails turns the answer into
-// InternalServerError: nothing audited goes unrecorded.
+// The use-policy, tenancy and audit layer around each request's handler
+// (api::Gate): decides by the principal, purpose and operation class,
+// applies the policy's constraints (threshold floor, result cap), confines
+// the principal to the collections it owns or that are shared with it, and
+// appends the decision with its outcome to the audit log before the answer
+// is sent. An audit write that fails turns the answer into
+// InternalServerError: nothing audited goes unrecorded. It reads requests
+// only through the operation table (api/rekognition/operations.h).
 #include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
 #include <string>
 
 #include "api/rekognition/router.h"
@@ -34,9 +39,9 @@ class RequestGate : public api::Gate {
  public:
   RequestGate(const policy::PolicySet& policies, policy::AuditLog& audit, RequestContext ctx);
 
-  Status Admit(std::string_view operation, api::json& request) override;
-  Status Complete(std::string_view operation, const api::json& request,
-                  const Result<api::json>& result) override;
+  Status Admit(api::RequestFacts& facts, const Status& invalid) override;
+  bool MaySee(const std::string& id) override;
+  Status Complete(const api::RequestFacts& facts, Result<api::json>& result) override;
 
   // After Complete: whether the answer must carry the human-review flag, and
   // the constraining rules ("policy/rule,...", "" for none).
@@ -49,10 +54,22 @@ class RequestGate : public api::Gate {
   const policy::PolicySet& policies_;
   policy::AuditLog& audit_;
   RequestContext ctx_;
+  policy::Decision Decide(policy::OpClass c) const;
+  // The caller's grant on `collection`: "owner", "full", "read" or "" (an
+  // admin has "full" on every collection).
+  Result<std::string> GrantOn(const std::string& collection);
+  Status Tenancy(const api::RequestFacts& facts);
+  // CompareFaces whose target holds several faces is identification.
+  Status Montage(const api::RequestFacts& facts, Result<api::json>& result);
+
   store::AuditRecord record_;
+  std::string operation_;
+  std::set<std::string> attributes_;
+  std::optional<std::map<std::string, std::string>> grants_;  // collection → access
+  std::optional<policy::Decision> identification_;            // CompareFaces: the 1:N decision
   std::string constraining_;
   bool must_audit_ = false;  // this request must be audited
-  bool audited_ = false;  // and was
+  bool audited_ = false;     // and was
 };
 
 }  // namespace argus::server

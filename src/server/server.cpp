@@ -30,34 +30,20 @@ namespace {
 constexpr const char* kJsonType = "application/x-amz-json-1.1";
 constexpr std::string_view kPrefix = "RekognitionService.";
 
-// The operation name for metrics and logs: one of the model's operations, or
+// The operation name for metrics and logs: a row of the operation table, or
 // "unknown" (labels must not come from raw input).
 class OperationNames {
  public:
-  OperationNames() {
-    for (const auto& op : api::ModelOperations()) names_.insert(op);
-    for (const auto& op : api::SupportedOperations()) names_.insert(op);
-  }
   std::string Of(std::string_view target) const {
     if (target.substr(0, kPrefix.size()) != kPrefix) return "unknown";
-    auto it = names_.find(target.substr(kPrefix.size()));
-    return it == names_.end() ? "unknown" : *it;
+    const api::OpSpec* op = api::FindOperation(target.substr(kPrefix.size()));
+    return op ? op->name : "unknown";
   }
-
- private:
-  std::set<std::string, std::less<>> names_;
 };
 
 api::Response ErrorResponse(const Status& st) {
   api::ErrorShape e = api::MapError(st.code());
   return {e.http_status, api::ErrorBody(st), e.type};
-}
-
-long FacesIndexed(const std::string& body) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return 0;
-  auto it = j.find("FaceRecords");
-  return it != j.end() && it->is_array() ? long(it->size()) : 0;
 }
 
 }  // namespace
@@ -150,7 +136,7 @@ int Serve(const Options& options, api::Services& services) {
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     metrics.Observe(op, r.http_status, r.error_type, seconds);
-    if (op == "IndexFaces" && r.http_status == 200) metrics.AddFacesIndexed(FacesIndexed(r.body));
+    if (r.faces_indexed) metrics.AddFacesIndexed(r.faces_indexed);
     res.status = r.http_status;
     res.set_header("x-amzn-RequestId", id);
     if (gate && r.http_status == 200) {

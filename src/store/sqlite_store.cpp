@@ -194,7 +194,7 @@ class SqliteStore : public Store {
       sqlite3_free(err);
       return Internal("store: cannot create schema in " + path_ + ": " + m);
     }
-    return Status::Ok();
+    return OpenGrants(path_);
   }
 
   Status CreateCollection(const Collection& c) override {

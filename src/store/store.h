@@ -32,12 +32,12 @@ struct Face {
   // Store-assigned, unique across the store, ascending in insertion order and
   // never reused: the id of the face in its collection's vector index.
   int64_t label = 0;
-  std::string face_id;   // UUID
-  std::string image_id;  // identifies the source image's bytes
-  std::string external_image_id;  // "" when none was given
-  float confidence = 0;           // detector confidence 0..100
+  std::string face_id;                             // UUID
+  std::string image_id;                            // identifies the source image's bytes
+  std::string external_image_id;                   // "" when none was given
+  float confidence = 0;                            // detector confidence 0..100
   float left = 0, top = 0, width = 0, height = 0;  // box as ratios of the image size
-  std::string user_id;  // "" when not associated with a user
+  std::string user_id;                             // "" when not associated with a user
   std::string model_version;
   int64_t created_ms = 0;
   std::vector<float> descriptor;  // empty unless asked for
@@ -71,6 +71,14 @@ struct AuditRecord {
   std::string prev_hash, hash;
 };
 
+// Tenancy: a principal's access to a collection. "owner" (the principal that
+// created it), "full" (shared, may change it) or "read" (shared read-only).
+struct CollectionGrant {
+  std::string collection;
+  std::string principal;
+  std::string access;
+};
+
 struct FaceFilter {
   int64_t after_label = 0;  // faces with label > after_label, ascending
   int limit = 1000;
@@ -92,8 +100,7 @@ class Store {
   // ResourceNotFound when absent; counts filled.
   virtual Result<Collection> GetCollection(const std::string& id) = 0;
   // Ids greater than `after`, ascending, at most `limit`; counts not filled.
-  virtual Result<std::vector<Collection>> ListCollections(const std::string& after,
-                                                          int limit) = 0;
+  virtual Result<std::vector<Collection>> ListCollections(const std::string& after, int limit) = 0;
   // Removes the collection with its faces and users. ResourceNotFound.
   virtual Status DeleteCollection(const std::string& id) = 0;
 
@@ -134,9 +141,10 @@ class Store {
   // Associates those of `face_ids` that exist and have no user; returns them.
   // ServiceQuotaExceeded (nothing changed) when the user would pass
   // `max_faces_per_user`.
-  virtual Result<std::vector<std::string>> AssociateFaces(
-      const std::string& collection, const std::string& user_id,
-      const std::vector<std::string>& face_ids, int max_faces_per_user) = 0;
+  virtual Result<std::vector<std::string>> AssociateFaces(const std::string& collection,
+                                                          const std::string& user_id,
+                                                          const std::vector<std::string>& face_ids,
+                                                          int max_faces_per_user) = 0;
   // Clears the user of those of `face_ids` that belong to `user_id`.
   virtual Result<std::vector<std::string>> DisassociateFaces(
       const std::string& collection, const std::string& user_id,
@@ -171,6 +179,29 @@ class Store {
   // Records of `principal` for `operation` with `decision` since `since_ms`.
   virtual Result<int64_t> CountAudit(const std::string& principal, const std::string& operation,
                                      const std::string& decision, int64_t since_ms) = 0;
+
+  // Tenancy (docs/POLICY.md), kept in its own table apart from the
+  // collections: SQLite implements these in sqlite_owners.cpp. A collection
+  // without rows belongs to no one. Each write is durable on return.
+  // Makes `principal` the only owner of `collection` and drops its shares.
+  virtual Status SetCollectionOwner(const std::string& collection, const std::string& principal);
+  // Adds or replaces `principal`'s grant ("owner", "full" or "read").
+  virtual Status GrantCollection(const std::string& collection, const std::string& principal,
+                                 const std::string& access);
+  // Removes `principal`'s grant; OK when there was none.
+  virtual Status RevokeCollection(const std::string& collection, const std::string& principal);
+  // Removes every grant of `collection` (it was deleted).
+  virtual Status DropCollectionGrants(const std::string& collection);
+  virtual Result<std::vector<CollectionGrant>> GrantsOfCollection(const std::string& collection);
+  virtual Result<std::vector<CollectionGrant>> GrantsOfPrincipal(const std::string& principal);
+
+ protected:
+  // Opens the grants table in the SQLite database at `path` (creating it).
+  Status OpenGrants(const std::string& path);
+
+ private:
+  struct Grants;
+  std::shared_ptr<Grants> grants_;
 };
 
 }  // namespace argus::store

@@ -55,8 +55,11 @@ class Client:
         except urllib.error.HTTPError as e:
             status, hdrs, out = e.code, dict(e.headers), json.loads(e.read() or b"{}")
         message = out.get("message", "") if isinstance(out, dict) else ""
-        audited = message.startswith("Denied by") or (
-            op in AUDITED and out.get("__type") != "InvalidParameterException"
+        # Audited: every policy denial or constraint, and every call of an
+        # audited operation, valid or not; never an operation argus does not
+        # implement, nor a request refused for its argus headers.
+        audited = message.startswith("Denied by") or "X-Argus-Policy-Constraints" in hdrs or (
+            op in AUDITED and out.get("__type") != "UnknownOperationException"
             and not message.startswith("X-Argus-"))
         self.calls.append((op, hdrs.get("x-amzn-RequestId"), audited))
         return status, hdrs, out
@@ -93,8 +96,13 @@ def audit_records(data_dir):
 
 
 AUDITED = {"SearchFaces", "SearchFacesByImage", "SearchUsers", "SearchUsersByImage", "IndexFaces",
-           "AssociateFaces", "CompareFaces", "CreateStreamProcessor", "StartStreamProcessor",
-           "DeleteFaces", "DeleteCollection", "DeleteUser"}
+           "AssociateFaces", "CompareFaces", "DeleteFaces", "DeleteCollection", "DeleteUser"}
+
+
+def share(server, collection, *principals):
+    """Shares a collection with other principals (full access) on the data dir."""
+    for p in principals:
+        argus("collections", "share", collection, "--with", p, "--data-dir", server.data_dir)
 
 
 def assert_all_audited(test, clients, data_dir):

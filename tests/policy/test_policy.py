@@ -8,7 +8,8 @@ import sqlite3
 import tempfile
 import unittest
 
-from policy_client import SAMPLE, Client, Server, argus, assert_all_audited, audit_records, image
+from policy_client import (SAMPLE, Client, Server, argus, assert_all_audited, audit_records, image,
+                           share)
 
 STREAM_PROCESSOR = {
     "Input": {"KinesisVideoStream": {"Arn": "arn:aws:kinesisvideo:us-east-1:123456789012:stream/cam/1"}},
@@ -54,6 +55,7 @@ class Moratorium2020(Matrix):
         cls.clients = [cls.cop, cls.child, cls.lab]
         status, _, out = cls.lab.call("CreateCollection", {"CollectionId": "people"})
         assert status == 200, out
+        share(cls.server, "people", "city-police", "child-rescue", "county")
         # sample1 holds three people; the largest face's own match is ~100,
         # another person's is between 80 and 99.
         status, _, out = cls.lab.call("IndexFaces", {"CollectionId": "people", "Image": image(SAMPLE[0])})
@@ -75,7 +77,6 @@ class Moratorium2020(Matrix):
         self.denied(self.cop, "SearchFaces", {"CollectionId": "people", "FaceId": self.face_id}, rule)
         self.denied(self.cop, "SearchUsers", {"CollectionId": "people", "FaceId": self.face_id}, rule)
         self.denied(self.cop, "IndexFaces", {"CollectionId": "people", "Image": image(SAMPLE[1])}, rule)
-        self.denied(self.cop, "CreateStreamProcessor", STREAM_PROCESSOR, rule)
         # The denial is recorded with its rule.
         r = self.record(self.cop.calls[0][1])
         self.assertEqual((r["decision"], r["rule"], r["org_type"]),
@@ -171,6 +172,7 @@ class EuAiActArticle5(Matrix):
                              "--authorisation", "court-order-2026-118")
         cls.clients = [cls.hr, cls.photos, cls.cop, cls.warrant]
         assert cls.photos.call("CreateCollection", {"CollectionId": "people"})[0] == 200
+        share(cls.server, "people", "hr-dept", "city-police", "task-force")
 
     @classmethod
     def tearDownClass(cls):
@@ -186,21 +188,24 @@ class EuAiActArticle5(Matrix):
         out, _ = self.ok(self.photos, "DetectFaces", {"Image": image(SAMPLE[0]), "Attributes": ["ALL"]})
         self.assertIn("Emotions", out["FaceDetails"][0])
 
-    def test_realtime_identification_by_police(self):
-        self.denied(self.cop, "CreateStreamProcessor", STREAM_PROCESSOR,
-                    "no-realtime-identification-law-enforcement")
-        self.denied(self.cop, "CreateStreamProcessor", STREAM_PROCESSOR,
-                    "realtime-exceptions-need-authorisation", purpose="missing_persons")
-        # With an authorisation reference and an excepted purpose the policy
-        # allows it (argus has no stream processors yet: UnknownOperation).
-        status, headers, out = self.warrant.call("CreateStreamProcessor", STREAM_PROCESSOR,
-                                                 purpose="missing_persons", case_id="op-17")
-        self.assertEqual(out.get("__type"), "UnknownOperationException", out)
-        r = self.record(headers["x-amzn-RequestId"])
-        self.assertEqual((r["decision"], r["human_review"], r["op_class"]),
-                         ("allow", True, "realtime_identification"))
+    def test_unimplemented_operations_are_refused_before_the_policy(self):
+        # argus has no stream processors: the request is refused as unknown
+        # whoever sends it, and is neither decided nor audited (so the
+        # transparency report never counts it as an allowed identification).
+        for client, kw in ((self.cop, {}), (self.warrant, {"purpose": "missing_persons",
+                                                          "case_id": "op-17"})):
+            status, headers, out = client.call("CreateStreamProcessor", STREAM_PROCESSOR, **kw)
+            self.assertEqual((status, out.get("__type")), (400, "UnknownOperationException"), out)
+            rid = headers["x-amzn-RequestId"]
+            self.assertEqual([r for r in audit_records(self.server.data_dir)
+                              if r["request_id"] == rid], [])
         # The eu-ai-act-art5 preset alone leaves 1:N search by police to other policies.
         self.ok(self.cop, "SearchFacesByImage", {"CollectionId": "people", "Image": image(SAMPLE[0])})
+        # Policies still classify the operation (argus policy test).
+        out = argus("policy", "test", "--policy", "eu-ai-act-art5", "--org-type", "law_enforcement",
+                    "--purpose", "investigation", "--op", "CreateStreamProcessor", "--json",
+                    check=False)
+        self.assertEqual(json.loads(out.stdout)["operation_class"], "realtime_identification")
 
     def test_enrollment_is_capped_per_principal_per_day(self):
         for sample in SAMPLE[1:3]:

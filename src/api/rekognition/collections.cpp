@@ -52,7 +52,19 @@ Result<json> ListCollections(const json& request, Services& services) {
     ARGUS_ASSIGN(a, ParseCollectionToken(token));
     after = a;
   }
-  ARGUS_ASSIGN(page, svc->ListCollections(after, max + 1));
+  // The collections the caller may see, one more than asked when there are
+  // more; the next page starts after the last one returned.
+  std::vector<store::Collection> page;
+  for (bool more = true; more && int(page.size()) <= max;) {
+    ARGUS_ASSIGN(batch, svc->ListCollections(after, max + 1));
+    more = int(batch.size()) == max + 1;
+    for (auto& c : batch) {
+      after = c.id;
+      if (services.may_see && !services.may_see(c.id)) continue;
+      page.push_back(std::move(c));
+      if (int(page.size()) > max) break;
+    }
+  }
   json ids = json::array(), versions = json::array();
   for (int i = 0; i < int(page.size()) && i < max; ++i) {
     ids.push_back(page[i].id);

@@ -2,7 +2,9 @@
 // Operation handlers: parse the request shape, call one service function,
 // write the response shape. Errors are returned as Status (errors.cpp maps
 // them).
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/status.h"
 #include "service/collections.h"
@@ -20,6 +22,9 @@ struct Services {
   service::LabelService* labels = nullptr;
   service::TextService* text = nullptr;
   service::ModerationService* moderation = nullptr;
+  // Per request: whether the caller may see a collection (tenancy); empty
+  // when every collection is visible (no gate). ListCollections reads it.
+  std::function<bool(const std::string& id)> may_see;
 };
 
 using json = nlohmann::json;

@@ -1,45 +1,10 @@
 #include "api/rekognition/router.h"
 
-#include <map>
-#include <set>
-
 #include "api/rekognition/errors.h"
 #include "api/rekognition/validate.h"
 
 namespace argus::api {
 namespace {
-
-using Handler = Result<json> (*)(const json&, Services&);
-
-const std::map<std::string, Handler, std::less<>>& Routes() {
-  static const std::map<std::string, Handler, std::less<>> routes = {
-      {"DetectFaces", &DetectFaces},
-      {"CompareFaces", &CompareFaces},
-      {"CreateCollection", &CreateCollection},
-      {"DescribeCollection", &DescribeCollection},
-      {"ListCollections", &ListCollections},
-      {"DeleteCollection", &DeleteCollection},
-      {"IndexFaces", &IndexFaces},
-      {"ListFaces", &ListFaces},
-      {"DeleteFaces", &DeleteFaces},
-      {"SearchFaces", &SearchFaces},
-      {"SearchFacesByImage", &SearchFacesByImage},
-      {"CreateUser", &CreateUser},
-      {"DeleteUser", &DeleteUser},
-      {"ListUsers", &ListUsers},
-      {"AssociateFaces", &AssociateFaces},
-      {"DisassociateFaces", &DisassociateFaces},
-      {"SearchUsers", &SearchUsers},
-      {"SearchUsersByImage", &SearchUsersByImage},
-      {"TagResource", &TagResource},
-      {"UntagResource", &UntagResource},
-      {"ListTagsForResource", &ListTagsForResource},
-      {"DetectLabels", &DetectLabels},
-      {"DetectText", &DetectText},
-      {"DetectModerationLabels", &DetectModerationLabels},
-  };
-  return routes;
-}
 
 constexpr std::string_view kPrefix = "RekognitionService.";
 
@@ -48,58 +13,63 @@ Response Error(const Status& st) {
   return {e.http_status, ErrorBody(st), e.type};
 }
 
-bool InModel(std::string_view op) {
-  static const std::set<std::string, std::less<>> ops = [] {
-    auto v = ModelOperations();
-    return std::set<std::string, std::less<>>(v.begin(), v.end());
-  }();
-  return ops.count(op) > 0;
-}
-
 }  // namespace
 
 Response Handle(std::string_view target, std::string_view body, Services& services, Gate* gate) {
-  std::string_view op = target;
-  if (op.substr(0, kPrefix.size()) == kPrefix) op.remove_prefix(kPrefix.size());
-  auto it = Routes().find(op);
-  Status unknown(Code::kUnknownOperation,
-                 target.empty() ? std::string("Missing X-Amz-Target header.")
-                                : "Operation " + std::string(target) +
-                                      " is not supported by this server.");
+  std::string_view name = target;
   bool prefixed = target.substr(0, kPrefix.size()) == kPrefix;
-  if (!prefixed || (it == Routes().end() && !(gate && InModel(op)))) return Error(unknown);
+  if (prefixed) name.remove_prefix(kPrefix.size());
+  const OpSpec* op = prefixed ? FindOperation(name) : nullptr;
+  if (!op || !op->handler) {
+    return Error(Status(Code::kUnknownOperation, target.empty()
+                                                     ? std::string("Missing X-Amz-Target header.")
+                                                     : "Operation " + std::string(target) +
+                                                           " is not supported by this server."));
+  }
   json request = json::object();
+  Status invalid = Status::Ok();
   if (!body.empty()) {
     request = json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (request.is_discarded() || !request.is_object()) {
-      return Error(InvalidParameter("Request body is not a valid JSON object."));
+      request = json::object();
+      invalid = InvalidParameter("Request body is not a valid JSON object.");
     }
   }
   // Every request is checked against the service model before its handler runs.
-  if (Status st = ValidateRequest(op, request); !st.ok()) return Error(st);
-  Result<json> result = Status(Code::kInternal, "handler did not run");
-  Status admitted = gate ? gate->Admit(op, request) : Status::Ok();
-  if (!admitted.ok()) {
-    result = admitted;
-  } else if (it == Routes().end()) {
-    result = unknown;
-  } else {
+  if (invalid.ok()) invalid = ValidateRequest(op->name, request);
+  if (!gate) {
+    if (!invalid.ok()) return Error(invalid);
+  }
+  RequestFacts facts = ReadRequestFacts(*op, request, services);
+  Result<json> result = invalid;
+  Status admitted = gate ? gate->Admit(facts, invalid) : invalid;
+  if (admitted.ok()) {
+    ApplyRequestFacts(facts, request);
+    Services scoped = services;
+    if (gate) scoped.may_see = [gate](const std::string& id) { return gate->MaySee(id); };
     try {
-      result = it->second(request, services);
+      result = op->handler(request, scoped);
     } catch (const std::exception& e) {
       result = Internal(std::string("internal error: ") + e.what());
     }
+  } else {
+    result = admitted;
   }
   if (gate) {
-    if (Status st = gate->Complete(op, request, result); !st.ok()) return Error(st);
+    if (Status st = gate->Complete(facts, result); !st.ok()) return Error(st);
   }
   if (!result.ok()) return Error(result.status());
-  return {200, result.value().dump(-1, ' ', false, json::error_handler_t::replace), ""};
+  Response r{200, result.value().dump(-1, ' ', false, json::error_handler_t::replace), ""};
+  if (op->counts_faces_indexed)
+    r.faces_indexed = long(ReadResultFacts(*op, result.value()).count.value_or(0));
+  return r;
 }
 
 std::vector<std::string> SupportedOperations() {
   std::vector<std::string> ops;
-  for (const auto& [name, h] : Routes()) ops.push_back(name);
+  for (const auto& op : Operations()) {
+    if (op.handler) ops.push_back(op.name);
+  }
   return ops;
 }
 

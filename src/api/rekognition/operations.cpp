@@ -1,0 +1,328 @@
+#include "api/rekognition/operations.h"
+
+#include <algorithm>
+
+namespace argus::api {
+namespace {
+
+using enum policy::OpClass;
+using Access = OpSpec::Access;
+
+std::vector<OpSpec> Table() {
+  // Sorted by name. Rows without a handler are operations of the model this
+  // build does not implement; their class is what `argus policy test` shows.
+  return {
+      {.name = "AssociateFaces",
+       .handler = &AssociateFaces,
+       .op_class = kFaceEnrollment,
+       .threshold = "UserMatchThreshold",
+       .default_threshold = 75,
+       .results = "AssociatedFaces",
+       .collection = "CollectionId",
+       .access = Access::kWrite},
+      {.name = "CompareFaces",
+       .handler = &CompareFaces,
+       .op_class = kFaceVerification,
+       .threshold = "SimilarityThreshold",
+       .default_threshold = 80,
+       .results = "FaceMatches",
+       .similarity = "Similarity",
+       .unmatched = "UnmatchedFaces"},
+      {.name = "CopyProjectVersion", .handler = nullptr, .op_class = kAdmin},
+      {.name = "CreateCollection",
+       .handler = &CreateCollection,
+       .op_class = kAdmin,
+       .collection = "CollectionId",
+       .access = Access::kCreate},
+      {.name = "CreateDataset", .handler = nullptr, .op_class = kAdmin},
+      {.name = "CreateFaceLivenessSession", .handler = nullptr, .op_class = kFaceDetection},
+      {.name = "CreateProject", .handler = nullptr, .op_class = kAdmin},
+      {.name = "CreateProjectVersion", .handler = nullptr, .op_class = kAdmin},
+      {.name = "CreateStreamProcessor", .handler = nullptr, .op_class = kRealtimeIdentification},
+      {.name = "CreateUser",
+       .handler = &CreateUser,
+       .op_class = kAdmin,
+       .collection = "CollectionId",
+       .access = Access::kWrite},
+      {.name = "DeleteCollection",
+       .handler = &DeleteCollection,
+       .op_class = kAdmin,
+       .collection = "CollectionId",
+       .erases = true,
+       .access = Access::kDelete},
+      {.name = "DeleteDataset", .handler = nullptr, .op_class = kAdmin},
+      {.name = "DeleteFaces",
+       .handler = &DeleteFaces,
+       .op_class = kAdmin,
+       .results = "DeletedFaces",
+       .collection = "CollectionId",
+       .erases = true,
+       .access = Access::kWrite},
+      {.name = "DeleteProject", .handler = nullptr, .op_class = kAdmin},
+      {.name = "DeleteProjectPolicy", .handler = nullptr, .op_class = kAdmin},
+      {.name = "DeleteProjectVersion", .handler = nullptr, .op_class = kAdmin},
+      {.name = "DeleteStreamProcessor", .handler = nullptr, .op_class = kAdmin},
+      {.name = "DeleteUser",
+       .handler = &DeleteUser,
+       .op_class = kAdmin,
+       .collection = "CollectionId",
+       .erases = true,
+       .access = Access::kWrite},
+      {.name = "DescribeCollection",
+       .handler = &DescribeCollection,
+       .op_class = kAdmin,
+       .collection = "CollectionId",
+       .access = Access::kRead},
+      {.name = "DescribeDataset", .handler = nullptr, .op_class = kAdmin},
+      {.name = "DescribeProjectVersions", .handler = nullptr, .op_class = kAdmin},
+      {.name = "DescribeProjects", .handler = nullptr, .op_class = kAdmin},
+      {.name = "DescribeStreamProcessor", .handler = nullptr, .op_class = kAdmin},
+      {.name = "DetectCustomLabels", .handler = nullptr, .op_class = kLabels},
+      {.name = "DetectFaces",
+       .handler = &DetectFaces,
+       .op_class = kFaceDetection,
+       .attributes_class = kFaceAttributes,
+       .attributes = "Attributes"},
+      {.name = "DetectLabels", .handler = &DetectLabels, .op_class = kLabels},
+      {.name = "DetectModerationLabels",
+       .handler = &DetectModerationLabels,
+       .op_class = kModeration},
+      {.name = "DetectProtectiveEquipment", .handler = nullptr, .op_class = kLabels},
+      {.name = "DetectText", .handler = &DetectText, .op_class = kText},
+      {.name = "DisassociateFaces",
+       .handler = &DisassociateFaces,
+       .op_class = kAdmin,
+       .collection = "CollectionId",
+       .access = Access::kWrite},
+      {.name = "DistributeDatasetEntries", .handler = nullptr, .op_class = kAdmin},
+      {.name = "GetCelebrityInfo", .handler = nullptr, .op_class = kFaceIdentification},
+      {.name = "GetCelebrityRecognition", .handler = nullptr, .op_class = kFaceIdentification},
+      {.name = "GetContentModeration", .handler = nullptr, .op_class = kModeration},
+      {.name = "GetFaceDetection", .handler = nullptr, .op_class = kFaceDetection},
+      {.name = "GetFaceLivenessSessionResults", .handler = nullptr, .op_class = kFaceDetection},
+      {.name = "GetFaceSearch", .handler = nullptr, .op_class = kFaceIdentification},
+      {.name = "GetLabelDetection", .handler = nullptr, .op_class = kLabels},
+      {.name = "GetMediaAnalysisJob", .handler = nullptr, .op_class = kModeration},
+      {.name = "GetPersonTracking", .handler = nullptr, .op_class = kLabels},
+      {.name = "GetSegmentDetection", .handler = nullptr, .op_class = kLabels},
+      {.name = "GetTextDetection", .handler = nullptr, .op_class = kText},
+      {.name = "IndexFaces",
+       .handler = &IndexFaces,
+       .op_class = kFaceEnrollment,
+       .results = "FaceRecords",
+       .collection = "CollectionId",
+       .attributes = "DetectionAttributes",
+       .counts_faces_indexed = true,
+       .access = Access::kWrite},
+      {.name = "ListCollections",
+       .handler = &ListCollections,
+       .op_class = kAdmin,
+       .access = Access::kList},
+      {.name = "ListDatasetEntries", .handler = nullptr, .op_class = kAdmin},
+      {.name = "ListDatasetLabels", .handler = nullptr, .op_class = kAdmin},
+      {.name = "ListFaces",
+       .handler = &ListFaces,
+       .op_class = kAdmin,
+       .collection = "CollectionId",
+       .access = Access::kRead},
+      {.name = "ListMediaAnalysisJobs", .handler = nullptr, .op_class = kAdmin},
+      {.name = "ListProjectPolicies", .handler = nullptr, .op_class = kAdmin},
+      {.name = "ListStreamProcessors", .handler = nullptr, .op_class = kAdmin},
+      {.name = "ListTagsForResource",
+       .handler = &ListTagsForResource,
+       .op_class = kAdmin,
+       .collection = "ResourceArn",
+       .access = Access::kRead},
+      {.name = "ListUsers",
+       .handler = &ListUsers,
+       .op_class = kAdmin,
+       .collection = "CollectionId",
+       .access = Access::kRead},
+      {.name = "PutProjectPolicy", .handler = nullptr, .op_class = kAdmin},
+      {.name = "RecognizeCelebrities", .handler = nullptr, .op_class = kFaceIdentification},
+      {.name = "SearchFaces",
+       .handler = &SearchFaces,
+       .op_class = kFaceIdentification,
+       .threshold = "FaceMatchThreshold",
+       .default_threshold = 80,
+       .max_results = "MaxFaces",
+       .results = "FaceMatches",
+       .similarity = "Similarity",
+       .collection = "CollectionId",
+       .access = Access::kRead},
+      {.name = "SearchFacesByImage",
+       .handler = &SearchFacesByImage,
+       .op_class = kFaceIdentification,
+       .threshold = "FaceMatchThreshold",
+       .default_threshold = 80,
+       .max_results = "MaxFaces",
+       .results = "FaceMatches",
+       .similarity = "Similarity",
+       .collection = "CollectionId",
+       .access = Access::kRead},
+      {.name = "SearchUsers",
+       .handler = &SearchUsers,
+       .op_class = kFaceIdentification,
+       .threshold = "UserMatchThreshold",
+       .default_threshold = 80,
+       .max_results = "MaxUsers",
+       .results = "UserMatches",
+       .similarity = "Similarity",
+       .collection = "CollectionId",
+       .access = Access::kRead},
+      {.name = "SearchUsersByImage",
+       .handler = &SearchUsersByImage,
+       .op_class = kFaceIdentification,
+       .threshold = "UserMatchThreshold",
+       .default_threshold = 80,
+       .max_results = "MaxUsers",
+       .results = "UserMatches",
+       .similarity = "Similarity",
+       .collection = "CollectionId",
+       .access = Access::kRead},
+      {.name = "StartCelebrityRecognition", .handler = nullptr, .op_class = kFaceIdentification},
+      {.name = "StartContentModeration", .handler = nullptr, .op_class = kModeration},
+      {.name = "StartFaceDetection", .handler = nullptr, .op_class = kFaceDetection},
+      {.name = "StartFaceSearch", .handler = nullptr, .op_class = kFaceIdentification},
+      {.name = "StartLabelDetection", .handler = nullptr, .op_class = kLabels},
+      {.name = "StartMediaAnalysisJob", .handler = nullptr, .op_class = kModeration},
+      {.name = "StartPersonTracking", .handler = nullptr, .op_class = kLabels},
+      {.name = "StartProjectVersion", .handler = nullptr, .op_class = kAdmin},
+      {.name = "StartSegmentDetection", .handler = nullptr, .op_class = kLabels},
+      {.name = "StartStreamProcessor", .handler = nullptr, .op_class = kRealtimeIdentification},
+      {.name = "StartTextDetection", .handler = nullptr, .op_class = kText},
+      {.name = "StopProjectVersion", .handler = nullptr, .op_class = kAdmin},
+      {.name = "StopStreamProcessor", .handler = nullptr, .op_class = kAdmin},
+      {.name = "TagResource",
+       .handler = &TagResource,
+       .op_class = kAdmin,
+       .collection = "ResourceArn",
+       .access = Access::kWrite},
+      {.name = "UntagResource",
+       .handler = &UntagResource,
+       .op_class = kAdmin,
+       .collection = "ResourceArn",
+       .access = Access::kWrite},
+      {.name = "UpdateDatasetEntries", .handler = nullptr, .op_class = kAdmin},
+      {.name = "UpdateStreamProcessor", .handler = nullptr, .op_class = kRealtimeIdentification},
+  };
+}
+
+const json* Member(const json& j, const char* name) {
+  if (!name || !j.is_object()) return nullptr;
+  auto it = j.find(name);
+  return it == j.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+const std::vector<OpSpec>& Operations() {
+  static const std::vector<OpSpec> table = [] {
+    auto t = Table();
+    std::sort(t.begin(), t.end(), [](const OpSpec& a, const OpSpec& b) {
+      return std::string_view(a.name) < std::string_view(b.name);
+    });
+    return t;
+  }();
+  return table;
+}
+
+const OpSpec* FindOperation(std::string_view name) {
+  const auto& t = Operations();
+  auto it = std::lower_bound(t.begin(), t.end(), name, [](const OpSpec& a, std::string_view n) {
+    return std::string_view(a.name) < n;
+  });
+  return it != t.end() && it->name == name ? &*it : nullptr;
+}
+
+std::set<std::string> RequestedAttributes(const OpSpec& op, const json& request) {
+  std::set<std::string> out;
+  const json* a = Member(request, op.attributes);
+  if (!a || !a->is_array()) return out;
+  for (const auto& v : *a) {
+    if (v.is_string()) out.insert(v.get<std::string>());
+  }
+  return out;
+}
+
+policy::OpClass ClassOf(const OpSpec& op, const json& request) {
+  if (op.attributes_class) {
+    for (const auto& a : RequestedAttributes(op, request)) {
+      if (a != "DEFAULT") return *op.attributes_class;
+    }
+  }
+  return op.op_class;
+}
+
+RequestFacts ReadRequestFacts(const OpSpec& op, const json& request, Services& services) {
+  RequestFacts f;
+  f.op = &op;
+  f.op_class = ClassOf(op, request);
+  f.attributes = RequestedAttributes(op, request);
+  if (const json* c = Member(request, op.collection); c && c->is_string()) {
+    if (std::string_view(op.collection) == "ResourceArn") {
+      // The collection an ARN names, when it names one that exists; otherwise
+      // the handler answers as it would for any unknown resource.
+      if (services.collections) {
+        auto id = services.collections->CollectionOfArn(c->get<std::string>());
+        if (id.ok()) f.collection = id.value();
+      }
+    } else {
+      f.collection = c->get<std::string>();
+    }
+  }
+  if (op.threshold) {
+    const json* t = Member(request, op.threshold);
+    f.threshold = t && t->is_number() ? t->get<double>() : op.default_threshold;
+  }
+  if (const json* m = Member(request, op.max_results); m && m->is_number_integer()) {
+    f.max_results = m->get<int64_t>();
+  }
+  return f;
+}
+
+void ApplyRequestFacts(const RequestFacts& f, json& request) {
+  if (f.threshold_changed && f.op->threshold && f.threshold) {
+    request[f.op->threshold] = *f.threshold;
+  }
+  if (f.max_results_changed && f.op->max_results && f.max_results) {
+    request[f.op->max_results] = *f.max_results;
+  }
+}
+
+ResultFacts ReadResultFacts(const OpSpec& op, const json& answer) {
+  ResultFacts r;
+  if (const json* l = Member(answer, op.results); l && l->is_array()) {
+    r.count = int64_t(l->size());
+    for (const auto& m : *l) {
+      const json* s = Member(m, op.similarity);
+      if (s && s->is_number()) r.similarities.push_back(s->get<double>());
+    }
+  }
+  if (const json* u = Member(answer, op.unmatched); u && u->is_array()) {
+    r.unmatched = int64_t(u->size());
+  }
+  return r;
+}
+
+void DropResultsUnder(const OpSpec& op, double floor, json& answer) {
+  if (!op.results || !op.similarity || !op.unmatched || !answer.is_object()) return;
+  auto it = answer.find(op.results);
+  if (it == answer.end() || !it->is_array()) return;
+  json kept = json::array(), dropped = json::array();
+  for (auto& m : *it) {
+    const json* s = Member(m, op.similarity);
+    if (s && s->is_number() && s->get<double>() < floor) {
+      if (const json* face = Member(m, "Face")) dropped.push_back(*face);
+    } else {
+      kept.push_back(m);
+    }
+  }
+  if (dropped.empty()) return;
+  *it = std::move(kept);
+  json& unmatched = answer[op.unmatched];
+  if (!unmatched.is_array()) unmatched = json::array();
+  for (auto& d : dropped) unmatched.push_back(std::move(d));
+}
+
+}  // namespace argus::api
