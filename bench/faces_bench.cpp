@@ -6,6 +6,8 @@
 // `npm ci` into a cache folder outside the source tree and run as a child
 // process. Prints per-image latencies of both and their ratio; never passes
 // or fails on time.
+#include "bench/faces_bench.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,7 +27,6 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "cli/args.h"
 #include "core/image.h"
 #include "ml/manifest.h"
 
@@ -33,16 +34,12 @@
 #define ARGUS_BENCH_PEER_DIR ""
 #endif
 
-namespace argus::cli {
+namespace argus::bench {
 namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
-
-constexpr const char* kUsage =
-    "usage: argus bench faces [IMAGE...] [--images DIR] [--n N] [--warmup W] [--threads N]\n"
-    "       [--face-detector D] [--no-peer] [--peer-dir DIR] [--peer-src DIR] [--json]\n";
 
 struct Sample {
   std::string name;
@@ -122,34 +119,35 @@ std::string Slurp(const fs::path& p) {
 
 // The image paths: positionals after "faces", else every JPEG/PNG of
 // --images DIR, else face-api's demo samples.
-std::vector<std::string> ImagePaths(const Args& a, std::string* error) {
-  std::vector<std::string> paths(a.positional.begin() + 1, a.positional.end());
+std::vector<std::string> ImagePaths(const FacesBenchOptions& o, std::string* error) {
+  std::vector<std::string> paths = o.images;
   if (!paths.empty()) return paths;
   fs::path dir;
-  if (a.Has("images")) {
-    dir = a.Get("images");
+  if (!o.images_dir.empty()) {
+    dir = o.images_dir;
   } else {
-    dir = ml::PackageRoot(ModelDir(a), "@vladmandic/face-api") + "/demo";
+    dir = ml::PackageRoot(o.model_dir, "@vladmandic/face-api") + "/demo";
   }
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     std::string stem = e.path().filename().string();
     if (!e.is_regular_file() || !IsImageFile(e.path())) continue;
-    if (!a.Has("images") && stem.rfind("sample", 0) != 0) continue;
+    if (o.images_dir.empty() && stem.rfind("sample", 0) != 0) continue;
     paths.push_back(e.path().string());
   }
   std::sort(paths.begin(), paths.end());
   if (paths.empty())
-    *error = "no JPEG or PNG images in " + dir.string() +
-             (a.Has("images") ? "" : " (run `make models`, or give --images DIR or image files)");
+    *error =
+        "no JPEG or PNG images in " + dir.string() +
+        (!o.images_dir.empty() ? "" : " (run `make models`, or give --images DIR or image files)");
   return paths;
 }
 
 // DetectFaces + Describe of every face, `warmup` untimed and `n` timed runs.
-bool TimeArgus(const std::vector<Sample>& samples, const std::string& detector, const Args& a,
-               int warmup, int n, std::vector<Timing>* out) {
-  ml::Registry registry(ModelDir(a));
-  service::FaceConfig config = FaceConfigFrom(a);
+bool TimeArgus(const std::vector<Sample>& samples, const std::string& detector,
+               const FacesBenchOptions& o, int warmup, int n, std::vector<Timing>* out) {
+  ml::Registry registry(o.model_dir);
+  service::FaceConfig config = o.face;
   config.detector = detector;
   auto created = service::FaceService::Create(registry, config);
   if (!created.ok()) {
@@ -171,8 +169,10 @@ bool TimeArgus(const std::vector<Sample>& samples, const std::string& detector, 
       for (const auto& f : found.value()) each.push_back(&f);
       std::vector<std::vector<float>> descriptors;
       for (auto& d : faces.DescribeAll(s.image, each)) {
-        if (d.ok()) descriptors.push_back(std::move(d.value()));
-        else descriptors.emplace_back();  // no landmarks: no descriptor
+        if (d.ok())
+          descriptors.push_back(std::move(d.value()));
+        else
+          descriptors.emplace_back();  // no landmarks: no descriptor
       }
       double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
       if (i >= warmup) t.ms.push_back(ms);
@@ -212,8 +212,7 @@ bool InstallPeer(const fs::path& src, const fs::path& dir) {
   const std::string lock = Slurp(dir / "package-lock.json");
   const fs::path stamp = dir / "node_modules" / ".argus-package-lock.json";
   if (fs::exists(stamp) && Slurp(stamp) == lock) return true;
-  std::fprintf(stderr, "argus bench faces: npm ci in %s (the pinned face-api peer)\n",
-               dir.c_str());
+  std::fprintf(stderr, "argus bench faces: npm ci in %s (the pinned face-api peer)\n", dir.c_str());
   // --prefer-offline: a warm npm cache is enough, the registry is asked only
   // for what the cache lacks.
   int rc = Run({"npm", "ci", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts",
@@ -232,23 +231,25 @@ bool InstallPeer(const fs::path& src, const fs::path& dir) {
 
 // Checks node, npm, the weights and the version pin, and installs the peer;
 // *dir is the bench folder and *weights face-api's model folder.
-bool PreparePeer(const Args& a, fs::path* dir, fs::path* weights) {
+bool PreparePeer(const FacesBenchOptions& o, fs::path* dir, fs::path* weights) {
   std::string version;
-  if (Run({"node", "--version"}, "", &version) != 0 || Run({"npm", "--version"}, "", &version) != 0) {
+  if (Run({"node", "--version"}, "", &version) != 0 ||
+      Run({"npm", "--version"}, "", &version) != 0) {
     std::fprintf(stderr,
                  "argus bench faces: node and npm are needed for the face-api peer and were not "
                  "found on PATH (Debian: apt install nodejs npm); --no-peer times argus alone\n");
     return false;
   }
-  const std::string model_root = ml::PackageRoot(ModelDir(a), "@vladmandic/face-api");
+  const std::string model_root = ml::PackageRoot(o.model_dir, "@vladmandic/face-api");
   *weights = model_root + "/model";
   if (!fs::exists(*weights / "ssd_mobilenetv1_model-weights_manifest.json")) {
-    std::fprintf(stderr, "argus bench faces: face-api's weights are not in %s (run `make models`)\n",
+    std::fprintf(stderr,
+                 "argus bench faces: face-api's weights are not in %s (run `make models`)\n",
                  weights->c_str());
     return false;
   }
-  const fs::path src = a.Get("peer-src", ARGUS_BENCH_PEER_DIR);
-  *dir = a.Get("peer-dir", CacheHome() + "/argus/bench/faces-peer");
+  const fs::path src = o.peer_src.empty() ? std::string(ARGUS_BENCH_PEER_DIR) : o.peer_src;
+  *dir = o.peer_dir.empty() ? CacheHome() + "/argus/bench/faces-peer" : o.peer_dir;
   // The peer must run the package version the models were converted from.
   const ml::PackageSpec* pinned = ml::Manifest::Embedded().FindPackage("@vladmandic/face-api");
   try {
@@ -280,16 +281,21 @@ bool TimePeer(const std::vector<Sample>& samples, const fs::path& dir, const fs:
     return false;
   }
   const fs::path work = tmpl;
-  json job = {{"model", weights.string()}, {"threads", threads}, {"warmup", warmup},
-              {"repeat", n},               {"images", json::array()}};
+  json job = {{"model", weights.string()},
+              {"threads", threads},
+              {"warmup", warmup},
+              {"repeat", n},
+              {"images", json::array()}};
   for (size_t i = 0; i < samples.size(); ++i) {
     cv::Mat rgb;
     cv::cvtColor(samples[i].image.bgr, rgb, cv::COLOR_BGR2RGB);
     fs::path f = work / (std::to_string(i) + ".rgb");
     std::ofstream(f, std::ios::binary)
         .write(reinterpret_cast<const char*>(rgb.data), std::streamsize(rgb.total() * 3));
-    job["images"].push_back(
-        {{"name", samples[i].name}, {"rgb", f.string()}, {"width", rgb.cols}, {"height", rgb.rows}});
+    job["images"].push_back({{"name", samples[i].name},
+                             {"rgb", f.string()},
+                             {"width", rgb.cols},
+                             {"height", rgb.rows}});
   }
   std::ofstream(work / "job.json") << job.dump();
   std::string stdout_text;
@@ -365,19 +371,15 @@ void Agreement(const std::vector<Timing>& ours, const std::vector<Timing>& peer,
 
 }  // namespace
 
-int CmdBenchFaces(const Args& a) {
-  const int n = a.GetInt("n", 5), warmup = a.GetInt("warmup", 1);
-  // tfjs-backend-wasm runs on one thread under node, so argus gets one too
-  // unless --threads says otherwise.
-  const int threads = a.GetInt("threads", 1);
+int RunFacesBench(const FacesBenchOptions& o) {
+  const int n = o.n, warmup = o.warmup, threads = o.threads;
   if (n < 1 || warmup < 0 || threads < 1) {
-    std::fprintf(stderr, "argus bench faces: --n and --threads must be >= 1, --warmup >= 0\n%s",
-                 kUsage);
+    std::fprintf(stderr, "argus bench faces: --n and --threads must be >= 1, --warmup >= 0\n");
     return 2;
   }
   ml::SetInferenceThreads(threads);
   std::string error;
-  std::vector<std::string> paths = ImagePaths(a, &error);
+  std::vector<std::string> paths = ImagePaths(o, &error);
   if (paths.empty()) {
     std::fprintf(stderr, "argus bench faces: %s\n", error.c_str());
     return 1;
@@ -398,17 +400,17 @@ int CmdBenchFaces(const Args& a) {
     return 1;
   }
 
-  const bool with_peer = !a.Has("no-peer");
+  const bool with_peer = o.peer;
   fs::path peer_dir, peer_weights;
-  if (with_peer && !PreparePeer(a, &peer_dir, &peer_weights)) return 1;
+  if (with_peer && !PreparePeer(o, &peer_dir, &peer_weights)) return 1;
 
   // argus with the configured detector, and the single-pass "ssd" as well
   // when another one is configured.
-  std::vector<std::string> detectors = {FaceConfigFrom(a).detector};
+  std::vector<std::string> detectors = {o.face.detector};
   if (detectors[0] != "ssd") detectors.push_back("ssd");
   std::map<std::string, std::vector<Timing>> argus;
   for (const auto& d : detectors)
-    if (!TimeArgus(samples, d, a, warmup, n, &argus[d])) return 1;
+    if (!TimeArgus(samples, d, o, warmup, n, &argus[d])) return 1;
 
   std::vector<Timing> peer;
   json peer_info;
@@ -445,11 +447,12 @@ int CmdBenchFaces(const Args& a) {
     int paired = 0, total = 0;
     std::vector<double> cosines;
     Agreement(main_run, peer, &paired, &total, &cosines);
-    result["agreement"] = {{"faces_paired", paired},
-                           {"faces_either", total},
-                           {"descriptor_cosine_mean", Mean(cosines)},
-                           {"descriptor_cosine_min",
-                            cosines.empty() ? 0 : *std::min_element(cosines.begin(), cosines.end())}};
+    result["agreement"] = {
+        {"faces_paired", paired},
+        {"faces_either", total},
+        {"descriptor_cosine_mean", Mean(cosines)},
+        {"descriptor_cosine_min",
+         cosines.empty() ? 0 : *std::min_element(cosines.begin(), cosines.end())}};
   }
   for (size_t i = 0; i < samples.size(); ++i) {
     json img = {{"name", samples[i].name},
@@ -460,36 +463,37 @@ int CmdBenchFaces(const Args& a) {
                          {"mean_ms", Mean(argus[d][i].ms)},
                          {"faces", argus[d][i].faces}};
     if (with_peer)
-      img["peer"] = {{"p50_ms", Median(peer[i].ms)},
-                     {"mean_ms", Mean(peer[i].ms)},
-                     {"faces", peer[i].faces}};
+      img["peer"] = {
+          {"p50_ms", Median(peer[i].ms)}, {"mean_ms", Mean(peer[i].ms)}, {"faces", peer[i].faces}};
     result["images"].push_back(img);
   }
 
-  if (a.Has("json")) {
+  if (o.json) {
     std::printf("%s\n", result.dump(2).c_str());
     return 0;
   }
-  std::printf("argus bench faces: %zu images x %d runs after %d warm-up; DetectFaces + a "
-              "descriptor per face; %d inference thread%s\n",
-              samples.size(), n, warmup, threads, threads == 1 ? "" : "s");
+  std::printf(
+      "argus bench faces: %zu images x %d runs after %d warm-up; DetectFaces + a "
+      "descriptor per face; %d inference thread%s\n",
+      samples.size(), n, warmup, threads, threads == 1 ? "" : "s");
   if (with_peer)
-    std::printf("peer: @vladmandic/face-api %s, tfjs-core %s, tfjs-backend-wasm %s (SIMD %s, "
-                "%d thread%s), node %s; detectAllFaces(SsdMobilenetv1Options)"
-                ".withFaceLandmarks().withFaceDescriptors()\n",
-                peer_info["versions"].value("face-api", "?").c_str(),
-                peer_info["versions"].value("tfjs-core", "?").c_str(),
-                peer_info["versions"].value("tfjs-backend-wasm", "?").c_str(),
-                peer_info.value("simd", false) ? "on" : "off", peer_info.value("threads", 0),
-                peer_info.value("threads", 0) == 1 ? "" : "s",
-                peer_info["versions"].value("node", "?").c_str());
+    std::printf(
+        "peer: @vladmandic/face-api %s, tfjs-core %s, tfjs-backend-wasm %s (SIMD %s, "
+        "%d thread%s), node %s; detectAllFaces(SsdMobilenetv1Options)"
+        ".withFaceLandmarks().withFaceDescriptors()\n",
+        peer_info["versions"].value("face-api", "?").c_str(),
+        peer_info["versions"].value("tfjs-core", "?").c_str(),
+        peer_info["versions"].value("tfjs-backend-wasm", "?").c_str(),
+        peer_info.value("simd", false) ? "on" : "off", peer_info.value("threads", 0),
+        peer_info.value("threads", 0) == 1 ? "" : "s",
+        peer_info["versions"].value("node", "?").c_str());
   std::printf("\n%-22s %11s", "IMAGE", "SIZE");
   for (const auto& d : detectors) std::printf(" %11s %5s", ("argus " + d).c_str(), "faces");
   if (with_peer) std::printf(" %11s %5s %8s", "face-api", "faces", "ratio");
   std::printf("   (p50 ms per image)\n");
   for (size_t i = 0; i < samples.size(); ++i) {
-    std::string size = std::to_string(samples[i].image.width()) + "x" +
-                       std::to_string(samples[i].image.height());
+    std::string size =
+        std::to_string(samples[i].image.width()) + "x" + std::to_string(samples[i].image.height());
     std::printf("%-22.22s %11s", samples[i].name.c_str(), size.c_str());
     for (const auto& d : detectors)
       std::printf(" %11.1f %5d", Median(argus[d][i].ms), argus[d][i].faces);
@@ -501,8 +505,8 @@ int CmdBenchFaces(const Args& a) {
   std::printf("\n%-32s %9s %9s %7s\n", "ALL RUNS", "p50 ms", "mean ms", "faces");
   for (const auto& d : detectors) {
     const json& s = result["argus"][d];
-    std::printf("%-32s %9.1f %9.1f %7d\n", ("argus (" + d + ")").c_str(),
-                s["p50_ms"].get<double>(), s["mean_ms"].get<double>(), s["faces"].get<int>());
+    std::printf("%-32s %9.1f %9.1f %7d\n", ("argus (" + d + ")").c_str(), s["p50_ms"].get<double>(),
+                s["mean_ms"].get<double>(), s["faces"].get<int>());
   }
   if (with_peer) {
     const json& s = result["peer"];
@@ -510,14 +514,16 @@ int CmdBenchFaces(const Args& a) {
                 s["mean_ms"].get<double>(), s["faces"].get<int>());
     for (const auto& d : detectors)
       std::printf("ratio face-api / argus (%s): %.1fx at p50, %.1fx on the mean\n", d.c_str(),
-                  result["ratio"][d]["p50"].get<double>(), result["ratio"][d]["mean"].get<double>());
+                  result["ratio"][d]["p50"].get<double>(),
+                  result["ratio"][d]["mean"].get<double>());
     const json& g = result["agreement"];
-    std::printf("agreement (argus %s vs face-api): %d of %d faces paired at IoU >= 0.5; "
-                "descriptor cosine mean %.4f, min %.4f\n",
-                detectors[0].c_str(), g["faces_paired"].get<int>(), g["faces_either"].get<int>(),
-                g["descriptor_cosine_mean"].get<double>(), g["descriptor_cosine_min"].get<double>());
+    std::printf(
+        "agreement (argus %s vs face-api): %d of %d faces paired at IoU >= 0.5; "
+        "descriptor cosine mean %.4f, min %.4f\n",
+        detectors[0].c_str(), g["faces_paired"].get<int>(), g["faces_either"].get<int>(),
+        g["descriptor_cosine_mean"].get<double>(), g["descriptor_cosine_min"].get<double>());
   }
   return 0;
 }
 
-}  // namespace argus::cli
+}  // namespace argus::bench

@@ -3,6 +3,8 @@
 // per-dimension spread come from descriptors of the sample photos, identity
 // centres are spread to match the distances between different real people,
 // and each identity's faces scatter around it as one person's photos do.
+#include "bench/search_bench.h"
+
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -20,12 +22,18 @@
 #include <opencv2/imgproc.hpp>
 
 #include "api/rekognition/router.h"
-#include "cli/collections_cli.h"
-#include "index/vector_index.h"
 #include "core/base64.h"
+#include "index/vector_index.h"
 
-namespace argus::cli {
+namespace argus::bench {
 namespace {
+
+// A JPEG or PNG file by its extension (.jpg, .jpeg, .png, any case).
+bool IsImageFile(const std::filesystem::path& p) {
+  std::string e = p.extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), ::tolower);
+  return e == ".jpg" || e == ".jpeg" || e == ".png";
+}
 
 using Clock = std::chrono::steady_clock;
 double Ms(Clock::time_point a, Clock::time_point b) {
@@ -79,34 +87,20 @@ struct Crop {
   float x, y, w, h;
 };
 constexpr Crop kCrops[] = {
-    {0, 1472.6f, 174.6f, 204.3f, 281.4f},
-    {0, 413.1f, 331.5f, 176.7f, 283.1f},
-    {0, 838.4f, 397.5f, 187.2f, 266.6f},
-    {1, 1445.5f, 130.1f, 195.1f, 288.2f},
-    {1, 357.7f, 143.2f, 181.5f, 268.5f},
-    {1, 898.2f, 201.3f, 153.9f, 269.8f},
-    {2, 1079.1f, 205.7f, 215.6f, 318.9f},
-    {2, 585.4f, 303.0f, 198.0f, 320.0f},
-    {2, 1513.3f, 262.5f, 170.0f, 334.5f},
-    {3, 662.2f, 22.5f, 174.4f, 307.0f},
-    {3, 990.4f, 140.7f, 174.3f, 287.9f},
-    {3, 255.0f, 160.9f, 157.6f, 298.6f},
-    {3, 1278.5f, 109.2f, 141.8f, 320.7f},
-    {4, 375.9f, 835.0f, 173.3f, 351.9f},
-    {4, 1403.4f, 360.9f, 170.2f, 325.3f},
-    {4, 595.8f, 390.8f, 167.2f, 295.3f},
-    {4, 1110.3f, 173.2f, 162.8f, 283.9f},
-    {4, 785.6f, 89.4f, 155.3f, 250.1f},
-    {5, 1485.6f, 231.3f, 210.7f, 354.6f},
-    {5, 1154.3f, 305.2f, 206.9f, 306.0f},
-    {5, 245.2f, 485.2f, 199.5f, 295.2f},
-    {5, 678.2f, 288.7f, 160.9f, 365.9f},
-    {6, 301.3f, 495.6f, 54.7f, 83.9f},
-    {6, 209.1f, 9.4f, 39.6f, 68.5f},
-    {6, 435.8f, 17.9f, 29.6f, 52.6f},
-    {6, 732.4f, 18.9f, 15.0f, 27.2f},
-    {6, 1198.4f, 12.2f, 13.1f, 24.8f},
-    {6, 1222.4f, 9.6f, 13.9f, 21.2f},
+    {0, 1472.6f, 174.6f, 204.3f, 281.4f}, {0, 413.1f, 331.5f, 176.7f, 283.1f},
+    {0, 838.4f, 397.5f, 187.2f, 266.6f},  {1, 1445.5f, 130.1f, 195.1f, 288.2f},
+    {1, 357.7f, 143.2f, 181.5f, 268.5f},  {1, 898.2f, 201.3f, 153.9f, 269.8f},
+    {2, 1079.1f, 205.7f, 215.6f, 318.9f}, {2, 585.4f, 303.0f, 198.0f, 320.0f},
+    {2, 1513.3f, 262.5f, 170.0f, 334.5f}, {3, 662.2f, 22.5f, 174.4f, 307.0f},
+    {3, 990.4f, 140.7f, 174.3f, 287.9f},  {3, 255.0f, 160.9f, 157.6f, 298.6f},
+    {3, 1278.5f, 109.2f, 141.8f, 320.7f}, {4, 375.9f, 835.0f, 173.3f, 351.9f},
+    {4, 1403.4f, 360.9f, 170.2f, 325.3f}, {4, 595.8f, 390.8f, 167.2f, 295.3f},
+    {4, 1110.3f, 173.2f, 162.8f, 283.9f}, {4, 785.6f, 89.4f, 155.3f, 250.1f},
+    {5, 1485.6f, 231.3f, 210.7f, 354.6f}, {5, 1154.3f, 305.2f, 206.9f, 306.0f},
+    {5, 245.2f, 485.2f, 199.5f, 295.2f},  {5, 678.2f, 288.7f, 160.9f, 365.9f},
+    {6, 301.3f, 495.6f, 54.7f, 83.9f},    {6, 209.1f, 9.4f, 39.6f, 68.5f},
+    {6, 435.8f, 17.9f, 29.6f, 52.6f},     {6, 732.4f, 18.9f, 15.0f, 27.2f},
+    {6, 1198.4f, 12.2f, 13.1f, 24.8f},    {6, 1222.4f, 9.6f, 13.9f, 21.2f},
     {6, 948.0f, 50.0f, 8.6f, 14.6f},
 };
 
@@ -116,8 +110,7 @@ constexpr Crop kCrops[] = {
 // make it a several-face photo.
 std::string OneFacePhoto(const cv::Mat& img, const cv::Rect2f& box) {
   float s = 160.f / std::max(box.height, 1.f);
-  cv::Rect2f r(box.x + box.width / 2 - 320 / s, box.y + box.height / 2 - 240 / s, 640 / s,
-               480 / s);
+  cv::Rect2f r(box.x + box.width / 2 - 320 / s, box.y + box.height / 2 - 240 / s, 640 / s, 480 / s);
   cv::Rect ri = cv::Rect(r) & cv::Rect(0, 0, img.cols, img.rows);
   if (ri.area() <= 0) return {};
   cv::Mat canvas(480, 640, CV_8UC3, cv::Scalar(128, 128, 128));
@@ -293,13 +286,12 @@ class Generator {
 
 }  // namespace
 
-int CmdBenchSearch(const Args& a) {
-  const int n = std::max(1000, a.GetInt("faces", 1000000));
-  const int per_identity = std::max(1, a.GetInt("faces-per-identity", 4));
-  const int queries = std::max(10, a.GetInt("queries", 500));
+int RunSearchBench(const SearchBenchOptions& o) {
+  const int n = std::max(1000, o.faces);
+  const int per_identity = std::max(1, o.faces_per_identity);
+  const int queries = std::max(10, o.queries);
   const int dim = 128;
-  ApplyThreads(a);
-  std::string data_dir = a.Get("data-dir", "");
+  std::string data_dir = o.data_dir;
   bool temp = data_dir.empty();
   if (temp) {
     data_dir = (std::filesystem::temp_directory_path() /
@@ -307,7 +299,7 @@ int CmdBenchSearch(const Args& a) {
                    .string();
   }
   std::filesystem::create_directories(data_dir);
-  ml::Registry registry(ModelDir(a));
+  ml::Registry registry(o.model_dir);
   auto faces = service::FaceService::Create(registry);
   if (!faces.ok()) {
     std::fprintf(stderr, "%s\n", faces.status().message().c_str());
@@ -322,7 +314,7 @@ int CmdBenchSearch(const Args& a) {
     std::fprintf(stderr, "too few faces in the sample photos under %s\n", registry.dir().c_str());
     return 1;
   }
-  const std::string real_dir = a.Get("real-faces", "");
+  const std::string& real_dir = o.real_faces;
   if (!real_dir.empty()) {
     // The distribution from a folder of face photos (one descriptor each,
     // of the largest face) instead of the sample photos' few faces.
@@ -332,7 +324,7 @@ int CmdBenchSearch(const Args& a) {
       if (IsImageFile(e.path())) files.push_back(e.path().string());
     }
     std::sort(files.begin(), files.end());
-    files.resize(std::min<size_t>(files.size(), size_t(a.GetInt("real-faces-limit", 1000))));
+    files.resize(std::min<size_t>(files.size(), size_t(o.real_faces_limit)));
     std::vector<std::vector<float>> got;
     for (const auto& f : files) {
       auto found = PhotoDescriptors(*faces.value(), f, /*largest_only=*/true);
@@ -355,19 +347,19 @@ int CmdBenchSearch(const Args& a) {
   Generator gen(real.descriptors, dim, 1234);
   gen.Fit(real_mean, real_sd, within);
   auto [syn_mean, syn_sd] = gen.Between(2000);
-  std::printf("real faces: %zu; distance between them %.3f +- %.3f\n",
-              real.descriptors.size(), real_mean, real_sd);
+  std::printf("real faces: %zu; distance between them %.3f +- %.3f\n", real.descriptors.size(),
+              real_mean, real_sd);
   std::printf(
       "synthetic: between identities %.3f +- %.3f, within an identity %.3f "
       "(a %.1f, g %.1f, b %.2f)\n",
       syn_mean, syn_sd, gen.Within(2000), gen.a(), gen.g(), gen.b());
 
   // The exact → HNSW threshold and the search beam, by measurement.
-  if (a.Has("sweep")) {
+  if (o.sweep) {
     std::mt19937 rng(5);
     std::vector<std::vector<float>> cs;
     for (int size : {10000, 25000, 50000, 100000, 200000, 400000}) {
-      if (size > n || size < a.GetInt("sweep-from", 0)) continue;
+      if (size > n || size < o.sweep_from) continue;
       cs.clear();
       std::vector<float> vecs(size_t(size) * dim), qs(size_t(queries) * dim);
       std::vector<int64_t> labels(size);
@@ -384,9 +376,9 @@ int CmdBenchSearch(const Args& a) {
       (void)exact.Add(labels, vecs.data());
       index::IndexOptions go;
       go.hnsw_threshold = 1;
-      go.build_threads = a.GetInt("threads", 2);
-      go.hnsw_m = a.GetInt("hnsw-m", go.hnsw_m);
-      go.ef_construction = a.GetInt("ef-construction", go.ef_construction);
+      go.build_threads = o.threads;
+      go.hnsw_m = o.hnsw_m.value_or(go.hnsw_m);
+      go.ef_construction = o.ef_construction.value_or(go.ef_construction);
       index::VectorIndex graph(go);
       (void)graph.Add(labels, vecs.data());
       auto b0 = Clock::now();
@@ -482,7 +474,7 @@ int CmdBenchSearch(const Args& a) {
 
   // 3. Cold start from the store alone (exact search at once), then the graph.
   const std::string snap = data_dir + "/index/" + coll + ".idx";
-  const bool reuse = a.Has("reuse-snapshot") && std::filesystem::exists(snap);
+  const bool reuse = o.reuse_snapshot && std::filesystem::exists(snap);
   if (reuse)
     std::filesystem::rename(snap, snap + ".kept");
   else
@@ -491,10 +483,10 @@ int CmdBenchSearch(const Args& a) {
   service::CollectionsConfig cfg;
   cfg.data_dir = data_dir;
   cfg.background = false;
-  cfg.index.build_threads = a.GetInt("threads", 2);
-  cfg.index.ef_search = a.GetInt("ef-search", cfg.index.ef_search);
-  cfg.index.hnsw_m = a.GetInt("hnsw-m", cfg.index.hnsw_m);
-  cfg.index.ef_construction = a.GetInt("ef-construction", cfg.index.ef_construction);
+  cfg.index.build_threads = o.threads;
+  cfg.index.ef_search = o.ef_search.value_or(cfg.index.ef_search);
+  cfg.index.hnsw_m = o.hnsw_m.value_or(cfg.index.hnsw_m);
+  cfg.index.ef_construction = o.ef_construction.value_or(cfg.index.ef_construction);
   std::printf("index: exact below %zu faces, then HNSW M %d, efConstruction %d, efSearch %d\n",
               cfg.index.hnsw_threshold, cfg.index.hnsw_m, cfg.index.ef_construction,
               cfg.index.ef_search);
@@ -620,7 +612,7 @@ int CmdBenchSearch(const Args& a) {
   std::printf("SearchFaces (service, MaxFaces 10): p50 %.3f ms  p90 %.3f ms  p99 %.3f ms\n", ps.p50,
               ps.p90, ps.p99);
   // The same graph at other search beams (the snapshot loaded on its own).
-  if (info->graph && a.Has("beams")) {
+  if (info->graph && o.beams) {
     index::SnapshotMeta meta;
     auto g = index::VectorIndex::Load(snap, cfg.index, &meta);
     if (g.ok()) {
@@ -635,7 +627,8 @@ int CmdBenchSearch(const Args& a) {
           tg.push_back(Ms(a0, Clock::now()));
           hit += !h.empty() && h.front().label == truth[q];
         }
-        std::printf("  ef %d: p50 %.2f ms recall@1 %.3f;", ef, Stats(tg).p50, double(hit) / queries);
+        std::printf("  ef %d: p50 %.2f ms recall@1 %.3f;", ef, Stats(tg).p50,
+                    double(hit) / queries);
       }
       std::printf("\n");
     }
@@ -673,7 +666,7 @@ int CmdBenchSearch(const Args& a) {
       {"Image", {{"Bytes", Base64Encode(photo)}}},
       {"MaxFaces", 10}}.dump();
   std::vector<double> t_img;
-  const int img_runs = std::max(5, a.GetInt("image-queries", 30));
+  const int img_runs = std::max(5, o.image_queries);
   for (int i = 0; i < img_runs + 2; ++i) {
     auto a0 = Clock::now();
     auto r = api::Handle("RekognitionService.SearchFacesByImage", body, services);
@@ -695,7 +688,7 @@ int CmdBenchSearch(const Args& a) {
                                {"Image", {{"Bytes", Base64Encode(j)}}},
                                {"ExternalImageId", "x" + std::to_string(bodies.size())}}
                          .dump());
-  const int index_n = std::max(10, a.GetInt("index-photos", 60));
+  const int index_n = std::max(10, o.index_photos);
   // Runs n IndexFaces requests from `clients` threads; returns the seconds.
   auto index_run = [&](int clients, int n, const std::string& tag, std::atomic<int>& faces_done,
                        std::vector<double>& latency) {
@@ -744,8 +737,8 @@ int CmdBenchSearch(const Args& a) {
       "face, the SSD passes run)\n",
       real.one_face_jpegs.size());
   svc.value().reset();
-  if (temp && !a.Has("keep")) std::filesystem::remove_all(data_dir);
+  if (temp && !o.keep) std::filesystem::remove_all(data_dir);
   return 0;
 }
 
-}  // namespace argus::cli
+}  // namespace argus::bench
