@@ -6,6 +6,7 @@
 // `npm ci` into a cache folder outside the source tree and run as a child
 // process. Prints per-image latencies of both and their ratio; never passes
 // or fails on time.
+#include "bench/bench_util.h"
 #include "bench/faces_bench.h"
 
 #include <sys/wait.h>
@@ -27,6 +28,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/geometry.h"
 #include "core/image.h"
 #include "ml/manifest.h"
 
@@ -317,10 +319,7 @@ bool TimePeer(const std::vector<Sample>& samples, const fs::path& dir, const fs:
         auto b = f.at("box").get<std::vector<float>>();
         t.boxes.emplace_back(b[0], b[1], b[2], b[3]);
         auto d = f.at("descriptor").get<std::vector<float>>();
-        double norm = 0;
-        for (float x : d) norm += double(x) * x;
-        norm = std::sqrt(norm);
-        for (float& x : d) x = norm > 0 ? float(x / norm) : 0.f;
+        L2Normalize(d);
         t.descriptors.push_back(std::move(d));
       }
       out->push_back(std::move(t));

@@ -22,18 +22,12 @@
 #include <opencv2/imgproc.hpp>
 
 #include "api/rekognition/router.h"
+#include "bench/bench_util.h"
 #include "core/base64.h"
 #include "index/vector_index.h"
 
 namespace argus::bench {
 namespace {
-
-// A JPEG or PNG file by its extension (.jpg, .jpeg, .png, any case).
-bool IsImageFile(const std::filesystem::path& p) {
-  std::string e = p.extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), ::tolower);
-  return e == ".jpg" || e == ".jpeg" || e == ".png";
-}
 
 using Clock = std::chrono::steady_clock;
 double Ms(Clock::time_point a, Clock::time_point b) {
