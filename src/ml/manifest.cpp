@@ -44,7 +44,7 @@ Result<Manifest> Manifest::Parse(const std::vector<std::string_view>& parts) {
         ModelSpec s{Str(j, "name"),    Str(j, "package"), Str(j, "source"),
                     Str(j, "converter"), Str(j, "license"), Str(j, "task"),
                     Str(j, "description"), Str(j, "file"),  Str(j, "sha256"),
-                    {},                  {}};
+                    {},                  {}, {}};
         const json& in = j.at("input");
         s.input.name = Str(in, "name");
         s.input.shape = Shape(in);
@@ -58,6 +58,18 @@ Result<Manifest> Manifest::Parse(const std::vector<std::string_view>& parts) {
         s.input.scale = in.value("scale", 1.0f);
         for (const auto& o : j.value("outputs", json::array()))
           s.outputs.push_back({Str(o, "name"), Shape(o), Str(o, "meaning")});
+        if (j.contains("embedder")) {
+          const json& e = j["embedder"];
+          EmbedderSpec es;
+          if (e.contains("alignment")) es.alignment = Str(e, "alignment");
+          es.padding = e.value("padding", es.padding);
+          es.output = Str(e, "output");
+          es.model_version = Str(e, "model_version");
+          es.is_default = e.value("default", false);
+          if (es.model_version.empty())
+            return Internal("manifest: embedder entry of " + s.name + " needs a model_version");
+          s.embedder = es;
+        }
         if (s.name.empty() || s.file.empty() || s.input.shape.size() != 4)
           return Internal("manifest: model entry needs name, file and a 4-d input shape");
         m.models_.push_back(std::move(s));
@@ -86,6 +98,16 @@ const ModelSpec* Manifest::FindModel(std::string_view name) const {
   for (const auto& m : models_)
     if (m.name == name) return &m;
   return nullptr;
+}
+
+const ModelSpec* Manifest::DefaultEmbedder() const {
+  const ModelSpec* found = nullptr;
+  for (const auto& m : models_) {
+    if (!m.embedder || !m.embedder->is_default) continue;
+    if (found) return nullptr;
+    found = &m;
+  }
+  return found;
 }
 
 const AssetSpec* Manifest::FindAsset(std::string_view name) const {

@@ -3,6 +3,7 @@
 // packages, which converted ONNX files with which sha256, and each model's
 // input contract. See models/README.md for the format.
 #include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,10 +37,21 @@ struct OutputSpec {
   std::string meaning;
 };
 
+// How a face descriptor model ("task": "face_descriptor") is used as a face
+// embedder (models/README.md, "embedder").
+struct EmbedderSpec {
+  std::string alignment = "dlib68";  // "dlib68" or "arcface5"
+  float padding = 0.25f;             // dlib68: margin around the face, fraction of it
+  std::string output;                // descriptor output name ("": the first output)
+  std::string model_version;         // the collections' FaceModelVersion
+  bool is_default = false;           // the deployment's embedder
+};
+
 struct ModelSpec {
   std::string name, package, source, converter, license, task, description, file, sha256;
   InputSpec input;
   std::vector<OutputSpec> outputs;
+  std::optional<EmbedderSpec> embedder;
 };
 
 class Manifest {
@@ -49,6 +61,9 @@ class Manifest {
   static Result<Manifest> Parse(const std::vector<std::string_view>& parts);
 
   const ModelSpec* FindModel(std::string_view name) const;
+  // The model whose embedder entry says "default": true; null when none
+  // does or several do.
+  const ModelSpec* DefaultEmbedder() const;
   const AssetSpec* FindAsset(std::string_view name) const;
   const PackageSpec* FindPackage(std::string_view name) const;
   const std::vector<ModelSpec>& models() const { return models_; }

@@ -37,10 +37,10 @@ bool SideBySide(size_t n);
 // side by side in cv::parallel_for_ (one stripe each), so each net inside
 // runs on one thread: OpenCV runs nested parallel loops serially. Several
 // single-threaded runs fill the cores better than each run on all threads
-// in turn (two 512x512 SSD passes: about 65 against 75 ms a pass on two
-// cores); with more threads than runs, each run on all of them wins, so
-// they run in turn. While another request is inside a parallel loop, they
-// run in turn on one thread. `each` must not depend on the order of calls.
+// in turn (docs/ARCHITECTURE.md has the figures); with more threads than
+// runs, each run on all of them wins, so they run in turn. While another
+// request is inside a parallel loop, they run in turn on one thread.
+// `each` must not depend on the order of calls.
 void ForEachSideBySide(size_t n, const std::function<void(size_t)>& each);
 // ForEachSideBySide over calls that can fail: every call runs, and the
 // first failure in index order is returned.

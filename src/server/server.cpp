@@ -19,6 +19,7 @@
 #include "api/rekognition/validate.h"
 #include "auth/sigv4.h"
 #include "core/log.h"
+#include "core/uuid.h"
 #include "server/admission.h"
 #include "server/gate.h"
 #include "server/http_server.h"
@@ -48,17 +49,7 @@ api::Response ErrorResponse(const Status& st) {
 
 }  // namespace
 
-std::string NewRequestId() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t a = rng(), b = rng();
-  a = (a & 0xFFFFFFFFFFFF0FFFull) | 0x4000ull;              // version 4
-  b = (b & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;  // variant 1
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", unsigned(a >> 32),
-                unsigned((a >> 16) & 0xFFFF), unsigned(a & 0xFFFF), unsigned(b >> 48),
-                static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFull));
-  return buf;
-}
+std::string NewRequestId() { return NewUuidV4(); }
 
 int Serve(const Options& options, api::Services& services) {
   if (options.auth && !options.keys) {

@@ -1,8 +1,28 @@
 #include "service/faces.h"
 
+#include <atomic>
 #include <cmath>
+#include <set>
+
+#include "core/geometry.h"
 
 namespace argus::service {
+namespace {
+
+// Model versions ever set, so that the pointers FaceModelVersion hands out
+// stay valid for the life of the process.
+const char* Intern(const std::string& v) {
+  static std::mutex mu;
+  static std::set<std::string> interned;
+  std::lock_guard<std::mutex> lock(mu);
+  return interned.insert(v).first->c_str();
+}
+
+std::atomic<const char*> g_model_version{nullptr};
+
+void SetDeploymentModelVersion(const std::string& v) { g_model_version.store(Intern(v)); }
+
+}  // namespace
 
 Result<std::unique_ptr<FaceService>> FaceService::Create(ml::Registry& registry,
                                                          const FaceConfig& config) {
@@ -10,10 +30,11 @@ Result<std::unique_ptr<FaceService>> FaceService::Create(ml::Registry& registry,
   if (!det.ok()) return det.status();
   auto lm = vision::Landmarker68::Create(registry);
   if (!lm.ok()) return lm.status();
-  auto emb = registry.Get("faceapi_recognition");
+  auto emb = vision::FaceEmbedder::Create(config.embedder, registry);
   if (!emb.ok()) return emb.status();
   auto s = std::make_unique<FaceService>();
-  s->embedder_ = emb.value();
+  s->embedder_ = std::move(emb.value());
+  SetDeploymentModelVersion(s->embedder_->model_version());
   s->registry_ = &registry;
   s->config_ = config;
   s->detector_ = std::move(det.value());
@@ -45,24 +66,13 @@ Result<std::vector<FaceDetail>> FaceService::DetectFaces(const Image& image,
 }
 
 Result<std::vector<vision::FaceBox>> FaceService::DetectBoxes(const Image& image, float min_score,
-                                                             int max_faces) {
+                                                              int max_faces) {
   return detector_->Detect(image.bgr, min_score, max_faces);
 }
 
 Result<std::vector<float>> FaceService::Describe(const Image& image, const FaceDetail& face) {
   if (face.landmarks68.size() != 68) return InvalidParameter("face has no landmarks");
-  const int size = embedder_->spec().input.width();
-  cv::Mat chip = vision::AlignFaceChip(image.bgr, face.landmarks68, size, 0.25);
-  auto out = embedder_->Run(embedder_->Blob(chip));
-  if (!out.ok()) return out.status();
-  const cv::Mat& d = out.value()[0];
-  std::vector<float> v(d.ptr<float>(), d.ptr<float>() + d.total());
-  double norm = 0;
-  for (float x : v) norm += double(x) * x;
-  norm = std::sqrt(norm);
-  if (norm > 0)
-    for (float& x : v) x = float(x / norm);
-  return v;
+  return embedder_->Embed(image.bgr, face.landmarks68);
 }
 
 std::vector<Result<std::vector<float>>> FaceService::DescribeAll(
@@ -73,9 +83,7 @@ std::vector<Result<std::vector<float>>> FaceService::DescribeAll(
 }
 
 float FaceService::Similarity(const std::vector<float>& a, const std::vector<float>& b) {
-  double d = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) d += double(a[i] - b[i]) * (a[i] - b[i]);
-  return SimilarityFromDistance(float(std::sqrt(d)));
+  return SimilarityFromDistance(EuclideanDistance(a, b));
 }
 
 float FaceService::SimilarityFromDistance(float distance) {
@@ -88,6 +96,15 @@ float FaceService::SimilarityFromDistance(float distance) {
   return 100.f / (1.f + std::exp(kSlope * (distance - kMid)));
 }
 
-const char* FaceService::FaceModelVersion() { return "argus-dlib128-1.0"; }
+const std::string& FaceService::ModelVersion() const { return embedder_->model_version(); }
+
+int FaceService::DescriptorDimension() const { return embedder_->dimension(); }
+
+const char* FaceService::FaceModelVersion() {
+  const char* v = g_model_version.load();
+  if (v) return v;
+  const ml::ModelSpec* spec = ml::Manifest::Embedded().DefaultEmbedder();
+  return spec ? Intern(spec->embedder->model_version) : "";
+}
 
 }  // namespace argus::service

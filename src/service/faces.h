@@ -8,19 +8,20 @@
 #include <vector>
 
 #include "core/image.h"
-#include "vision/face/attributes.h"
+#include "service/face_attributes.h"
+#include "vision/face/embedder.h"
 #include "vision/face/face.h"
 
 namespace argus::service {
 
 struct FaceDetail {
-  cv::Rect2f box;       // pixels of the upright image
-  float confidence = 0; // 0..100
+  cv::Rect2f box;                        // pixels of the upright image
+  float confidence = 0;                  // 0..100
   std::vector<cv::Point2f> landmarks68;  // pixels; empty if landmarking failed
   vision::Pose pose;
   vision::Quality quality;
   // Filled by FaceService::Analyze when attributes are asked for.
-  std::optional<vision::FaceAttributes> attributes;
+  std::optional<FaceAttributes> attributes;
 };
 
 struct DetectOptions {
@@ -29,17 +30,20 @@ struct DetectOptions {
 };
 
 struct FaceConfig {
-  // "cascade" (default): BlazeFace (256x256, ~10-20 ms) first; a confident
-  // close-up face with no hint of others settles it (portraits, selfies, ID
-  // photos), anything else goes to "ssd-tiled". Same WIDER AP as ssd-tiled.
-  // face-api's SSD MobileNetV1 (one 512x512 pass costs ~100-150 ms on 2 cores):
-  // "ssd": the whole image only; "ssd-wide": plus a pass over the image
-  // widened 1.4x (these weights under-score narrow faces); "ssd-tiled": plus
-  // 2x2 upscaled tiles, skipped when a confident face is a quarter of the
-  // image high. Every SSD mode retries a zoomed-out pass when nothing is
-  // found. "blaze" (BlazeFace alone) and "haar" (OpenCV's Haar cascade) are
-  // evaluation baselines. Measured in docs/MODEL_CARD.md.
+  // "cascade" (default): BlazeFace (256x256) first; a confident close-up
+  // face with no hint of others settles it (portraits, selfies, ID photos),
+  // anything else goes to "ssd-tiled", with the same WIDER AP.
+  // face-api's SSD MobileNetV1 (512x512): "ssd": the whole image only;
+  // "ssd-wide": plus a pass over the image widened 1.4x (these weights
+  // under-score narrow faces); "ssd-tiled": plus 2x2 upscaled tiles, skipped
+  // when a confident face is a quarter of the image high. Every SSD mode
+  // retries a zoomed-out pass when nothing is found. "blaze" (BlazeFace
+  // alone) and "haar" (OpenCV's Haar cascade) are evaluation baselines.
+  // Costs and accuracy in docs/MODEL_CARD.md.
   std::string detector = "cascade";
+  // The face embedder: a manifest model with an "embedder" entry
+  // (models/README.md); "" for the manifest's default (faceapi_recognition).
+  std::string embedder;
 };
 
 class FaceService {
@@ -54,9 +58,10 @@ class FaceService {
                                                    int max_faces);
   const std::string& DetectorName() const { return config_.detector; }
 
-  // L2-normalised descriptor of a detected face (needs its 68 landmarks).
-  // The euclidean distance between two descriptors orders pairs the same
-  // way as their inner product, so an inner-product index ranks correctly.
+  // L2-normalised descriptor of a detected face (needs its 68 landmarks), of
+  // the configured embedder (vision/face/embedder.h). The euclidean distance
+  // between two descriptors orders pairs the same way as their inner
+  // product, so an inner-product index ranks correctly.
   Result<std::vector<float>> Describe(const Image& image, const FaceDetail& face);
   // Describe() of each face, side by side where ml::SideBySide says so.
   std::vector<Result<std::vector<float>>> DescribeAll(const Image& image,
@@ -68,24 +73,36 @@ class FaceService {
   static float Similarity(const std::vector<float>& a, const std::vector<float>& b);
   static float SimilarityFromDistance(float euclidean_distance);
 
-  // Identifies the descriptor model; descriptors of different versions are
-  // not comparable (Rekognition's FaceModelVersion).
+  // Identifies this service's descriptors (its embedder's manifest
+  // model_version); descriptors of different versions are not comparable
+  // (Rekognition's FaceModelVersion).
+  const std::string& ModelVersion() const;
+  // The deployment's FaceModelVersion: that of the most recently created
+  // FaceService, else of the embedded manifest's default embedder. New
+  // collections take it, and collections of another version refuse faces.
   static const char* FaceModelVersion();
+  // Descriptor length of the configured embedder.
+  int DescriptorDimension() const;
 
   // Computes the attributes in `want` (vision::kAttrAll for all) into
   // face.attributes; needs the face's 68 landmarks. The attribute models
-  // load on the first call, so detection alone stays as fast as before.
+  // load on the first call, so detection alone does not load them.
   Status Analyze(const Image& image, FaceDetail& face, vision::AttributeSet want);
   // Analyze() of each face, side by side where ml::SideBySide says so; the
   // first failure, if any.
   Status AnalyzeAll(const Image& image, const std::vector<FaceDetail*>& faces,
                     vision::AttributeSet want);
+  // Analyze() for a face already stored (IndexFaces): a face without 68
+  // landmarks, or whose attribute models fail, keeps no attributes (the
+  // failure logged under `operation`) rather than failing the request.
+  void AnalyzeOrOmit(const Image& image, FaceDetail& face, vision::AttributeSet want,
+                     const char* operation);
 
  private:
   FaceConfig config_;
   std::unique_ptr<vision::FaceDetector> detector_;
   std::unique_ptr<vision::Landmarker68> landmarker_;
-  std::shared_ptr<ml::Model> embedder_;
+  std::unique_ptr<vision::FaceEmbedder> embedder_;
   ml::Registry* registry_ = nullptr;  // outlives the service
   std::mutex attributes_mu_;          // guards the lazy load of attributes_
   std::unique_ptr<vision::FaceAttributeModels> attributes_;

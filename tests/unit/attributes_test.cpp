@@ -1,13 +1,22 @@
 // Face attribute mappings (no models): expressions -> emotions, eye and
-// mouth ratios -> judgements, age ranges, gaze geometry, face-api's crop.
+// mouth ratios -> judgements, age ranges (service/face_attributes.h), gaze
+// geometry, face-api's crop (vision/face/attributes.h).
 #include <numeric>
 
 #include <gtest/gtest.h>
 
+#include "service/face_attributes.h"
 #include "vision/face/attributes.h"
 
 namespace argus::vision {
 namespace {
+
+using service::AgeRangeFor;
+using service::EmotionsFromExpressions;
+using service::EyesOpenFromEar;
+using service::kEyesOpenEar;
+using service::MouthOpenFromRatio;
+using service::SmileFromHappy;
 
 // A frontal 68-point face with eyes of the given aspect ratio and a mouth
 // of the given inner opening ratio (only the points the ratios read matter).

@@ -100,12 +100,7 @@ Result<json> IndexFaces(const json& request, Services& services) {
   // The faces are stored by now: an attribute model that fails leaves that
   // face's attributes out of the answer rather than failing the request.
   auto detail_json = [&](service::FaceDetail detail) {
-    if (attrs.want && services.faces && detail.landmarks68.size() == 68) {
-      if (Status s = services.faces->Analyze(image, detail, attrs.want); !s.ok()) {
-        detail.attributes.reset();
-        log::Warn("IndexFaces: face attributes left out: " + s.message());
-      }
-    }
+    if (services.faces) services.faces->AnalyzeOrOmit(image, detail, attrs.want, "IndexFaces");
     return DetailJson(detail, size, attrs.all);
   };
   json records = json::array(), unindexed = json::array();

@@ -8,12 +8,12 @@
 namespace argus::api {
 namespace {
 
-json Judged(const vision::Judgement& j) {
+json Judged(const service::Judgement& j) {
   return {{"Value", j.value}, {"Confidence", j.confidence}};
 }
 
 // The requested attributes that were computed, in Rekognition's shapes.
-void AttributesJson(const vision::FaceAttributes& a, json& out) {
+void AttributesJson(const service::FaceAttributes& a, json& out) {
   if (a.computed & vision::kAttrAgeRange)
     out["AgeRange"] = {{"Low", a.age_low}, {"High", a.age_high}};
   if (a.computed & vision::kAttrGender)

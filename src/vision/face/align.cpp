@@ -61,4 +61,13 @@ cv::Mat AlignFaceChip(const cv::Mat& bgr, const std::vector<cv::Point2f>& lm68, 
   return chip;
 }
 
+cv::Mat AlignByTemplate(const cv::Mat& bgr, const std::vector<cv::Point2f>& points,
+                        const std::vector<cv::Point2f>& to, cv::Size size) {
+  std::vector<cv::Point2d> from(points.begin(), points.end()), dst(to.begin(), to.end());
+  cv::Mat chip;
+  cv::warpAffine(bgr, chip, SimilarityTransform(from, dst), size, cv::INTER_LINEAR,
+                 cv::BORDER_CONSTANT, cv::Scalar(0, 0, 0));
+  return chip;
+}
+
 }  // namespace argus::vision

@@ -26,36 +26,15 @@ cv::Rect2f LandmarkCropBox(const std::vector<cv::Point2f>& lm68) {
 }
 
 cv::Mat SquareCrop(const cv::Mat& bgr, const cv::Rect2f& box) {
-  cv::Rect r = cv::Rect(cv::Point(int(std::floor(box.x)), int(std::floor(box.y))),
-                        cv::Point(int(std::ceil(box.x + box.width)),
-                                  int(std::ceil(box.y + box.height)))) &
-               cv::Rect(0, 0, bgr.cols, bgr.rows);
+  cv::Rect r =
+      cv::Rect(cv::Point(int(std::floor(box.x)), int(std::floor(box.y))),
+               cv::Point(int(std::ceil(box.x + box.width)), int(std::ceil(box.y + box.height)))) &
+      cv::Rect(0, 0, bgr.cols, bgr.rows);
   if (r.width < 2 || r.height < 2) return {};
   const int side = std::max(r.width, r.height);
   cv::Mat square(side, side, bgr.type(), cv::Scalar::all(0));
   bgr(r).copyTo(square(cv::Rect((side - r.width) / 2, (side - r.height) / 2, r.width, r.height)));
   return square;
-}
-
-void AgeRangeFor(float age, int* low, int* high) {
-  const float half = std::max(2.f, 0.15f * age);
-  *low = std::max(0, int(std::floor(age - half)));
-  *high = std::max(*low + 1, int(std::ceil(age + half)));
-}
-
-std::vector<EmotionScore> EmotionsFromExpressions(const std::array<float, 7>& p) {
-  static const char* kNames[7] = {"CALM", "HAPPY", "SAD", "ANGRY", "FEAR", "DISGUSTED",
-                                   "SURPRISED"};
-  double sum = 0;
-  for (float v : p) sum += std::max(0.f, v);
-  std::vector<EmotionScore> out;
-  for (int i = 0; i < 7; ++i)
-    out.push_back({kNames[i], sum > 0 ? float(100.0 * std::max(0.f, p[i]) / sum) : 0.f});
-  std::stable_sort(out.begin(), out.end(),
-                   [](const EmotionScore& a, const EmotionScore& b) {
-                     return a.confidence > b.confidence;
-                   });
-  return out;
 }
 
 float EyeAspectRatio(const std::vector<cv::Point2f>& p) {
@@ -75,25 +54,13 @@ float MouthOpenRatio(const std::vector<cv::Point2f>& p) {
   return (Dist(p[61], p[67]) + Dist(p[62], p[66]) + Dist(p[63], p[65])) / (3 * w);
 }
 
-Judgement Logistic(float x, float threshold, float scale) {
-  const float prob = 1.f / (1.f + std::exp(-(x - threshold) / scale));
-  return {prob >= 0.5f, 100.f * std::max(prob, 1.f - prob)};
-}
-
-Judgement EyesOpenFromEar(float ear) { return Logistic(ear, kEyesOpenEar, kEyesOpenScale); }
-Judgement MouthOpenFromRatio(float r) { return Logistic(r, kMouthOpenRatio, kMouthOpenScale); }
-Judgement SmileFromHappy(float p) {
-  p = std::clamp(p, 0.f, 1.f);
-  return {p >= 0.5f, 100.f * std::max(p, 1.f - p)};
-}
-
 cv::Point2f EyeInHeadAngles(cv::Point2f iris, cv::Point2f a, cv::Point2f b) {
   const float width = Dist(a, b);
   if (width <= 0) return {0, 0};
   // Express the iris offset in the eye's own axes (x along the corner line)
   // so that head roll does not read as gaze.
   cv::Point2f ax = (b - a) * (1.f / width);
-  if (ax.x < 0) ax = -ax;  // x axis towards the image's right
+  if (ax.x < 0) ax = -ax;             // x axis towards the image's right
   const cv::Point2f ay(-ax.y, ax.x);  // y axis down the image
   const cv::Point2f d = iris - (a + b) * 0.5f;
   const float radius = 0.45f * width;
@@ -105,9 +72,9 @@ cv::Point2f EyeInHeadAngles(cv::Point2f iris, cv::Point2f a, cv::Point2f b) {
 
 Result<std::unique_ptr<FaceAttributeModels>> FaceAttributeModels::Create(ml::Registry& registry) {
   auto m = std::make_unique<FaceAttributeModels>();
-  for (auto [name, slot] : {std::pair{"faceapi_age_gender", &m->age_gender_},
-                            std::pair{"faceapi_expression", &m->expression_},
-                            std::pair{"human_iris", &m->iris_}}) {
+  for (auto [name, slot] :
+       {std::pair{"faceapi_age_gender", &m->age_gender_},
+        std::pair{"faceapi_expression", &m->expression_}, std::pair{"human_iris", &m->iris_}}) {
     auto model = registry.Get(name);
     if (!model.ok()) return model.status();
     *slot = model.value();
@@ -144,15 +111,16 @@ Result<cv::Point2f> FaceAttributeModels::IrisCentre(const cv::Mat& bgr, cv::Poin
   if (mirror) x = n - x;
   cv::Mat inv;
   cv::invertAffineTransform(m, inv);
-  return cv::Point2f(float(inv.at<double>(0, 0) * x + inv.at<double>(0, 1) * y + inv.at<double>(0, 2)),
-                     float(inv.at<double>(1, 0) * x + inv.at<double>(1, 1) * y + inv.at<double>(1, 2)));
+  return cv::Point2f(
+      float(inv.at<double>(0, 0) * x + inv.at<double>(0, 1) * y + inv.at<double>(0, 2)),
+      float(inv.at<double>(1, 0) * x + inv.at<double>(1, 1) * y + inv.at<double>(1, 2)));
 }
 
-Result<FaceAttributes> FaceAttributeModels::Analyze(const cv::Mat& bgr,
-                                                    const std::vector<cv::Point2f>& lm,
-                                                    const Pose& pose, AttributeSet want) {
+Result<FaceAttributeEstimates> FaceAttributeModels::Analyze(const cv::Mat& bgr,
+                                                            const std::vector<cv::Point2f>& lm,
+                                                            const Pose& pose, AttributeSet want) {
   if (lm.size() != 68) return InvalidParameter("face has no landmarks");
-  FaceAttributes fa;
+  FaceAttributeEstimates fa;
   fa.eye_aspect_ratio = EyeAspectRatio(lm);
   fa.mouth_open_ratio = MouthOpenRatio(lm);
   cv::Mat square;
@@ -167,10 +135,7 @@ Result<FaceAttributes> FaceAttributeModels::Analyze(const cv::Mat& bgr,
     const cv::Mat& gender = out.value()[1];
     if (age.total() != 1 || gender.total() != 2) return Internal("age_gender: unexpected outputs");
     fa.age = std::max(0.f, age.ptr<float>()[0]);
-    AgeRangeFor(fa.age, &fa.age_low, &fa.age_high);
-    const float p_male = gender.ptr<float>()[0];
-    fa.male = p_male > 0.5f;
-    fa.gender_confidence = 100.f * std::max(p_male, 1.f - p_male);
+    fa.p_male = gender.ptr<float>()[0];
     fa.computed |= want & (kAttrAgeRange | kAttrGender);
   }
   if (want & (kAttrEmotions | kAttrSmile)) {
@@ -178,20 +143,10 @@ Result<FaceAttributes> FaceAttributeModels::Analyze(const cv::Mat& bgr,
     if (!out.ok()) return out.status();
     const cv::Mat& e = out.value()[0];
     if (e.total() != 7) return Internal("expression: unexpected output size");
-    std::array<float, 7> p;
-    std::copy(e.ptr<float>(), e.ptr<float>() + 7, p.begin());
-    fa.emotions = EmotionsFromExpressions(p);
-    fa.smile = SmileFromHappy(p[1]);
+    std::copy(e.ptr<float>(), e.ptr<float>() + 7, fa.expressions.begin());
     fa.computed |= want & (kAttrEmotions | kAttrSmile);
   }
-  if (want & kAttrEyesOpen) {
-    fa.eyes_open = EyesOpenFromEar(fa.eye_aspect_ratio);
-    fa.computed |= kAttrEyesOpen;
-  }
-  if (want & kAttrMouthOpen) {
-    fa.mouth_open = MouthOpenFromRatio(fa.mouth_open_ratio);
-    fa.computed |= kAttrMouthOpen;
-  }
+  fa.computed |= want & (kAttrEyesOpen | kAttrMouthOpen);
   if (want & kAttrEyeDirection) {
     auto left = IrisCentre(bgr, lm[36], lm[39], false);
     auto right = IrisCentre(bgr, lm[42], lm[45], true);
@@ -205,11 +160,7 @@ Result<FaceAttributes> FaceAttributeModels::Analyze(const cv::Mat& bgr,
       // Gaze in the camera's frame: head pose plus the eyes' turn in the head.
       fa.gaze_yaw = std::clamp(pose.yaw + eye.x, -180.f, 180.f);
       fa.gaze_pitch = std::clamp(pose.pitch + eye.y, -180.f, 180.f);
-      // Confidence falls as the eyes close and as the two eyes disagree.
-      const float open = 1.f / (1.f + std::exp(-(fa.eye_aspect_ratio - kEyesOpenEar) /
-                                               kEyesOpenScale));
-      const float disagree = float(cv::norm(gl - gr));
-      fa.gaze_confidence = 100.f * open * std::clamp(1.f - disagree / 60.f, 0.f, 1.f);
+      fa.eye_disagreement = float(cv::norm(gl - gr));
       fa.computed |= kAttrEyeDirection;
     }
   }

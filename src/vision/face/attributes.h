@@ -1,8 +1,9 @@
 #pragma once
-// Face attributes beyond detection: age and gender, expression, eyes and
-// mouth open, smile, gaze. Inputs are the image and the face's 68 landmarks
-// in its pixels; outputs are plain numbers (degrees, years, 0..100
-// confidences), free of any API shape.
+// Face attribute estimates beyond detection: age, gender and expression
+// probabilities, eye and mouth opening ratios, gaze. Inputs are the image and
+// the face's 68 landmarks in its pixels; outputs are the models' own numbers
+// (years, probabilities, ratios, degrees); service/face_attributes.h turns
+// them into Rekognition's attributes.
 #include <array>
 #include <memory>
 #include <string>
@@ -29,30 +30,23 @@ enum AttributeBits : unsigned {
 };
 using AttributeSet = unsigned;
 
-// A yes/no judgement with its confidence in the answer given, 50..100.
-struct Judgement {
-  bool value = false;
-  float confidence = 0;
-};
+// The expression model's classes, in its output order (face-api's
+// FaceExpressionNet).
+inline constexpr const char* kExpressionClasses[7] = {"neutral", "happy",     "sad",      "angry",
+                                                      "fearful", "disgusted", "surprised"};
 
-// Emotion vocabulary of the output (Rekognition's names). CONFUSED has no
-// source in the expression model and is never produced.
-struct EmotionScore {
-  std::string type;  // HAPPY, SAD, ANGRY, DISGUSTED, SURPRISED, CALM, FEAR
-  float confidence;  // 0..100; the scores of one face sum to 100
-};
-
-struct FaceAttributes {
-  AttributeSet computed = 0;  // the bits whose fields below are filled
-  float age = 0;              // years, the model's point estimate
-  int age_low = 0, age_high = 0;
-  bool male = false;
-  float gender_confidence = 0;        // 50..100
-  std::vector<EmotionScore> emotions;  // highest confidence first
-  Judgement smile, eyes_open, mouth_open;
-  float gaze_yaw = 0, gaze_pitch = 0, gaze_confidence = 0;  // degrees, degrees, 0..100
-  // The measurements behind the judgements, for calibration and reports.
-  float eye_aspect_ratio = 0, mouth_open_ratio = 0;
+// What the attribute models and landmark geometry estimate for one face, in
+// the models' own terms.
+struct FaceAttributeEstimates {
+  AttributeSet computed = 0;           // the requested bits whose estimates below are filled
+  float age = 0;                       // years, the age model's point estimate, >= 0
+  float p_male = 0;                    // the gender model's probability of male, 0..1
+  std::array<float, 7> expressions{};  // probabilities in kExpressionClasses order
+  float eye_aspect_ratio = 0;          // EyeAspectRatio of the landmarks
+  float mouth_open_ratio = 0;          // MouthOpenRatio of the landmarks
+  // Gaze in the camera's frame (head pose plus the eyes' turn in the head),
+  // degrees as Pose; and how far the two eyes' own angles disagree, degrees.
+  float gaze_yaw = 0, gaze_pitch = 0, eye_disagreement = 0;
 };
 
 // --- Pure mappings (no models), unit-tested --------------------------------
@@ -65,33 +59,12 @@ cv::Rect2f LandmarkCropBox(const std::vector<cv::Point2f>& lm68);
 // (face-api's toBatchTensor(112, true)); empty if the box misses the image.
 cv::Mat SquareCrop(const cv::Mat& bgr, const cv::Rect2f& box);
 
-// An age range around a point estimate: +-max(2, 15% of the age), rounded
-// outwards, never below 0.
-void AgeRangeFor(float age, int* low, int* high);
-
-// Rekognition's emotions from face-api's expression probabilities (order
-// neutral, happy, sad, angry, fearful, disgusted, surprised): neutral->CALM,
-// fearful->FEAR, the rest by name, as percentages sorted highest first.
-std::vector<EmotionScore> EmotionsFromExpressions(const std::array<float, 7>& p);
-
 // Eye aspect ratio (Soukupova & Cech 2016) averaged over both eyes:
 // (|p2-p6| + |p3-p5|) / (2 |p1-p4|). About 0.25-0.35 open, under 0.15 shut.
 float EyeAspectRatio(const std::vector<cv::Point2f>& lm68);
 // Inner-lip opening over inner-lip width: mean of |61-67|, |62-66|, |63-65|
 // over |60-64|. About 0 with the lips together.
 float MouthOpenRatio(const std::vector<cv::Point2f>& lm68);
-
-// A logistic judgement: P(yes) = 1 / (1 + exp(-(x - threshold) / scale));
-// value = P >= 0.5, confidence = 100 * max(P, 1 - P).
-Judgement Logistic(float x, float threshold, float scale);
-
-// The calibrated thresholds (docs/API.md lists them).
-inline constexpr float kEyesOpenEar = 0.19f, kEyesOpenScale = 0.025f;
-inline constexpr float kMouthOpenRatio = 0.12f, kMouthOpenScale = 0.03f;
-Judgement EyesOpenFromEar(float ear);
-Judgement MouthOpenFromRatio(float ratio);
-// Smile from the expression model's "happy" probability (0..1).
-Judgement SmileFromHappy(float p_happy);
 
 // Gaze of one eye in the head's frame, in degrees (yaw positive towards the
 // image's left, pitch positive up, as Pose), from the iris centre relative to
@@ -106,10 +79,10 @@ class FaceAttributeModels {
  public:
   static Result<std::unique_ptr<FaceAttributeModels>> Create(ml::Registry& registry);
 
-  // Fills the attributes in `want` (kAttrAll for all) for a face with 68
+  // Estimates the attributes in `want` (kAttrAll for all) for a face with 68
   // landmarks; `pose` is the head pose (for the gaze).
-  Result<FaceAttributes> Analyze(const cv::Mat& bgr, const std::vector<cv::Point2f>& lm68,
-                                 const Pose& pose, AttributeSet want);
+  Result<FaceAttributeEstimates> Analyze(const cv::Mat& bgr, const std::vector<cv::Point2f>& lm68,
+                                         const Pose& pose, AttributeSet want);
 
   // Iris centre (image pixels) for the eye with corners a, b (68-point
   // indices 36/39 or 42/45); `mirror` feeds the crop flipped.

@@ -1,40 +1,19 @@
 #pragma once
-// Face detection and landmarking on decoded images. Everything is in pixels
-// of the image given: boxes x,y,w,h; points x,y.
+// Face detection (vision/face/detector.h), landmarks, pose, quality and
+// alignment on decoded images. Everything is in pixels of the image given:
+// boxes x,y,w,h; points x,y.
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <opencv2/core.hpp>
 
+#include "core/geometry.h"
 #include "core/status.h"
 #include "ml/model.h"
+#include "vision/face/detector.h"
 
 namespace argus::vision {
-
-struct FaceBox {
-  cv::Rect2f box;     // pixels, may extend past the image border
-  float score = 0.f;  // 0..1
-};
-
-class FaceDetector {
- public:
-  virtual ~FaceDetector() = default;
-  // Faces with score >= min_score after NMS, largest first, at most max_faces.
-  virtual Result<std::vector<FaceBox>> Detect(const cv::Mat& bgr, float min_score,
-                                              int max_faces) = 0;
-  // By name: "ssd" (face-api's SSD MobileNetV1 on the whole image padded to
-  // a square), "ssd-wide" (plus the image widened 1.4x), "ssd-tiled" (plus
-  // overlapping 2x2 tiles unless a close-up face was found), "blaze"
-  // (human's BlazeFace alone), "cascade" (BlazeFace, then ssd-tiled unless
-  // BlazeFace settled it with a confident close-up face and no hint of
-  // others), "haar" (OpenCV's frontal-face cascade from Debian's
-  // opencv-data). SSD and BlazeFace boxes are calibrated to the WIDER FACE
-  // box convention; with no face found, SSD modes retry once on a
-  // zoomed-out canvas.
-  static Result<std::unique_ptr<FaceDetector>> Create(const std::string& name,
-                                                      ml::Registry& registry);
-};
 
 // 68 iBUG landmarks (pixels of the image) for a face box.
 class Landmarker68 {
@@ -67,7 +46,13 @@ Quality MeasureQuality(const cv::Mat& bgr, const cv::Rect2f& box);
 cv::Mat AlignFaceChip(const cv::Mat& bgr, const std::vector<cv::Point2f>& lm68, int size,
                       double padding);
 
-// Intersection over union of two boxes.
-float IoU(const cv::Rect2f& a, const cv::Rect2f& b);
+// A size chip of bgr by the least-squares similarity transform (rotation,
+// uniform scale, translation) of `points` (image pixels) onto `to` (chip
+// pixels); black outside the image.
+cv::Mat AlignByTemplate(const cv::Mat& bgr, const std::vector<cv::Point2f>& points,
+                        const std::vector<cv::Point2f>& to, cv::Size size);
+
+// Intersection over union of two boxes (core/geometry.h).
+using argus::IoU;
 
 }  // namespace argus::vision

@@ -2,6 +2,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "core/geometry.h"
 #include "vision/labels/labels.h"
 
 namespace argus::vision {
@@ -26,16 +27,6 @@ const std::vector<std::string>& CocoLabels() {
       "vase",          "scissors",     "teddy bear",    "hair drier",    "toothbrush"};
   return labels;
 }
-
-namespace {
-
-float BoxIoU(const cv::Rect2f& a, const cv::Rect2f& b) {
-  float inter = (a & b).area();
-  float uni = a.area() + b.area() - inter;
-  return uni > 0 ? inter / uni : 0.f;
-}
-
-}  // namespace
 
 std::vector<DetectedObject> DecodeCenterNet(const float* heat, const float* wh, int grid,
                                             int classes, int input_size, cv::Size image,
@@ -88,7 +79,7 @@ std::vector<DetectedObject> DecodeCenterNet(const float* heat, const float* wh, 
     if (box.width < 1 || box.height < 1) continue;
     bool suppressed = false;
     for (const auto& kept : out) {
-      if (kept.class_id == c && BoxIoU(kept.box, box) > nms_iou) {
+      if (kept.class_id == c && IoU(kept.box, box) > nms_iou) {
         suppressed = true;
         break;
       }
