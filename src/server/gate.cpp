@@ -4,6 +4,7 @@
 
 #include "api/rekognition/errors.h"
 #include "core/log.h"
+#include "service/collections.h"
 
 namespace argus::server {
 namespace {
@@ -169,11 +170,19 @@ Status RequestGate::Admit(std::string_view operation, json& request) {
   }
   r.human_review = c.human_review;
   constraining_ = r.rule;
+  // An enrolment's record commits with its faces (or not at all).
+  if (must_audit_ && operation == "IndexFaces") {
+    service::BeginEnrolmentAudit(&record_, policy::AuditHash);
+  }
   return Status::Ok();
 }
 
 Status RequestGate::Complete(std::string_view operation, const json& request,
                              const Result<json>& result) {
+  if (service::EndEnrolmentAudit()) {
+    audited_ = true;
+    return Status::Ok();
+  }
   if (!must_audit_) return Status::Ok();
   if (result.ok()) {
     record_.outcome = "ok";

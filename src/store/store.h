@@ -32,12 +32,12 @@ struct Face {
   // Store-assigned, unique across the store, ascending in insertion order and
   // never reused: the id of the face in its collection's vector index.
   int64_t label = 0;
-  std::string face_id;   // UUID
-  std::string image_id;  // identifies the source image's bytes
-  std::string external_image_id;  // "" when none was given
-  float confidence = 0;           // detector confidence 0..100
+  std::string face_id;                             // UUID
+  std::string image_id;                            // identifies the source image's bytes
+  std::string external_image_id;                   // "" when none was given
+  float confidence = 0;                            // detector confidence 0..100
   float left = 0, top = 0, width = 0, height = 0;  // box as ratios of the image size
-  std::string user_id;  // "" when not associated with a user
+  std::string user_id;                             // "" when not associated with a user
   std::string model_version;
   int64_t created_ms = 0;
   std::vector<float> descriptor;  // empty unless asked for
@@ -71,6 +71,13 @@ struct AuditRecord {
   std::string prev_hash, hash;
 };
 
+// An audit record appended in the same transaction as another write (see
+// InsertFaces): seq, prev_hash and hash are assigned as by AppendAudit.
+struct AuditAppend {
+  AuditRecord* record = nullptr;
+  std::function<std::string(const AuditRecord&)> hash;
+};
+
 struct FaceFilter {
   int64_t after_label = 0;  // faces with label > after_label, ascending
   int limit = 1000;
@@ -83,8 +90,8 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // Opens (creating if needed) an SQLite database file in WAL mode with
-  // synchronous=FULL.
+  // Opens (creating if needed, mode 0600) an SQLite database file in WAL
+  // mode with synchronous=FULL.
   static Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path);
 
   // ResourceAlreadyExists when the id is taken.
@@ -92,14 +99,15 @@ class Store {
   // ResourceNotFound when absent; counts filled.
   virtual Result<Collection> GetCollection(const std::string& id) = 0;
   // Ids greater than `after`, ascending, at most `limit`; counts not filled.
-  virtual Result<std::vector<Collection>> ListCollections(const std::string& after,
-                                                          int limit) = 0;
+  virtual Result<std::vector<Collection>> ListCollections(const std::string& after, int limit) = 0;
   // Removes the collection with its faces and users. ResourceNotFound.
   virtual Status DeleteCollection(const std::string& id) = 0;
 
   // Inserts faces atomically and sets their labels. ResourceNotFound when the
-  // collection does not exist (e.g. deleted concurrently).
-  virtual Status InsertFaces(const std::string& collection, std::vector<Face>& faces) = 0;
+  // collection does not exist (e.g. deleted concurrently). With `audit`, its
+  // record is appended in the same transaction: both are stored or neither.
+  virtual Status InsertFaces(const std::string& collection, std::vector<Face>& faces,
+                             const AuditAppend* audit = nullptr) = 0;
   // Faces indexed from `image_id` with `external_image_id`, label order.
   virtual Result<std::vector<Face>> FacesOfImage(const std::string& collection,
                                                  const std::string& image_id,
@@ -134,9 +142,10 @@ class Store {
   // Associates those of `face_ids` that exist and have no user; returns them.
   // ServiceQuotaExceeded (nothing changed) when the user would pass
   // `max_faces_per_user`.
-  virtual Result<std::vector<std::string>> AssociateFaces(
-      const std::string& collection, const std::string& user_id,
-      const std::vector<std::string>& face_ids, int max_faces_per_user) = 0;
+  virtual Result<std::vector<std::string>> AssociateFaces(const std::string& collection,
+                                                          const std::string& user_id,
+                                                          const std::vector<std::string>& face_ids,
+                                                          int max_faces_per_user) = 0;
   // Clears the user of those of `face_ids` that belong to `user_id`.
   virtual Result<std::vector<std::string>> DisassociateFaces(
       const std::string& collection, const std::string& user_id,
@@ -161,6 +170,9 @@ class Store {
   // lock, asks `hash` for r.hash, and commits durably.
   virtual Status AppendAudit(AuditRecord& r,
                              const std::function<std::string(const AuditRecord&)>& hash) = 0;
+  // Called under the write lock after every commit that appended an audit
+  // record, with that record, in seq order (one observer; set it before use).
+  virtual void OnAuditCommitted(std::function<void(const AuditRecord&)> fn) = 0;
   // Records with seq > after_seq in stored order (ascending seq) until fn
   // returns false. Reads exactly what is stored; checks nothing.
   virtual Status ScanAudit(int64_t after_seq,
