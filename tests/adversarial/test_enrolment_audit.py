@@ -40,7 +40,7 @@ class Enroller(threading.Thread):
             try:
                 s, headers, out = self.server.post("RekognitionService.IndexFaces", json.dumps(
                     {"CollectionId": "enrol", "Image": {"Bytes": self.images[n % len(self.images)]},
-                     "ExternalImageId": "e%d" % n}))
+                     "ExternalImageId": "e%d" % n, "MaxFaces": 1}))
             except Exception:
                 return
             if s != 200:
@@ -84,14 +84,22 @@ class EnrolmentAudit(unittest.TestCase):
         t0 = time.time()
         for _ in range(KILLS):
             enrollers = [Enroller(server, images, counter, acked) for _ in range(2)]
+            before = len(acked)
             for e in enrollers:
                 e.start()
-            time.sleep(rng.uniform(0.05, 1.0))
+            # Once enrolments flow (the first request of a process sets up
+            # its nets), at a seeded random moment among them.
+            deadline = time.time() + 30
+            while len(acked) == before and time.time() < deadline:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.4))
             server.proc.kill()
             server.proc.wait()
             for e in enrollers:
                 e.join(timeout=60)
-            server = Server(data_dir=data_dir)
+            keys = server.access_key, server.secret_key
+            server = Server(data_dir=data_dir, issue_key=False)
+            server.access_key, server.secret_key = keys
         faces = {f["FaceId"] for f in self.list_faces(server)}
         self.assertEqual(server.stop(), 0)
         print("%d kills in %.0f s: %d requests acknowledged, %d faces stored"
