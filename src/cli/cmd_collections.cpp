@@ -11,6 +11,7 @@
 #include "cli/collections_cli.h"
 #include "core/base64.h"
 #include "core/log.h"
+#include "store/data_dir.h"
 
 namespace argus::cli {
 namespace {
@@ -42,8 +43,11 @@ int PrintResponse(const api::Response& r) {
 
 std::string Sanitise(const std::string& name) {
   std::string s;
-  for (char c : name) s += (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
-                            c == '-' || c == ':') ? c : '_';
+  for (char c : name)
+    s += (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' ||
+          c == ':')
+             ? c
+             : '_';
   return s.substr(0, 255);
 }
 
@@ -99,14 +103,30 @@ int CollectionGrants(const Args& a) {
 
 }  // namespace
 
+Result<std::shared_ptr<store::Store>> OpenDataDir(const std::string& data_dir) {
+  store::PrivateUmask();
+  auto changed = store::SecureDataDir(data_dir);
+  if (!changed.ok()) return changed.status();
+  if (!changed->empty()) {
+    std::string list;
+    for (const auto& p : changed.value()) list += (list.empty() ? "" : ", ") + p;
+    log::Warn("data dir " + data_dir + ": made private (directories 0700, files 0600): " + list);
+  }
+  auto st = store::Store::OpenSqlite((std::filesystem::path(data_dir) / "argus.db").string());
+  if (!st.ok()) return st.status();
+  return std::shared_ptr<store::Store>(std::move(st.value()));
+}
+
 Result<std::unique_ptr<service::CollectionService>> OpenCollections(
-    const Args& a, const std::string& data_dir, service::FaceService* faces) {
+    const Args& a, const std::string& data_dir, service::FaceService* faces,
+    std::shared_ptr<store::Store> store) {
   service::CollectionsConfig config;
   config.data_dir = data_dir;
-  config.index.hnsw_threshold = size_t(a.GetInt("hnsw-threshold", int(config.index.hnsw_threshold)));
+  config.index.hnsw_threshold =
+      size_t(a.GetInt("hnsw-threshold", int(config.index.hnsw_threshold)));
   config.index.build_threads = a.GetInt("threads", 2);
   config.snapshot_interval_s = a.GetInt("snapshot-interval", config.snapshot_interval_s);
-  return service::CollectionService::Open(config, faces);
+  return service::CollectionService::Open(config, faces, std::move(store));
 }
 
 int CmdCollections(const Args& a) {
@@ -131,7 +151,13 @@ int CmdCollections(const Args& a) {
     }
     faces = std::move(f.value());
   }
-  auto svc = OpenCollections(a, a.Get("data-dir", "./argus-data"), faces.get());
+  const std::string data_dir = a.Get("data-dir", "./argus-data");
+  auto store = OpenDataDir(data_dir);
+  if (!store.ok()) {
+    std::fprintf(stderr, "%s\n", store.status().message().c_str());
+    return 1;
+  }
+  auto svc = OpenCollections(a, data_dir, faces.get(), store.value());
   if (!svc.ok()) {
     std::fprintf(stderr, "%s\n", svc.status().message().c_str());
     return 1;
@@ -140,12 +166,15 @@ int CmdCollections(const Args& a) {
   services.faces = faces.get();
   services.collections = svc.value().get();
   auto call = [&](const char* op, const api::json& body) {
-    return PrintResponse(api::Handle(std::string("RekognitionService.") + op, body.dump(), services));
+    return PrintResponse(
+        api::Handle(std::string("RekognitionService.") + op, body.dump(), services));
   };
-  if (sub == "create" && !arg(1).empty()) return call("CreateCollection", {{"CollectionId", arg(1)}});
+  if (sub == "create" && !arg(1).empty())
+    return call("CreateCollection", {{"CollectionId", arg(1)}});
   if (sub == "describe" && !arg(1).empty())
     return call("DescribeCollection", {{"CollectionId", arg(1)}});
-  if (sub == "delete" && !arg(1).empty()) return call("DeleteCollection", {{"CollectionId", arg(1)}});
+  if (sub == "delete" && !arg(1).empty())
+    return call("DeleteCollection", {{"CollectionId", arg(1)}});
   if (sub == "list") return call("ListCollections", api::json::object());
   if (sub == "faces" && !arg(1).empty())
     return call("ListFaces", {{"CollectionId", arg(1)}, {"MaxResults", a.GetInt("max", 1000)}});
@@ -166,7 +195,8 @@ int CmdCollections(const Args& a) {
     std::error_code ec;
     for (auto it = std::filesystem::recursive_directory_iterator(arg(2), ec);
          !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->is_regular_file() && IsImageFile(it->path())) files.push_back(it->path());
+      std::error_code fe;
+      if (it->is_regular_file(fe) && IsImageFile(it->path())) files.push_back(it->path());
     }
     if (ec) {
       std::fprintf(stderr, "cannot read %s: %s\n", arg(2).c_str(), ec.message().c_str());
@@ -212,9 +242,10 @@ int CmdCollections(const Args& a) {
                    files.size(), indexed, (i + 1) / std::max(s, 1e-9));
     }
     std::fprintf(stderr, "\n");
-    std::printf("{\"Images\": %zu, \"FacesIndexed\": %zu, \"FacesNotIndexed\": %zu, "
-                "\"ImagesFailed\": %zu}\n",
-                files.size(), indexed, unindexed, failed);
+    std::printf(
+        "{\"Images\": %zu, \"FacesIndexed\": %zu, \"FacesNotIndexed\": %zu, "
+        "\"ImagesFailed\": %zu}\n",
+        files.size(), indexed, unindexed, failed);
     return failed ? 1 : 0;
   }
   std::fputs(kCollectionsUsage, stderr);

@@ -6,9 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "api/rekognition/operations.h"
 #include "cli/collections_cli.h"
@@ -56,10 +55,47 @@ std::string DataDir(const Args& a) { return a.Get("data-dir", "./argus-data"); }
 // The store of an existing data dir (the audit log lives there).
 Result<std::unique_ptr<store::Store>> OpenStore(const Args& a) {
   std::string path = DataDir(a) + "/argus.db";
-  if (!std::filesystem::exists(path)) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
     return Status(Code::kResourceNotFound, "no argus database at " + path + " (--data-dir)");
   }
   return store::Store::OpenSqlite(path);
+}
+
+// The audit log of an existing data dir, for reading, with its anchor.
+Result<std::unique_ptr<policy::AuditLog>> ReadAuditLog(const Args& a, store::Store* store) {
+  auto anchor = policy::AuditAnchor::Open(DataDir(a), /*create_key=*/false);
+  if (!anchor.ok()) return anchor.status();
+  return std::make_unique<policy::AuditLog>(store, std::move(anchor.value()), /*writer=*/false);
+}
+
+class ServicePurger : public policy::Purger {
+ public:
+  explicit ServicePurger(service::CollectionService* c) : c_(c) {}
+  Result<std::vector<policy::PurgeResult>> PurgeExpired(int64_t now_ms) override {
+    auto r = c_->PurgeExpired(now_ms);
+    if (!r.ok()) return r.status();
+    std::vector<policy::PurgeResult> out;
+    for (const auto& p : r.value()) {
+      out.push_back({p.collection, p.retention_days, p.cutoff_ms, p.deleted});
+    }
+    return out;
+  }
+
+ private:
+  service::CollectionService* c_;
+};
+
+// The audit log that `argus serve` and `argus retention purge` append to.
+Result<std::unique_ptr<policy::AuditLog>> WriteAuditLog(const std::string& data_dir,
+                                                        store::Store* store) {
+  auto anchor = policy::AuditAnchor::Open(data_dir, /*create_key=*/true);
+  if (!anchor.ok()) return anchor.status();
+  auto audit = std::make_unique<policy::AuditLog>(store, std::move(anchor.value()), true);
+  if (Status st = audit->AdoptHead(); !st.ok()) {
+    return Status(st.code(), "audit anchor: " + st.message());
+  }
+  return audit;
 }
 
 // --since/--until/--as-of: a date, or the default.
@@ -70,8 +106,8 @@ bool TimeFlag(const Args& a, const char* flag, int64_t def, int64_t* out, const 
   }
   auto t = policy::ParseTime(a.Get(flag));
   if (!t) {
-    std::fprintf(stderr, "argus %s: --%s needs YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, got '%s'\n",
-                 cmd, flag, a.Get(flag).c_str());
+    std::fprintf(stderr, "argus %s: --%s needs YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, got '%s'\n", cmd,
+                 flag, a.Get(flag).c_str());
     return false;
   }
   *out = *t;
@@ -97,6 +133,10 @@ void PrintPolicies(const policy::PolicySet& set) {
 
 }  // namespace
 
+std::unique_ptr<policy::Purger> CollectionsPurger(service::CollectionService* collections) {
+  return std::make_unique<ServicePurger>(collections);
+}
+
 Result<policy::PolicySet> LoadPolicies(const Args& a) {
   std::map<std::string, std::string> params;
   for (const auto& kv : Split(a.Get("policy-param"), ',')) {
@@ -111,7 +151,8 @@ Result<policy::PolicySet> LoadPolicies(const Args& a) {
   return policy::PolicySet::Load(specs, params);
 }
 
-Result<std::unique_ptr<Governance>> ConfigureGovernance(const Args& a,
+Result<std::unique_ptr<Governance>> ConfigureGovernance(const Args& a, const std::string& data_dir,
+                                                        store::Store* store,
                                                         service::CollectionService* collections,
                                                         server::Options& opts) {
   auto g = std::make_unique<Governance>();
@@ -132,7 +173,9 @@ Result<std::unique_ptr<Governance>> ConfigureGovernance(const Args& a,
     return InvalidParameter("--anonymous-purpose: one of " + auth::PurposeNames());
   }
 
-  g->audit = std::make_unique<policy::AuditLog>(&collections->store());
+  auto audit = WriteAuditLog(data_dir, store);
+  if (!audit.ok()) return audit.status();
+  g->audit = std::move(audit.value());
   store::AuditRecord r;
   r.kind = "policy";
   r.principal = "argus";
@@ -153,7 +196,9 @@ Result<std::unique_ptr<Governance>> ConfigureGovernance(const Args& a,
 
   int interval = a.GetInt("retention-interval", 3600);
   if (interval > 0) {
-    g->retention = std::make_unique<policy::RetentionJob>(collections, g->audit.get(), interval);
+    g->purger = CollectionsPurger(collections);
+    g->retention =
+        std::make_unique<policy::RetentionJob>(g->purger.get(), g->audit.get(), interval);
   } else {
     log::Warn("retention purge off (--retention-interval 0): run `argus retention purge`");
   }
@@ -174,8 +219,10 @@ int CmdPolicy(const Args& a) {
     return 1;
   }
   if (what == "show") {
-    if (a.Has("json")) std::printf("%s\n", set->Describe().dump(2).c_str());
-    else PrintPolicies(set.value());
+    if (a.Has("json"))
+      std::printf("%s\n", set->Describe().dump(2).c_str());
+    else
+      PrintPolicies(set.value());
     return 0;
   }
   policy::Facts f;
@@ -203,8 +250,10 @@ int CmdPolicy(const Args& a) {
     f.operation = op;
     f.op_class = api::ClassOf(*spec, request);
   } else {
-    std::fprintf(stderr, "argus policy test: --op needs an operation (SearchFacesByImage) or a "
-                         "class (%s), got '%s'\n", policy::OpClassNames().c_str(), op.c_str());
+    std::fprintf(stderr,
+                 "argus policy test: --op needs an operation (SearchFacesByImage) or a "
+                 "class (%s), got '%s'\n",
+                 policy::OpClassNames().c_str(), op.c_str());
     return 2;
   }
   for (const auto& attr : Split(a.Get("attributes"), ',')) f.attributes.insert(attr);
@@ -234,8 +283,8 @@ int CmdPolicy(const Args& a) {
     return d.allowed ? 0 : 1;
   }
   std::printf("%s: %s %s for %s with purpose %s at %s\n", d.allowed ? "ALLOW" : "DENY",
-              f.operation.empty() ? "class" : f.operation.c_str(),
-              policy::OpClassName(f.op_class), auth::OrgTypeName(f.org_type), f.purpose.c_str(),
+              f.operation.empty() ? "class" : f.operation.c_str(), policy::OpClassName(f.op_class),
+              auth::OrgTypeName(f.org_type), f.purpose.c_str(),
               policy::FormatTime(f.now_ms).c_str());
   if (!d.allowed) std::printf("  %s\n", d.message.c_str());
   if (d.allowed && !out["constraints"].empty()) {
@@ -261,7 +310,13 @@ int CmdAudit(const Args& a) {
     std::fprintf(stderr, "argus audit: %s\n", store.status().message().c_str());
     return 1;
   }
-  policy::AuditLog audit(store.value().get());
+  auto opened = ReadAuditLog(a, store.value().get());
+  if (!opened.ok() && what != "export") {
+    std::fprintf(stderr, "argus audit: %s\n", opened.status().message().c_str());
+    return 1;
+  }
+  policy::AuditLog unanchored(store.value().get());
+  policy::AuditLog& audit = opened.ok() ? *opened.value() : unanchored;
   if (what == "export") {
     if (a.Get("format", "jsonl") != "jsonl") {
       std::fprintf(stderr, "argus audit export: --format jsonl is the only format\n");
@@ -286,6 +341,7 @@ int CmdAudit(const Args& a) {
                  v.problem.c_str());
     return 1;
   }
+  if (!v.note.empty()) std::fprintf(stderr, "note: %s\n", v.note.c_str());
   if (what == "head") {
     std::printf("%lld:%s\n", (long long)v.head_seq, v.head_hash.c_str());
   } else {
@@ -315,14 +371,18 @@ int CmdReport(const Args& a) {
     std::fprintf(stderr, "argus report: %s\n", store.status().message().c_str());
     return 1;
   }
-  policy::AuditLog audit(store.value().get());
-  auto report = audit.Transparency(since, until);
+  auto audit = ReadAuditLog(a, store.value().get());
+  if (!audit.ok()) {
+    std::fprintf(stderr, "argus report: %s\n", audit.status().message().c_str());
+    return 1;
+  }
+  auto report = audit.value()->Transparency(since, until);
   if (!report.ok()) {
     std::fprintf(stderr, "argus report: %s\n", report.status().message().c_str());
     return 1;
   }
-  std::string text = format == "html" ? policy::TransparencyHtml(report.value())
-                                      : report.value().dump(2) + "\n";
+  std::string text =
+      format == "html" ? policy::TransparencyHtml(report.value()) : report.value().dump(2) + "\n";
   if (a.Has("out")) {
     std::ofstream f(a.Get("out"), std::ios::binary);
     f << text;
@@ -344,13 +404,23 @@ int CmdRetention(const Args& a) {
   int64_t now = 0;
   if (!TimeFlag(a, "as-of", NowMs(), &now, "retention purge")) return 2;
   // Takes the data dir's lock: the server must not be running (it purges by itself).
-  auto svc = OpenCollections(a, DataDir(a), nullptr);
+  auto store = OpenDataDir(DataDir(a));
+  if (!store.ok()) {
+    std::fprintf(stderr, "argus retention purge: %s\n", store.status().message().c_str());
+    return 1;
+  }
+  auto svc = OpenCollections(a, DataDir(a), nullptr, store.value());
   if (!svc.ok()) {
     std::fprintf(stderr, "argus retention purge: %s\n", svc.status().message().c_str());
     return 1;
   }
-  policy::AuditLog audit(&svc.value()->store());
-  auto r = policy::PurgeOnce(*svc.value(), audit, now, "cli");
+  auto audit = WriteAuditLog(DataDir(a), store.value().get());
+  if (!audit.ok()) {
+    std::fprintf(stderr, "argus retention purge: %s\n", audit.status().message().c_str());
+    return 1;
+  }
+  ServicePurger purger(svc.value().get());
+  auto r = policy::PurgeOnce(purger, *audit.value(), now, "cli");
   if (!r.ok()) {
     std::fprintf(stderr, "argus retention purge: %s\n", r.status().message().c_str());
     return 1;

@@ -1,5 +1,3 @@
-#include <filesystem>
-
 #include "cli/args.h"
 #include "cli/collections_cli.h"
 #include "cli/governance_cli.h"
@@ -17,10 +15,10 @@ int CmdServe(const Args& a) {
     return 1;
   }
   std::string data_dir = a.Get("data-dir", "./argus-data");
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
-  if (ec) {
-    log::Error("cannot create data dir " + data_dir + ": " + ec.message());
+  // The composition root: one store for the collections and the audit log.
+  auto store = OpenDataDir(data_dir);
+  if (!store.ok()) {
+    log::Error(store.status().message());
     return 1;
   }
   ml::Registry registry(ModelDir(a));
@@ -33,7 +31,7 @@ int CmdServe(const Args& a) {
   services.faces = faces.value().get();
   // Collections, faces and users: store and indexes under the data dir;
   // indexes are snapshotted when the server stops.
-  auto collections = OpenCollections(a, data_dir, faces.value().get());
+  auto collections = OpenCollections(a, data_dir, faces.value().get(), store.value());
   if (!collections.ok()) {
     log::Error(collections.status().message());
     return 1;
@@ -42,14 +40,20 @@ int CmdServe(const Args& a) {
   // Labels, text and moderation: a missing model disables only its operation
   // (ServiceUnavailableException naming the model), not the server.
   auto labels = service::LabelService::Create(registry);
-  if (labels.ok()) services.labels = labels.value().get();
-  else log::Error("DetectLabels disabled: " + labels.status().message());
+  if (labels.ok())
+    services.labels = labels.value().get();
+  else
+    log::Error("DetectLabels disabled: " + labels.status().message());
   auto text = service::TextService::Create(registry);
-  if (text.ok()) services.text = text.value().get();
-  else log::Error("DetectText disabled: " + text.status().message());
+  if (text.ok())
+    services.text = text.value().get();
+  else
+    log::Error("DetectText disabled: " + text.status().message());
   auto moderation = service::ModerationService::Create(registry);
-  if (moderation.ok()) services.moderation = moderation.value().get();
-  else log::Error("DetectModerationLabels disabled: " + moderation.status().message());
+  if (moderation.ok())
+    services.moderation = moderation.value().get();
+  else
+    log::Error("DetectModerationLabels disabled: " + moderation.status().message());
   server::Options opts;
   opts.host = a.Get("host", opts.host);
   opts.port = a.GetInt("port", opts.port);
@@ -61,7 +65,8 @@ int CmdServe(const Args& a) {
     return 1;
   }
   // Use policies (a bad policy refuses to start), the audit log, retention.
-  auto governance = ConfigureGovernance(a, collections.value().get(), opts);
+  auto governance =
+      ConfigureGovernance(a, data_dir, store.value().get(), collections.value().get(), opts);
   if (!governance.ok()) {
     log::Error(governance.status().message());
     return 1;

@@ -9,10 +9,16 @@
 
 namespace argus::cli {
 
-// The collection service over DATA_DIR/argus.db and DATA_DIR/index/, with
+// Makes the process's files private (umask 077), creates the data dir or
+// makes an existing one private (0700, files 0600; what changed is logged),
+// and opens its store, DATA_DIR/argus.db.
+Result<std::shared_ptr<store::Store>> OpenDataDir(const std::string& data_dir);
+
+// The collection service over `store` and DATA_DIR/index/, with
 // --hnsw-threshold N and --snapshot-interval S applied.
 Result<std::unique_ptr<service::CollectionService>> OpenCollections(
-    const Args& a, const std::string& data_dir, service::FaceService* faces);
+    const Args& a, const std::string& data_dir, service::FaceService* faces,
+    std::shared_ptr<store::Store> store);
 
 int CmdCollections(const Args& a);
 int CmdBenchSearch(const Args& a);

@@ -9,6 +9,7 @@
 #include "policy/policy.h"
 #include "policy/retention.h"
 #include "server/server.h"
+#include "service/collections.h"
 
 namespace argus::cli {
 
@@ -20,14 +21,20 @@ Result<policy::PolicySet> LoadPolicies(const Args& a);
 struct Governance {
   policy::PolicySet policies;
   std::unique_ptr<policy::AuditLog> audit;
+  std::unique_ptr<policy::Purger> purger;
   std::unique_ptr<policy::RetentionJob> retention;
 };
 
-// Loads the policies, opens the audit log over `store`, records the policy
-// set in it, starts the retention job (--retention-interval S, default 3600;
-// 0 = off) and sets opts.policies/audit/anonymous (--anonymous-org-type,
-// --anonymous-purpose for --no-auth).
-Result<std::unique_ptr<Governance>> ConfigureGovernance(const Args& a,
+// The retention purge's erasure over the collection service.
+std::unique_ptr<policy::Purger> CollectionsPurger(service::CollectionService* collections);
+
+// Loads the policies, opens the audit log over `store` with its head
+// anchored in DATA_DIR/audit-head.log, records the policy set in it, starts
+// the retention job over `collections` (--retention-interval S, default
+// 3600; 0 = off) and sets opts.policies/audit/anonymous
+// (--anonymous-org-type, --anonymous-purpose for --no-auth).
+Result<std::unique_ptr<Governance>> ConfigureGovernance(const Args& a, const std::string& data_dir,
+                                                        store::Store* store,
                                                         service::CollectionService* collections,
                                                         server::Options& opts);
 

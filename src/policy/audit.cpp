@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "core/hash.h"
+#include "core/log.h"
 #include "policy/policy.h"
 
 namespace argus::policy {
@@ -56,12 +57,23 @@ std::string Escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -86,6 +98,47 @@ json AuditJson(const store::AuditRecord& r) {
   return j;
 }
 
+AuditLog::AuditLog(store::Store* store, std::unique_ptr<AuditAnchor> anchor, bool writer)
+    : store_(store), anchor_(std::move(anchor)), writer_(writer && anchor_) {
+  if (!writer_) return;
+  store_->OnAuditCommitted([a = anchor_.get()](const store::AuditRecord& r) {
+    Status st = a->Append(r.seq, r.hash);
+    if (!st.ok()) {
+      log::Error("audit: record " + std::to_string(r.seq) +
+                 " is committed but not anchored: " + st.message());
+    }
+  });
+}
+
+AuditLog::~AuditLog() {
+  if (writer_) store_->OnAuditCommitted(nullptr);
+}
+
+Status AuditLog::AdoptHead() {
+  if (!writer_) return Status::Ok();
+  auto head = anchor_->Read();
+  if (!head.ok()) return head.status();
+  auto high = store_->AuditHighWater();
+  if (!high.ok()) return high.status();
+  if (high.value() == 0) return Status::Ok();
+  store::AuditRecord last;
+  ARGUS_RETURN_IF_ERROR(store_->ScanAudit(high.value() - 1, [&](const store::AuditRecord& r) {
+    last = r;
+    return false;
+  }));
+  if (last.seq == 0) return Status::Ok();  // cut back: Verify says so
+  if (head->entries == 0) {
+    log::Error("audit: the log holds records up to " + std::to_string(last.seq) + " but " +
+               anchor_->path() + " is missing; anchoring from record " + std::to_string(last.seq) +
+               " on (`argus audit verify` reports where anchoring starts)");
+    return anchor_->Append(last.seq, last.hash);
+  }
+  if (last.seq == head->seq + 1) {  // the anchor append a crash cut short
+    return anchor_->Append(last.seq, last.hash);
+  }
+  return Status::Ok();
+}
+
 Status AuditLog::Append(store::AuditRecord& r) {
   if (r.time_ms == 0) r.time_ms = NowMs();
   return store_->AppendAudit(r, AuditHash);
@@ -93,6 +146,19 @@ Status AuditLog::Append(store::AuditRecord& r) {
 
 VerifyResult AuditLog::Verify(const std::string& expect_head) {
   VerifyResult v;
+  // The anchor is read before the log, so a server appending meanwhile only
+  // puts the log ahead of it (re-read below).
+  AuditAnchor::Head anchored;
+  std::map<int64_t, std::string> tail;  // hashes from the anchored head on
+  if (anchor_) {
+    auto h = anchor_->Read();
+    if (!h.ok()) {
+      v.ok = false;
+      v.problem = h.status().message();
+      return v;
+    }
+    anchored = h.value();
+  }
   int64_t expected = 1;
   store::AuditRecord prev;
   bool have_prev = false;
@@ -126,6 +192,7 @@ VerifyResult AuditLog::Verify(const std::string& expect_head) {
     prev = r;
     have_prev = true;
     ++expected;
+    if (anchored.entries > 0 && r.seq >= anchored.seq) tail[r.seq] = r.hash;
     return true;
   });
   if (!st.ok()) {
@@ -143,14 +210,63 @@ VerifyResult AuditLog::Verify(const std::string& expect_head) {
   if (high.value() > prev.seq) {
     v.ok = false;
     v.first_bad = prev.seq + 1;
-    v.problem = high.value() == prev.seq + 1
-                    ? "record " + std::to_string(prev.seq + 1) + " is missing (the last record was deleted)"
-                    : "records " + std::to_string(prev.seq + 1) + " to " +
-                          std::to_string(high.value()) + " are missing (the log was cut back)";
+    v.problem =
+        high.value() == prev.seq + 1
+            ? "record " + std::to_string(prev.seq + 1) + " is missing (the last record was deleted)"
+            : "records " + std::to_string(prev.seq + 1) + " to " + std::to_string(high.value()) +
+                  " are missing (the log was cut back)";
     return v;
   }
   v.head_seq = prev.seq;
   v.head_hash = prev.hash;
+  if (anchor_) {
+    if (anchored.entries > 0 && prev.seq > anchored.seq + 1) {
+      auto again = anchor_->Read();
+      if (again.ok() && again->entries > 0 && again->seq <= prev.seq) anchored = again.value();
+    }
+    const std::string& path = anchor_->path();
+    if (anchored.entries == 0) {
+      if (v.records > 0) {
+        v.ok = false;
+        v.first_bad = 1;
+        v.problem = "the log holds " + std::to_string(v.records) + " records but its anchor " +
+                    path + (anchored.exists ? " is empty" : " is missing") +
+                    ": the head cannot be checked (was the file removed?)";
+        return v;
+      }
+    } else if (prev.seq < anchored.seq) {
+      v.ok = false;
+      v.first_bad = prev.seq + 1;
+      v.problem = "records " + std::to_string(prev.seq + 1) + " to " +
+                  std::to_string(anchored.seq) + " are missing: " + path + " anchors record " +
+                  std::to_string(anchored.seq) + " as the head (the log was cut back)";
+      return v;
+    } else if (tail[anchored.seq] != anchored.hash) {
+      v.ok = false;
+      v.first_bad = anchored.seq;
+      v.problem = "record " + std::to_string(anchored.seq) + " is not the record " + path +
+                  " anchors (the log was rewritten)";
+      return v;
+    } else if (prev.seq > anchored.seq + 1) {
+      v.ok = false;
+      v.first_bad = anchored.seq + 2;
+      v.problem = "records " + std::to_string(anchored.seq + 2) + " to " +
+                  std::to_string(prev.seq) + " are not anchored in " + path +
+                  " (written without the server, or the anchor was cut back)";
+      return v;
+    } else {
+      if (anchored.first_seq > 1) {
+        v.note = "anchored from record " + std::to_string(anchored.first_seq) +
+                 " on; the records before it were written before " + path +
+                 " existed (or it was removed)";
+      }
+      if (prev.seq == anchored.seq + 1) {
+        v.note += std::string(v.note.empty() ? "" : "; ") + "the last record, " +
+                  std::to_string(prev.seq) +
+                  ", is not anchored yet (its anchor append was cut short)";
+      }
+    }
+  }
   if (!expect_head.empty()) {
     auto colon = expect_head.find(':');
     int64_t seq = colon == std::string::npos ? 0 : std::atoll(expect_head.substr(0, colon).c_str());
@@ -161,10 +277,13 @@ VerifyResult AuditLog::Verify(const std::string& expect_head) {
       return v;
     }
     bool found = false;
-    store_->ScanAudit(seq - 1, [&](const store::AuditRecord& r) {
-      found = r.seq == seq && r.hash == hash;
-      return false;
-    }).ok();
+    store_
+        ->ScanAudit(seq - 1,
+                    [&](const store::AuditRecord& r) {
+                      found = r.seq == seq && r.hash == hash;
+                      return false;
+                    })
+        .ok();
     if (!found) {
       v.ok = false;
       v.first_bad = seq;
@@ -249,8 +368,10 @@ Result<json> AuditLog::Transparency(int64_t since_ms, int64_t until_ms) {
   for (const auto& [rule, n] : denials) den.push_back({{"rule", rule}, {"count", n}});
   out["denials_by_rule"] = den;
   json pc = json::array();
-  for (const auto& [c, n] : purged_by_collection) pc.push_back({{"collection", c}, {"faces_deleted", n}});
-  out["retention_purges"] = {{"records", purge_records}, {"faces_deleted", purged}, {"by_collection", pc}};
+  for (const auto& [c, n] : purged_by_collection)
+    pc.push_back({{"collection", c}, {"faces_deleted", n}});
+  out["retention_purges"] = {
+      {"records", purge_records}, {"faces_deleted", purged}, {"by_collection", pc}};
   json er = json::object();
   for (const auto& [op, n] : erasures) er[op] = n;
   out["erasure_requests"] = er;
@@ -288,12 +409,14 @@ std::string TransparencyHtml(const json& r) {
        "<title>argus transparency report</title>\n<style>\n"
        "body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}\n"
        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.3em .6em;"
-       "text-align:left}th{background:#eee}td:last-child{text-align:right}\n</style>\n</head>\n<body>\n";
+       "text-align:left}th{background:#eee}td:last-child{text-align:right}\n</style>\n</"
+       "head>\n<body>\n";
   h += "<h1>Transparency report</h1>\n<p>From " + Cell(r["since"]) + " to " + Cell(r["until"]) +
        " (generated " + Cell(r["generated_at"]) + ").</p>\n";
-  h += "<p>Audited face requests: " + Cell(r["audited_requests"]) + "; with a case id: " +
-       Cell(r["requests_with_case_id"]) + "; results flagged for human review: " +
-       Cell(r["results_flagged_for_human_review"]) + ".</p>\n";
+  h += "<p>Audited face requests: " + Cell(r["audited_requests"]) +
+       "; with a case id: " + Cell(r["requests_with_case_id"]) +
+       "; results flagged for human review: " + Cell(r["results_flagged_for_human_review"]) +
+       ".</p>\n";
   table("Requests by organisation type, operation class and decision", r["requests"],
         {"org_type", "operation_class", "decision", "count"});
   table("Thresholds applied", r["thresholds"],
@@ -305,7 +428,8 @@ std::string TransparencyHtml(const json& r) {
   table("Faces deleted by retention, by collection", p["by_collection"],
         {"collection", "faces_deleted"});
   json er = json::array();
-  for (const auto& [op, n] : r["erasure_requests"].items()) er.push_back({{"operation", op}, {"count", n}});
+  for (const auto& [op, n] : r["erasure_requests"].items())
+    er.push_back({{"operation", op}, {"count", n}});
   table("Erasure requests", er, {"operation", "count"});
   table("Policies loaded", r["policies_loaded"], {"time", "policies"});
   const json& c = r["audit_chain"];

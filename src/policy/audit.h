@@ -11,13 +11,14 @@
 // inserted, reordered or deleted record and names the first bad one.
 // Thread-safe (the store serialises appends).
 #include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "core/status.h"
+#include "policy/audit_anchor.h"
 #include "store/store.h"
 
 namespace argus::policy {
@@ -35,17 +36,33 @@ struct VerifyResult {
   std::string problem;    // what is wrong with it
   int64_t head_seq = 0;   // the last record, when ok
   std::string head_hash;
+  std::string note;  // what the pass rests on, when it is worth saying ("" otherwise)
 };
 
 class AuditLog {
  public:
+  // Without an anchor only the chain is checked.
   explicit AuditLog(store::Store* store) : store_(store) {}
+  // With the head anchored in `anchor` (audit_anchor.h). With `writer`, every
+  // record the store commits from now on (through Append or with a write,
+  // Store::AuditAppend) is appended to the anchor; one writer per store.
+  AuditLog(store::Store* store, std::unique_ptr<AuditAnchor> anchor, bool writer);
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
 
   // Appends durably; sets r.time_ms (now) when 0, r.seq, r.prev_hash, r.hash.
   Status Append(store::AuditRecord& r);
-  // Walks the whole chain. `expect_head` ("SEQ:HASH", from an earlier
-  // `argus audit head` kept elsewhere) also catches a log cut back or
-  // rewritten wholesale after that point.
+  // With a writer's anchor: when the file is missing, or behind the log by
+  // more than its last record, appends the log's head to it (logged), so a
+  // log kept before anchoring existed is anchored from its head on.
+  Status AdoptHead();
+  // Walks the whole chain; with an anchor, the log's head must be the
+  // anchored head or the one record after it (a crash between the commit
+  // and the anchor append), and a missing anchor file with a non-empty log
+  // is an error. `expect_head` ("SEQ:HASH", from an earlier `argus audit
+  // head` kept elsewhere) also catches a log cut back or rewritten
+  // wholesale after that point.
   VerifyResult Verify(const std::string& expect_head = "");
   // JSON lines of the records with since_ms <= time_ms < until_ms.
   Status Export(int64_t since_ms, int64_t until_ms, std::ostream& out);
@@ -61,6 +78,8 @@ class AuditLog {
 
  private:
   store::Store* store_;
+  std::unique_ptr<AuditAnchor> anchor_;
+  bool writer_ = false;
 };
 
 // A readable HTML page of a Transparency() report (self-contained, no scripts).

@@ -10,10 +10,9 @@
 
 namespace argus::policy {
 
-Result<std::vector<service::PurgeResult>> PurgeOnce(service::CollectionService& collections,
-                                                    AuditLog& audit, int64_t now_ms,
-                                                    const std::string& who) {
-  auto purged = collections.PurgeExpired(now_ms);
+Result<std::vector<PurgeResult>> PurgeOnce(Purger& purger, AuditLog& audit, int64_t now_ms,
+                                           const std::string& who) {
+  auto purged = purger.PurgeExpired(now_ms);
   if (!purged.ok()) return purged.status();
   for (const auto& p : purged.value()) {
     if (p.deleted == 0) continue;
@@ -38,9 +37,8 @@ Result<std::vector<service::PurgeResult>> PurgeOnce(service::CollectionService& 
   return purged;
 }
 
-RetentionJob::RetentionJob(service::CollectionService* collections, AuditLog* audit,
-                           int interval_s)
-    : collections_(collections), audit_(audit), interval_s_(interval_s) {
+RetentionJob::RetentionJob(Purger* purger, AuditLog* audit, int interval_s)
+    : purger_(purger), audit_(audit), interval_s_(interval_s) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -64,7 +62,7 @@ void RetentionJob::Run() {
     int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
-    auto r = PurgeOnce(*collections_, *audit_, now, "retention-job");
+    auto r = PurgeOnce(*purger_, *audit_, now, "retention-job");
     if (!r.ok()) log::Error("retention: " + r.status().message());
     lock.lock();
     cv_.wait_for(lock, std::chrono::seconds(interval_s_), [this] { return stop_; });

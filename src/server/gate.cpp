@@ -4,6 +4,7 @@
 
 #include "api/rekognition/errors.h"
 #include "core/log.h"
+#include "service/collections.h"
 
 namespace argus::server {
 namespace {
@@ -159,7 +160,12 @@ Status RequestGate::Admit(api::RequestFacts& facts, const Status& invalid) {
   if (op.unmatched) identification_ = Decide(policy::OpClass::kFaceIdentification);
   // Last, where a handler would find a missing collection: another
   // principal's collection answers exactly as a missing one.
-  return Tenancy(facts);
+  ARGUS_RETURN_IF_ERROR(Tenancy(facts));
+  // An enrolment's record commits with its faces (or not at all).
+  if (must_audit_ && operation_ == "IndexFaces") {
+    service::BeginEnrolmentAudit(&record_, policy::AuditHash);
+  }
+  return Status::Ok();
 }
 
 Result<std::string> RequestGate::GrantOn(const std::string& collection) {
@@ -231,6 +237,8 @@ Status RequestGate::Montage(const api::RequestFacts& facts, Result<json>& result
 }
 
 Status RequestGate::Complete(const api::RequestFacts& facts, Result<json>& result) {
+  // True when IndexFaces committed this request's record with its faces.
+  const bool enrolment_recorded = service::EndEnrolmentAudit();
   using Access = api::OpSpec::Access;
   const api::OpSpec& op = *facts.op;
   store::Store* s = audit_.store();
@@ -250,6 +258,10 @@ Status RequestGate::Complete(const api::RequestFacts& facts, Result<json>& resul
     }
   }
   ARGUS_RETURN_IF_ERROR(Montage(facts, result));
+  if (enrolment_recorded) {
+    audited_ = true;
+    return Status::Ok();
+  }
   if (!must_audit_) return Status::Ok();
   if (result.ok()) {
     record_.outcome = "ok";

@@ -10,11 +10,12 @@
 // Thread-safe.
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,12 +27,12 @@
 namespace argus::service {
 
 struct CollectionsConfig {
-  std::string data_dir;  // holds argus.db and index/<collection>.idx
+  std::string data_dir;  // holds argus.db and index/<SHA-256 of the id>.idx
   index::IndexOptions index;
-  int snapshot_interval_s = 60;  // graph indexes with writes are snapshotted this often
-  std::string region = "us-east-1";        // for CollectionArn
-  std::string account_id = "000000000000"; // for CollectionArn
-  bool background = true;  // rebuild/snapshot thread (off in some benchmarks)
+  int snapshot_interval_s = 60;             // graph indexes with writes are snapshotted this often
+  std::string region = "us-east-1";         // for CollectionArn
+  std::string account_id = "000000000000";  // for CollectionArn
+  bool background = true;                   // rebuild/snapshot thread (off in some benchmarks)
 };
 
 inline constexpr int kMaxFacesPerImage = 100;
@@ -49,7 +50,7 @@ int64_t RetentionDays(const std::map<std::string, std::string>& tags);
 struct PurgeResult {
   std::string collection;
   int64_t retention_days = 0;
-  int64_t cutoff_ms = 0;      // faces indexed before this were deleted
+  int64_t cutoff_ms = 0;  // faces indexed before this were deleted
   int64_t deleted = 0;
 };
 inline constexpr int kMaxFacesPerUser = 100;
@@ -86,7 +87,7 @@ struct FaceMatch {
 };
 
 struct SearchByImageResult {
-  FaceDetail searched;      // the largest face
+  FaceDetail searched;  // the largest face
   std::vector<FaceMatch> matches;
   std::vector<FaceOutcome> unsearched;  // the other faces (SearchUsersByImage)
 };
@@ -108,13 +109,27 @@ struct FaceIdsResult {
   std::vector<FaceFailure> failed;
 };
 
+// The audit record of the request the calling thread serves, when its
+// enrolment must be committed in the same store transaction as the faces it
+// stores. While installed, an IndexFaces that stores new faces completes the
+// record (outcome "ok", matches = the faces in its answer) and appends it
+// with them; EndEnrolmentAudit says whether it did. Installed by the request
+// gate around one handler call; `record` must outlive the installation.
+void BeginEnrolmentAudit(store::AuditRecord* record,
+                         std::function<std::string(const store::AuditRecord&)> hash);
+// Removes the installation; true when the record was committed with faces.
+bool EndEnrolmentAudit();
+
 class CollectionService {
  public:
-  // Opens the store in config.data_dir and makes every collection searchable:
-  // each index is loaded from its snapshot when that agrees with the store
+  // Makes every collection of `store` searchable: each index is loaded from
+  // its snapshot under config.data_dir/index when that agrees with the store
   // (after replaying what the snapshot missed), else rebuilt from the store.
-  static Result<std::unique_ptr<CollectionService>> Open(const CollectionsConfig& config,
-                                                         FaceService* faces);
+  // Without `store`, opens config.data_dir/argus.db. Takes the data dir's
+  // lock (ResourceInUse when another process holds it).
+  static Result<std::unique_ptr<CollectionService>> Open(
+      const CollectionsConfig& config, FaceService* faces,
+      std::shared_ptr<store::Store> store = nullptr);
   ~CollectionService();
   // Stops background work and snapshots graph indexes that changed.
   void Close();
@@ -142,9 +157,9 @@ class CollectionService {
   Result<std::vector<FaceMatch>> SearchFaces(const std::string& collection,
                                              const std::string& face_id, int max_faces,
                                              float threshold);
-  Result<SearchByImageResult> SearchFacesByImage(const std::string& collection,
-                                                 const Image& image, int max_faces,
-                                                 float threshold, QualityFilter quality);
+  Result<SearchByImageResult> SearchFacesByImage(const std::string& collection, const Image& image,
+                                                 int max_faces, float threshold,
+                                                 QualityFilter quality);
   // Faces like a descriptor (dim floats, L2-normalised), best first.
   Result<std::vector<FaceMatch>> SearchDescriptor(const std::string& collection,
                                                   const float* descriptor, int max_faces,
@@ -156,21 +171,17 @@ class CollectionService {
   Status DeleteUser(const std::string& collection, const std::string& user_id);
   Result<std::vector<store::User>> ListUsers(const std::string& collection,
                                              const std::string& after, int limit);
-  Result<FaceIdsResult> AssociateFaces(const std::string& collection,
-                                       const std::string& user_id,
-                                       const std::vector<std::string>& face_ids,
-                                       float threshold);
-  Result<FaceIdsResult> DisassociateFaces(const std::string& collection,
-                                          const std::string& user_id,
+  Result<FaceIdsResult> AssociateFaces(const std::string& collection, const std::string& user_id,
+                                       const std::vector<std::string>& face_ids, float threshold);
+  Result<FaceIdsResult> DisassociateFaces(const std::string& collection, const std::string& user_id,
                                           const std::vector<std::string>& face_ids);
   // By the user's faces (the user itself excluded) or by a stored face.
   Result<std::vector<UserMatch>> SearchUsers(const std::string& collection,
-                                             const std::string& user_id,
-                                             const std::string& face_id, int max_users,
-                                             float threshold);
-  Result<SearchByImageResult> SearchUsersByImage(const std::string& collection,
-                                                 const Image& image, int max_users,
-                                                 float threshold, QualityFilter quality,
+                                             const std::string& user_id, const std::string& face_id,
+                                             int max_users, float threshold);
+  Result<SearchByImageResult> SearchUsersByImage(const std::string& collection, const Image& image,
+                                                 int max_users, float threshold,
+                                                 QualityFilter quality,
                                                  std::vector<UserMatch>* users);
 
   // For tools and benchmarks.
@@ -191,14 +202,18 @@ class CollectionService {
   Status LoadCollection(const store::Collection& c);
   std::shared_ptr<Entry> Find(const std::string& id);
   Result<std::shared_ptr<Entry>> Get(const std::string& id);
+  // index/<SHA-256 of the id>.idx: no id becomes a file name.
   std::string SnapshotPath(const std::string& id) const;
+  // Removes files of index/ that are not snapshots of this naming (older
+  // ones named after ids, temporaries); the indexes are rebuilt from the store.
+  void RemoveForeignSnapshots();
   // After a removal: a snapshot on disk still holds the removed descriptors,
   // so it goes (the next one is written from the index, which no longer has them).
   void DropSnapshot(const std::string& id);
   Status CheckModel(const Entry& e) const;
   Result<std::vector<FaceOutcome>> Analyse(const Image& image, QualityFilter quality);
-  Result<std::vector<UserMatch>> UsersLike(Entry& e, const float* q, int max_users,
-                                           float threshold, const std::string& exclude_user);
+  Result<std::vector<UserMatch>> UsersLike(Entry& e, const float* q, int max_users, float threshold,
+                                           const std::string& exclude_user);
   // For each of face_ids not in `done` (once each): FACE_NOT_FOUND when the
   // collection has no such face, else owned_reason with the owning user.
   Status ExplainNotDone(const std::string& collection, const std::vector<std::string>& face_ids,
@@ -208,7 +223,7 @@ class CollectionService {
 
   CollectionsConfig config_;
   FaceService* faces_;
-  std::unique_ptr<store::Store> store_;
+  std::shared_ptr<store::Store> store_;
   std::shared_mutex map_mu_;
   std::map<std::string, std::shared_ptr<Entry>> entries_;
   std::mutex bg_mu_;

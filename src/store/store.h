@@ -79,6 +79,13 @@ struct CollectionGrant {
   std::string access;
 };
 
+// An audit record appended in the same transaction as another write (see
+// InsertFaces): seq, prev_hash and hash are assigned as by AppendAudit.
+struct AuditAppend {
+  AuditRecord* record = nullptr;
+  std::function<std::string(const AuditRecord&)> hash;
+};
+
 struct FaceFilter {
   int64_t after_label = 0;  // faces with label > after_label, ascending
   int limit = 1000;
@@ -91,8 +98,8 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // Opens (creating if needed) an SQLite database file in WAL mode with
-  // synchronous=FULL.
+  // Opens (creating if needed, mode 0600) an SQLite database file in WAL
+  // mode with synchronous=FULL.
   static Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path);
 
   // ResourceAlreadyExists when the id is taken.
@@ -105,8 +112,10 @@ class Store {
   virtual Status DeleteCollection(const std::string& id) = 0;
 
   // Inserts faces atomically and sets their labels. ResourceNotFound when the
-  // collection does not exist (e.g. deleted concurrently).
-  virtual Status InsertFaces(const std::string& collection, std::vector<Face>& faces) = 0;
+  // collection does not exist (e.g. deleted concurrently). With `audit`, its
+  // record is appended in the same transaction: both are stored or neither.
+  virtual Status InsertFaces(const std::string& collection, std::vector<Face>& faces,
+                             const AuditAppend* audit = nullptr) = 0;
   // Faces indexed from `image_id` with `external_image_id`, label order.
   virtual Result<std::vector<Face>> FacesOfImage(const std::string& collection,
                                                  const std::string& image_id,
@@ -169,6 +178,9 @@ class Store {
   // lock, asks `hash` for r.hash, and commits durably.
   virtual Status AppendAudit(AuditRecord& r,
                              const std::function<std::string(const AuditRecord&)>& hash) = 0;
+  // Called under the write lock after every commit that appended an audit
+  // record, with that record, in seq order (one observer; set it before use).
+  virtual void OnAuditCommitted(std::function<void(const AuditRecord&)> fn) = 0;
   // Records with seq > after_seq in stored order (ascending seq) until fn
   // returns false. Reads exactly what is stored; checks nothing.
   virtual Status ScanAudit(int64_t after_seq,

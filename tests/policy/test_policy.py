@@ -266,7 +266,8 @@ class OpenPolicyAuditFailureAndTampering(Matrix):
 
         def tampered(sql):
             d = tempfile.mkdtemp(prefix="argus-tamper-")
-            shutil.copy(os.path.join(src, "argus.db"), d)
+            for name in ("argus.db", "argus.key", "audit-head.log"):
+                shutil.copy(os.path.join(src, name), d)
             db = sqlite3.connect(os.path.join(d, "argus.db"))
             db.executescript(sql)
             db.commit()

@@ -3,6 +3,7 @@ purge`, both recorded in the audit log) and erasure: after DeleteFaces,
 DeleteUser and DeleteCollection the deleted bytes are in no file of the data
 directory (database, write-ahead log, index snapshots)."""
 import glob
+import hashlib
 import json
 import os
 import sqlite3
@@ -157,13 +158,14 @@ class RetentionAndErasure(unittest.TestCase):
             ids += [f["Face"]["FaceId"] for f in
                     self.ok("IndexFaces", CollectionId="graph", Image=image(s))["FaceRecords"]]
         self.assertGreaterEqual(len(ids), 4)
-        snapshot = os.path.join(self.server.data_dir, "index", "graph.idx")
+        name = hashlib.sha256(b"graph").hexdigest() + ".idx"  # snapshots are named by id hash
+        snapshot = os.path.join(self.server.data_dir, "index", name)
         d = self.descriptor(ids[1])
         deadline = time.time() + 20
         while time.time() < deadline and not (os.path.exists(snapshot) and
                                                d in open(snapshot, "rb").read()):
             time.sleep(0.3)
-        self.assertIn("graph.idx", found_in(self.server.data_dir, d))
+        self.assertIn(name, found_in(self.server.data_dir, d))
         self.ok("DeleteFaces", CollectionId="graph", FaceIds=[ids[1]])
         self.assertEqual(found_in(self.server.data_dir, d), [])
         # The next snapshot (written from the graph, whose vector was zeroed) lacks it too.

@@ -1,10 +1,15 @@
 // The SQLite store against a real database file.
+#include "store/store.h"
+
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 
-#include "store/store.h"
+#include "store/data_dir.h"
 
 namespace argus::store {
 namespace {
@@ -90,7 +95,8 @@ TEST_F(StoreTest, InsertIntoMissingCollectionWritesNothing) {
 
 TEST_F(StoreTest, FacesRoundTripAndLabelsAreNeverReused) {
   ASSERT_TRUE(store_->CreateCollection(Coll("c")).ok());
-  std::vector<Face> faces = {MakeFace("f1", "i1", 0.5f), MakeFace("f2", "i1"), MakeFace("f3", "i2")};
+  std::vector<Face> faces = {MakeFace("f1", "i1", 0.5f), MakeFace("f2", "i1"),
+                             MakeFace("f3", "i2")};
   faces[1].external_image_id = "ext";
   ASSERT_TRUE(store_->InsertFaces("c", faces).ok());
   FaceFilter all;
@@ -112,10 +118,13 @@ TEST_F(StoreTest, FacesRoundTripAndLabelsAreNeverReused) {
   ASSERT_EQ(by_label->size(), 1u);
   EXPECT_EQ((*by_label)[0].face_id, "f4");
   std::vector<int64_t> scanned;
-  ASSERT_TRUE(store_->ScanDescriptors("c", [&](int64_t l, const std::vector<float>& d) {
-    EXPECT_EQ(d.size(), 128u);
-    scanned.push_back(l);
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->ScanDescriptors("c",
+                                    [&](int64_t l, const std::vector<float>& d) {
+                                      EXPECT_EQ(d.size(), 128u);
+                                      scanned.push_back(l);
+                                    })
+                  .ok());
   EXPECT_EQ(scanned, store_->Labels("c").value());
   EXPECT_EQ(store_->GetCollection("c")->face_count, 3);
 }
@@ -187,6 +196,127 @@ TEST_F(StoreTest, CommittedWritesSurviveReopen) {
   EXPECT_EQ(s.value()->Labels("c")->size(), 1u);
   EXPECT_TRUE(std::filesystem::exists(dir_ / "argus.db-wal") ||
               std::filesystem::exists(dir_ / "argus.db"));
+}
+
+// ------------------------------------------------- enrolment with its record
+
+AuditRecord EnrolmentRecord() {
+  AuditRecord r;
+  r.kind = "request";
+  r.request_id = "req-1";
+  r.principal = "p";
+  r.operation = "IndexFaces";
+  r.op_class = "face_enrollment";
+  r.decision = "allow";
+  r.outcome = "ok";
+  r.matches = 2;
+  return r;
+}
+
+std::string FakeHash(const AuditRecord& r) { return "h" + std::to_string(r.seq) + r.prev_hash; }
+
+TEST_F(StoreTest, InsertFacesCommitsTheAuditRecordWithTheFaces) {
+  ASSERT_TRUE(store_->CreateCollection(Coll("c")).ok());
+  std::vector<int64_t> committed;
+  store_->OnAuditCommitted([&](const AuditRecord& r) { committed.push_back(r.seq); });
+  AuditRecord r = EnrolmentRecord();
+  AuditAppend append{&r, FakeHash};
+  std::vector<Face> faces = {MakeFace("f1"), MakeFace("f2")};
+  ASSERT_TRUE(store_->InsertFaces("c", faces, &append).ok());
+  EXPECT_EQ(r.seq, 1);
+  EXPECT_EQ(r.hash, "h1");
+  EXPECT_EQ(committed, std::vector<int64_t>{1});
+  std::vector<AuditRecord> stored;
+  ASSERT_TRUE(store_
+                  ->ScanAudit(0,
+                              [&](const AuditRecord& x) {
+                                stored.push_back(x);
+                                return true;
+                              })
+                  .ok());
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].request_id, "req-1");
+  EXPECT_EQ(stored[0].matches, 2);
+  EXPECT_EQ(store_->GetCollection("c")->face_count, 2);
+  // A plain append chains to it.
+  AuditRecord next = EnrolmentRecord();
+  ASSERT_TRUE(store_->AppendAudit(next, FakeHash).ok());
+  EXPECT_EQ(next.seq, 2);
+  EXPECT_EQ(next.prev_hash, "h1");
+  EXPECT_EQ(committed, (std::vector<int64_t>{1, 2}));
+  store_->OnAuditCommitted(nullptr);
+}
+
+TEST_F(StoreTest, InsertFacesWithAnAuditRecordIsAllOrNothing) {
+  ASSERT_TRUE(store_->CreateCollection(Coll("c")).ok());
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "argus.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TRIGGER no_audit BEFORE INSERT ON audit_log "
+                           "BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  int committed = 0;
+  store_->OnAuditCommitted([&](const AuditRecord&) { ++committed; });
+  AuditRecord r = EnrolmentRecord();
+  AuditAppend append{&r, FakeHash};
+  std::vector<Face> faces = {MakeFace("f1")};
+  EXPECT_FALSE(store_->InsertFaces("c", faces, &append).ok());
+  EXPECT_EQ(committed, 0);
+  FaceFilter all;
+  EXPECT_TRUE(store_->ListFaces("c", all)->empty());
+  EXPECT_EQ(store_->GetCollection("c")->face_count, 0);
+  store_->OnAuditCommitted(nullptr);
+}
+
+// ----------------------------------------------------------------- file modes
+
+mode_t ModeOf(const std::filesystem::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return 0;
+  return st.st_mode & 07777;
+}
+
+TEST_F(StoreTest, DatabaseFilesArePrivateWhateverTheUmask) {
+  mode_t old = ::umask(022);
+  auto path = dir_ / "private.db";
+  {
+    auto s = Store::OpenSqlite(path.string());
+    ASSERT_TRUE(s.ok());
+    ASSERT_TRUE(s.value()->CreateCollection(Coll("c")).ok());
+    EXPECT_EQ(ModeOf(path), 0600u);
+    EXPECT_EQ(ModeOf(path.string() + "-wal"), 0600u);
+    EXPECT_EQ(ModeOf(path.string() + "-shm"), 0600u);
+  }
+  ::umask(old);
+}
+
+TEST_F(StoreTest, SecureDataDirMakesAnOpenDirPrivate) {
+  auto root = dir_ / "data";
+  std::filesystem::create_directories(root / "index");
+  std::ofstream(root / "argus.db") << "x";
+  std::ofstream(root / "index" / "a.idx") << "x";
+  std::filesystem::create_symlink("/etc/hostname", root / "link");
+  std::filesystem::permissions(root, std::filesystem::perms(0755));
+  std::filesystem::permissions(root / "index", std::filesystem::perms(0755));
+  std::filesystem::permissions(root / "argus.db", std::filesystem::perms(0644));
+  std::filesystem::permissions(root / "index" / "a.idx", std::filesystem::perms(0644));
+  auto changed = SecureDataDir(root.string());
+  ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+  EXPECT_EQ(changed->size(), 4u);
+  EXPECT_EQ(ModeOf(root), 0700u);
+  EXPECT_EQ(ModeOf(root / "index"), 0700u);
+  EXPECT_EQ(ModeOf(root / "argus.db"), 0600u);
+  EXPECT_EQ(ModeOf(root / "index" / "a.idx"), 0600u);
+  auto again = SecureDataDir(root.string());
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty());
+  // A path that cannot be a directory is an error, not an exception.
+  EXPECT_FALSE(SecureDataDir((root / "argus.db" / "sub").string()).ok());
+  EXPECT_FALSE(SecureDataDir(std::string(5000, 'x')).ok());
 }
 
 }  // namespace
