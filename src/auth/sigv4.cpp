@@ -31,7 +31,8 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
   size_t start = 0;
   for (;;) {
     size_t p = s.find(sep, start);
-    out.push_back(s.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
+    out.push_back(
+        s.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
     if (p == std::string_view::npos) break;
     start = p + 1;
   }
@@ -41,8 +42,8 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 std::string Hmac(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), out, &len);
+  HMAC(EVP_sha256(), key.data(), int(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
@@ -157,8 +158,8 @@ bool ParseAmzDate(std::string_view s, std::time_t* out) {
   return true;
 }
 
-std::string SigningKey(const std::string& secret, const std::string& date, const std::string& region,
-                       const std::string& service) {
+std::string SigningKey(const std::string& secret, const std::string& date,
+                       const std::string& region, const std::string& service) {
   std::string k = Hmac("AWS4" + secret, date);
   k = Hmac(k, region);
   k = Hmac(k, service);
@@ -173,6 +174,30 @@ std::string Signature(const HttpRequest& r, const std::vector<std::string>& sign
   std::string to_sign = std::string(kAlgorithm) + "\n" + amz_date + "\n" + scope + "\n" +
                         Sha256Hex(CanonicalRequest(r, signed_headers));
   return Hex(Hmac(SigningKey(secret, date, region, service), to_sign));
+}
+
+// Headers argus acts on: x-amz-target picks the operation, x-argus-* the
+// purpose and case of a request. Each one present must be signed.
+bool MustBeSigned(std::string_view lower_name) {
+  return lower_name == "x-amz-target" || lower_name.starts_with("x-argus-");
+}
+
+// The names (lower case, sorted, unique) of headers that must be signed but
+// are not in `signed_headers`.
+std::vector<std::string> UnsignedHeaders(const HttpRequest& r,
+                                         const std::vector<std::string>& signed_headers) {
+  std::vector<std::string> out;
+  for (const auto& h : r.headers) {
+    std::string name = Lower(Trim(h.first));
+    if (!MustBeSigned(name)) continue;
+    if (std::find(signed_headers.begin(), signed_headers.end(), name) != signed_headers.end()) {
+      continue;
+    }
+    out.push_back(name.substr(0, 64));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 Status Incomplete(const std::string& what, std::string_view header) {
@@ -262,10 +287,11 @@ Result<Authorization> ParseAuthorization(std::string_view header) {
   if (!missing.empty()) return Incomplete(missing, header);
   auto scope = Split(credential, '/');
   if (scope.size() != 5 || scope[0].empty()) {
-    return Incomplete("Credential must have exactly 5 slash-delimited elements, e.g. "
-                      "keyid/date/region/service/term, got '" +
-                          credential.substr(0, 256) + "'.",
-                      header);
+    return Incomplete(
+        "Credential must have exactly 5 slash-delimited elements, e.g. "
+        "keyid/date/region/service/term, got '" +
+            credential.substr(0, 256) + "'.",
+        header);
   }
   a.access_key_id = scope[0];
   a.date = scope[1];
@@ -288,11 +314,20 @@ Result<Verified> Verify(const HttpRequest& r, const SecretLookup& lookup, std::t
       a.signed_headers.end()) {
     return Incomplete("'Host' must be a 'SignedHeader' in the AWS Authorization.", *header);
   }
+  if (auto missing = UnsignedHeaders(r, a.signed_headers); !missing.empty()) {
+    std::string list;
+    for (const auto& name : missing) list += (list.empty() ? "" : ", ") + name;
+    return Status(Code::kInvalidSignature,
+                  "There were headers present in the request which were not signed: " + list +
+                      ". argus requires X-Amz-Target and every X-Argus-* header to be in "
+                      "SignedHeaders.");
+  }
   std::optional<std::string> amz_date = HeaderValues(r, "x-amz-date");
   if (!amz_date) {
-    return Incomplete("Authorization header requires existence of either a 'X-Amz-Date' or a "
-                      "'Date' header.",
-                      *header);
+    return Incomplete(
+        "Authorization header requires existence of either a 'X-Amz-Date' or a "
+        "'Date' header.",
+        *header);
   }
   std::time_t signed_at = 0;
   if (!ParseAmzDate(*amz_date, &signed_at)) {
@@ -310,13 +345,15 @@ Result<Verified> Verify(const HttpRequest& r, const SecretLookup& lookup, std::t
                       a.terminator.substr(0, 64) + "'. ");
   }
   if (a.region.empty()) {
-    return Status(Code::kInvalidSignature, "Credential should be scoped to a valid region, not ''. ");
+    return Status(Code::kInvalidSignature,
+                  "Credential should be scoped to a valid region, not ''. ");
   }
   if (a.date != amz_date->substr(0, 8)) {
     return Status(Code::kInvalidSignature,
                   "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
-                  "from HTTP: '" + a.date.substr(0, 16) + "' != '" + amz_date->substr(0, 8) +
-                      "', from '" + *amz_date + "'.");
+                  "from HTTP: '" +
+                      a.date.substr(0, 16) + "' != '" + amz_date->substr(0, 8) + "', from '" +
+                      *amz_date + "'.");
   }
   if (signed_at < now - kMaxClockSkewSeconds) {
     return Status(Code::kInvalidSignature,
@@ -358,7 +395,9 @@ void Sign(HttpRequest& r, const std::string& access_key_id, const std::string& s
   std::vector<std::string> names;
   for (const auto& [k, v] : r.headers) {
     std::string l = Lower(k);
-    if (l == "host" || l == "content-type" || l.rfind("x-amz-", 0) == 0) names.push_back(l);
+    if (l == "host" || l == "content-type" || l.starts_with("x-amz-") || MustBeSigned(l)) {
+      names.push_back(l);
+    }
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());

@@ -29,12 +29,12 @@ struct HttpRequest {
 // The parts of an Authorization header.
 struct Authorization {
   std::string access_key_id;
-  std::string date;     // YYYYMMDD from the credential scope
+  std::string date;  // YYYYMMDD from the credential scope
   std::string region;
   std::string service;
-  std::string terminator;  // "aws4_request"
+  std::string terminator;                   // "aws4_request"
   std::vector<std::string> signed_headers;  // lower case, as given
-  std::string signature;   // lower-case hex
+  std::string signature;                    // lower-case hex
 };
 
 // Parses "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/rekognition/aws4_request,
@@ -53,13 +53,15 @@ using SecretLookup = std::function<std::optional<std::string>(const std::string&
 // Verifies a signed request at time `now` (epoch seconds). Errors, with AWS's
 // wording: MissingAuthenticationToken (no Authorization header),
 // IncompleteSignature (malformed header, missing X-Amz-Date, host not signed),
-// UnrecognizedClient (unknown or revoked key), InvalidSignature (wrong
-// service scope, clock skew over 15 minutes, signature mismatch).
+// UnrecognizedClient (unknown or revoked key), InvalidSignature (an
+// X-Amz-Target or X-Argus-* header present but not in SignedHeaders, named in
+// the message; wrong service scope, clock skew over 15 minutes, signature
+// mismatch).
 Result<Verified> Verify(const HttpRequest& request, const SecretLookup& lookup, std::time_t now);
 
 // Signs `request` in place as a client would: sets X-Amz-Date and
-// Authorization (signing host, x-amz-date and every x-amz-* / content-type
-// header present). `host` must be among the headers.
+// Authorization (signing host, x-amz-date and every x-amz-* / x-argus-* /
+// content-type header present). `host` must be among the headers.
 void Sign(HttpRequest& request, const std::string& access_key_id, const std::string& secret,
           const std::string& region, std::time_t now, const std::string& service = kService);
 

@@ -3,6 +3,7 @@
 #include "cli/governance_cli.h"
 #include "cli/serve_security.h"
 #include "core/log.h"
+#include "server/admission.h"
 #include "server/server.h"
 
 namespace argus::cli {
@@ -71,8 +72,20 @@ int CmdServe(const Args& a) {
     log::Error(governance.status().message());
     return 1;
   }
+  // Decoded-image memory admitted at once (docs/API.md#image-memory).
+  int image_mb =
+      a.GetInt("image-memory-mb", a.Has("image-memory-mb") ? 0 : server::kDefaultImageMemoryMiB);
+  if (image_mb < server::kMinImageMemoryMiB) {
+    log::Error("--image-memory-mb must be a number of MiB, at least " +
+               std::to_string(server::kMinImageMemoryMiB) + " (one 50 MP image decoded)");
+    return 1;
+  }
+  server::MemoryBudget image_memory(int64_t(image_mb) << 20, server::kTrimAfterBytes);
+  SetImageMemory(&image_memory);
   log::Info("data dir " + data_dir + ", model dir " + registry.dir());
-  return server::Serve(opts, services);
+  int rc = server::Serve(opts, services);
+  SetImageMemory(nullptr);
+  return rc;
 }
 
 }  // namespace argus::cli

@@ -9,6 +9,10 @@
 #include "cli/cmd_vision.h"
 #include "cli/governance_cli.h"
 
+namespace argus::cli {
+int CmdBenchMemory(const Args& a);  // bench memory: server RSS under large images
+}  // namespace argus::cli
+
 namespace {
 
 const char* kUsage = R"(usage: argus <command> [options]
@@ -70,6 +74,11 @@ Commands:
       --warmup W          (default 1)  --threads N  (default 1: tfjs-wasm on node has one)
       --face-detector D   argus's detector; other than ssd, ssd is timed as well
       --no-peer           argus only   --peer-dir DIR   --peer-src DIR   --json
+  bench memory          the server's peak and after-burst RSS under concurrent large images
+      --concurrency N     requests per burst (default 4)  --rounds R  bursts (default 2)
+      --megapixels M      image size, at most 50 (default 50)  --op OP  DetectFaces (default),
+                          DetectLabels, DetectText, DetectModerationLabels, CompareFaces
+      --workers N  --threads N  --queue N  --image-memory-mb MB   passed to argus serve
   detect-faces IMAGE    print DetectFaces JSON for an image file
       --attributes ALL|DEFAULT
   compare-faces SOURCE TARGET
@@ -163,6 +172,8 @@ int main(int argc, char** argv) {
     return CmdBenchProtocol(args);
   if (cmd == "bench" && !args.positional.empty() && args.positional[0] == "faces")
     return CmdBenchFaces(args);
+  if (cmd == "bench" && !args.positional.empty() && args.positional[0] == "memory")
+    return CmdBenchMemory(args);
   if (cmd == "detect-faces") return CmdDetectFaces(args);
   if (cmd == "compare-faces") return CmdCompareFaces(args);
   if (cmd == "detect-labels") return CmdDetectLabels(args);

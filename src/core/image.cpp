@@ -1,10 +1,10 @@
 #include "core/image.h"
 
+#include <atomic>
 #include <cstring>
 #include <fstream>
-#include <sstream>
-
 #include <opencv2/imgcodecs.hpp>
+#include <sstream>
 
 namespace argus {
 namespace {
@@ -27,10 +27,13 @@ bool PeekSize(std::string_view b, ImageFormat fmt, int64_t* w, int64_t* h) {
   while (i + 9 < b.size()) {
     if (u[i] != 0xFF) return false;
     unsigned char marker = u[i + 1];
-    if (marker == 0xFF) { ++i; continue; }
+    if (marker == 0xFF) {
+      ++i;
+      continue;
+    }
     size_t len = (size_t(u[i + 2]) << 8) | u[i + 3];
-    bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 &&
-               marker != 0xCC;
+    bool sof =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     if (sof) {
       *h = (int64_t(u[i + 5]) << 8) | u[i + 6];
       *w = (int64_t(u[i + 7]) << 8) | u[i + 8];
@@ -50,7 +53,10 @@ bool JpegHasEnd(std::string_view b) {
   while (i + 4 < b.size()) {
     if (u[i] != 0xFF) return false;
     unsigned char marker = u[i + 1];
-    if (marker == 0xFF) { ++i; continue; }
+    if (marker == 0xFF) {
+      ++i;
+      continue;
+    }
     if (marker == 0xDA) break;  // start of scan
     i += 2 + ((size_t(u[i + 2]) << 8) | u[i + 3]);
   }
@@ -59,7 +65,11 @@ bool JpegHasEnd(std::string_view b) {
   return false;
 }
 
+std::atomic<ImageMemory*> g_image_memory{nullptr};
+
 }  // namespace
+
+void SetImageMemory(ImageMemory* m) { g_image_memory.store(m); }
 
 Result<Image> DecodeImage(std::string_view bytes) {
   if (bytes.empty()) return InvalidParameter("Image bytes are empty.");
@@ -76,8 +86,9 @@ Result<Image> DecodeImage(std::string_view bytes) {
     // shorter match would hand the bytes to a decoder other than PNG's.
     img.format = ImageFormat::kPng;
   } else {
-    return InvalidImageFormat("Request has unsupported image format: only JPEG and PNG are "
-                              "supported.");
+    return InvalidImageFormat(
+        "Request has unsupported image format: only JPEG and PNG are "
+        "supported.");
   }
   int64_t w = 0, h = 0;
   if (!PeekSize(bytes, img.format, &w, &h)) {
@@ -94,6 +105,11 @@ Result<Image> DecodeImage(std::string_view bytes) {
   }
   if (img.format == ImageFormat::kJpeg && !JpegHasEnd(bytes)) {
     return InvalidImageFormat("Request has invalid image format: the JPEG data is truncated.");
+  }
+  if (ImageMemory* memory = g_image_memory.load()) {
+    auto reserved = memory->Reserve(w * h * kDecodedBytesPerPixel);
+    if (!reserved.ok()) return reserved.status();
+    img.reservation = std::move(reserved.value());
   }
   try {
     cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));

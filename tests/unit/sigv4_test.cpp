@@ -1,3 +1,5 @@
+#include "auth/sigv4.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -6,7 +8,6 @@
 #include <sstream>
 
 #include "auth/key_store.h"
-#include "auth/sigv4.h"
 #include "server/admission.h"
 
 namespace argus::auth {
@@ -17,7 +18,8 @@ const char* kSecret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
 // AWS's published example (IAM ListUsers, "Create a signed AWS API request").
 TEST(SigV4, MatchesTheAwsDocumentationExample) {
-  HttpRequest r{"GET", "/?Action=ListUsers&Version=2010-05-08",
+  HttpRequest r{"GET",
+                "/?Action=ListUsers&Version=2010-05-08",
                 {{"Host", "iam.amazonaws.com"},
                  {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}},
                 ""};
@@ -30,7 +32,8 @@ TEST(SigV4, MatchesTheAwsDocumentationExample) {
 
 HttpRequest Signed(const std::string& body, const std::string& secret = kSecret,
                    std::time_t when = kNow, const std::string& region = "eu-west-1") {
-  HttpRequest r{"POST", "/",
+  HttpRequest r{"POST",
+                "/",
                 {{"Host", "127.0.0.1:8080"},
                  {"Content-Type", "application/x-amz-json-1.1"},
                  {"X-Amz-Target", "RekognitionService.DetectFaces"}},
@@ -80,7 +83,7 @@ TEST(SigV4, HeaderValuesAreCanonicalisedAsTheSdksDo) {
   std::string body = "{}";
   HttpRequest r = Signed(body);
   r.headers[1].second = "  application/x-amz-json-1.1  ";  // trimmed before hashing
-  r.headers[0].first = "HOST";                              // names are case-insensitive
+  r.headers[0].first = "HOST";                             // names are case-insensitive
   EXPECT_TRUE(Verify(r, Keys(), kNow).ok());
 }
 
@@ -124,16 +127,97 @@ TEST(SigV4, MalformedHeadersAreIncompleteSignature) {
        {"AWS4-HMAC-SHA256", "AWS4-HMAC-SHA256 Credential=a/b/c, SignedHeaders=host, Signature=00",
         "AWS4-HMAC-SHA256 Credential=AKAGTEST/20150830/us-east-1/rekognition/aws4_request",
         "Basic dXNlcjpwYXNz", "AWS4-HMAC-SHA256 SignedHeaders=;;;, Signature=, Credential=////"}) {
-    HttpRequest r{"POST", "/", {{"Host", "x"}, {"X-Amz-Date", "20150830T123600Z"}, {"Authorization", h}}, ""};
+    HttpRequest r{
+        "POST", "/", {{"Host", "x"}, {"X-Amz-Date", "20150830T123600Z"}, {"Authorization", h}}, ""};
     auto v = Verify(r, Keys(), kNow);
     EXPECT_EQ(v.status().code(), Code::kIncompleteSignature) << h << " " << v.status().ToString();
   }
   // host must be signed.
-  HttpRequest r{"POST", "/", {{"Host", "x"}, {"X-Amz-Date", "20150830T123600Z"},
-                {"Authorization", "AWS4-HMAC-SHA256 Credential=AKAGTEST/20150830/us-east-1/"
-                                  "rekognition/aws4_request, SignedHeaders=x-amz-date, Signature=00"}},
+  HttpRequest r{"POST",
+                "/",
+                {{"Host", "x"},
+                 {"X-Amz-Date", "20150830T123600Z"},
+                 {"Authorization",
+                  "AWS4-HMAC-SHA256 Credential=AKAGTEST/20150830/us-east-1/"
+                  "rekognition/aws4_request, SignedHeaders=x-amz-date, Signature=00"}},
                 ""};
   EXPECT_EQ(Verify(r, Keys(), kNow).status().code(), Code::kIncompleteSignature);
+}
+
+// A request for `target` signed by hand with `signed_headers` only, carrying
+// `extra` headers besides Host, Content-Type, X-Amz-Target and X-Amz-Date.
+HttpRequest SignedOnly(const std::vector<std::string>& signed_headers,
+                       const std::vector<std::pair<std::string, std::string>>& extra = {}) {
+  HttpRequest r{"POST",
+                "/",
+                {{"Host", "127.0.0.1:8080"},
+                 {"Content-Type", "application/x-amz-json-1.1"},
+                 {"X-Amz-Target", "RekognitionService.DescribeCollection"},
+                 {"X-Amz-Date", AmzDate(kNow)}},
+                "{}"};
+  r.headers.insert(r.headers.end(), extra.begin(), extra.end());
+  // Sign() signs every header it knows; sign a copy without the left-out
+  // ones and keep its Authorization.
+  HttpRequest copy = r;
+  std::erase_if(copy.headers, [&](const auto& h) {
+    std::string l = h.first;
+    for (char& c : l) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return l != "host" && l != "x-amz-date" &&
+           std::find(signed_headers.begin(), signed_headers.end(), l) == signed_headers.end();
+  });
+  Sign(copy, "AKAGTEST", kSecret, "us-east-1", kNow);
+  r.headers.push_back(copy.headers.back());
+  return r;
+}
+
+TEST(SigV4, UnsignedTargetIsInvalidSignatureNamingTheHeader) {
+  HttpRequest r = SignedOnly({"content-type"});
+  auto v = Verify(r, Keys(), kNow);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), Code::kInvalidSignature);
+  EXPECT_NE(v.status().message().find("not signed: x-amz-target."), std::string::npos)
+      << v.status().message();
+  // Re-targeting after signing is refused for the same reason.
+  r.headers[2].second = "RekognitionService.DeleteCollection";
+  EXPECT_EQ(Verify(r, Keys(), kNow).status().code(), Code::kInvalidSignature);
+}
+
+TEST(SigV4, UnsignedArgusHeadersAreInvalidSignatureNamingThem) {
+  HttpRequest r = SignedOnly({"content-type", "x-amz-target"},
+                             {{"X-Argus-Purpose", "missing_persons"}, {"x-argus-case-id", "c-1"}});
+  auto v = Verify(r, Keys(), kNow);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), Code::kInvalidSignature);
+  EXPECT_NE(v.status().message().find("not signed: x-argus-case-id, x-argus-purpose."),
+            std::string::npos)
+      << v.status().message();
+  // Any x-argus-* header counts, whatever its case.
+  r = SignedOnly({"content-type", "x-amz-target"}, {{"X-ARGUS-Future", "1"}});
+  EXPECT_NE(Verify(r, Keys(), kNow).status().message().find("x-argus-future"), std::string::npos);
+}
+
+TEST(SigV4, SignedArgusHeadersAndUnsignedOthersAreAccepted) {
+  // Content-Type, User-Agent and the like may stay unsigned: argus does not act on them.
+  HttpRequest r = SignedOnly(
+      {"x-amz-target", "x-argus-purpose"},
+      {{"X-Argus-Purpose", "missing_persons"}, {"User-Agent", "curl/8"}, {"Content-Length", "2"}});
+  auto v = Verify(r, Keys(), kNow);
+  EXPECT_TRUE(v.ok()) << v.status().ToString();
+}
+
+TEST(SigV4, SignSignsArgusHeaders) {
+  HttpRequest r{"POST",
+                "/",
+                {{"Host", "x"},
+                 {"X-Amz-Target", "RekognitionService.SearchFaces"},
+                 {"X-Argus-Purpose", "missing_persons"}},
+                "{}"};
+  Sign(r, "AKAGTEST", kSecret, "us-east-1", kNow);
+  EXPECT_NE(r.headers.back().second.find("SignedHeaders=host;x-amz-date;x-amz-target;"
+                                         "x-argus-purpose,"),
+            std::string::npos)
+      << r.headers.back().second;
+  EXPECT_TRUE(Verify(r, Keys(), kNow).ok());
 }
 
 class KeyStoreTest : public ::testing::Test {
@@ -207,8 +291,7 @@ TEST_F(KeyStoreTest, SecretsAreNotStoredInTheClear) {
     ss << in.rdbuf();
     EXPECT_EQ(ss.str().find(secret), std::string::npos) << f.path();
   }
-  EXPECT_EQ(std::filesystem::status(dir_ / "argus.key").permissions() &
-                std::filesystem::perms::all,
+  EXPECT_EQ(std::filesystem::status(dir_ / "argus.key").permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   auto reopened = KeyStore::Open(dir_);
   ASSERT_TRUE(reopened.ok());

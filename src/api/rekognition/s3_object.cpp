@@ -1,7 +1,11 @@
 #include "api/rekognition/s3_object.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 
 namespace argus::api {
@@ -43,6 +47,19 @@ bool ValidKey(const std::string& k) {
   return true;
 }
 
+// True when `path` (canonical) lies strictly below `dir` (canonical).
+bool Inside(const fs::path& path, const fs::path& dir) {
+  const std::string& p = path.native();
+  std::string d = dir.native();
+  if (d.empty() || d.back() != '/') d += '/';
+  return p.size() > d.size() && p.compare(0, d.size(), d) == 0;
+}
+
+struct Fd {
+  int fd;
+  ~Fd() { ::close(fd); }
+};
+
 }  // namespace
 
 Status SetS3Root(const std::string& dir) {
@@ -63,8 +80,9 @@ Result<std::string> ReadS3Object(const nlohmann::json& s3object, size_t max_byte
     root = g_root;
   }
   if (root.empty()) {
-    return Bad("S3Object is not enabled on this server: start argus with --s3-root DIR to read "
-               "bucket B, key K from DIR/B/K, or send the image as Bytes.");
+    return Bad(
+        "S3Object is not enabled on this server: start argus with --s3-root DIR to read "
+        "bucket B, key K from DIR/B/K, or send the image as Bytes.");
   }
   if (!s3object.is_object()) return Bad("S3Object must be an object with Bucket and Name.");
   auto bucket = s3object.find("Bucket");
@@ -78,30 +96,41 @@ Result<std::string> ReadS3Object(const nlohmann::json& s3object, size_t max_byte
   }
   const std::string& b = bucket->get_ref<const std::string&>();
   const std::string& k = name->get_ref<const std::string&>();
-  if (!ValidBucket(b)) return Bad("S3Object.Bucket '" + b.substr(0, 255) + "' is not a valid bucket name.");
+  if (!ValidBucket(b))
+    return Bad("S3Object.Bucket '" + b.substr(0, 255) + "' is not a valid bucket name.");
   if (!ValidKey(k)) {
     return Bad("S3Object.Name must be a relative key without empty, '.' or '..' segments.");
   }
+  // Real paths: the bucket strictly inside the root, the object strictly
+  // inside its bucket. Every refusal past this point answers kNotFound, so
+  // that "outside" cannot be told from "missing".
   std::error_code ec;
   fs::path bucket_dir = fs::canonical(root / b, ec);
-  if (ec || !fs::is_directory(bucket_dir, ec)) return Bad(kNotFound);
+  if (ec || !Inside(bucket_dir, root) || !fs::is_directory(bucket_dir, ec)) return Bad(kNotFound);
   fs::path file = fs::canonical(bucket_dir / k, ec);
-  if (ec) return Bad(kNotFound);
-  // Symbolic links may not lead out of the bucket.
-  std::string fs_str = file.string(), bs = bucket_dir.string() + "/";
-  if (fs_str.compare(0, bs.size(), bs) != 0) {
-    return Bad("S3Object.Name resolves outside its bucket; refused.");
-  }
-  if (!fs::is_regular_file(file, ec)) return Bad(kNotFound);
-  auto size = fs::file_size(file, ec);
-  if (ec) return Bad(kNotFound);
-  if (size > max_bytes) {
+  if (ec || !Inside(file, bucket_dir)) return Bad(kNotFound);
+  // Open without following a link that replaced the file since, without
+  // blocking on a FIFO; then check what was opened, not the name.
+  int fd = ::open(file.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return Bad(kNotFound);
+  Fd guard{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return Bad(kNotFound);
+  fs::path opened = fs::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
+  if (ec || !Inside(opened, bucket_dir)) return Bad(kNotFound);
+  if (uint64_t(st.st_size) > max_bytes) {
     return Status(Code::kImageTooLarge, "Image size exceeds the limit of " +
                                             std::to_string(max_bytes) + " bytes for S3Object.");
   }
-  std::ifstream in(file, std::ios::binary);
-  std::string data(size, '\0');
-  if (!in.read(data.data(), std::streamsize(size))) return Bad(kNotFound);
+  std::string data(size_t(st.st_size), '\0');
+  size_t got = 0;
+  while (got < data.size()) {
+    ssize_t n = ::read(fd, data.data() + got, data.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += size_t(n);
+  }
+  data.resize(got);  // a file cut short while read is read as it is
   return data;
 }
 

@@ -1,11 +1,12 @@
 #pragma once
 // S3Object inputs without S3: with `argus serve --s3-root DIR`, bucket B is
-// the directory DIR/B and object key K the file DIR/B/K. Keys that climb out
-// of their bucket ("..", absolute paths, symbolic links leading elsewhere) are
-// refused. Without --s3-root every S3Object is refused.
-#include <string>
-
+// the directory DIR/B and object key K the file DIR/B/K. The bucket's real
+// path must lie inside the root's and the object's inside its bucket's (links
+// may be followed only that far), and only regular files are read; anything
+// else answers exactly as a missing object does. Without --s3-root every
+// S3Object is refused.
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/status.h"
 
@@ -17,7 +18,8 @@ Status SetS3Root(const std::string& dir);
 
 // The bytes of the object `s3object` ({"Bucket", "Name", "Version"?}) names,
 // at most `max_bytes`. Errors: InvalidS3Object (not configured, bad bucket or
-// key, traversal, missing or unreadable object, Version given),
+// key, Version given; one message for missing, outside, unreadable or not
+// a regular file),
 // ImageTooLarge (over max_bytes).
 Result<std::string> ReadS3Object(const nlohmann::json& s3object, size_t max_bytes);
 
