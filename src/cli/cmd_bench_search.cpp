@@ -696,15 +696,15 @@ int CmdBenchSearch(const Args& a) {
                                {"ExternalImageId", "x" + std::to_string(bodies.size())}}
                          .dump());
   const int index_n = std::max(10, a.GetInt("index-photos", 60));
-  // Runs n IndexFaces requests from `clients` threads; returns the seconds.
-  auto index_run = [&](int clients, int n, const std::string& tag, std::atomic<int>& faces_done,
+  // Runs m IndexFaces requests from `clients` threads; returns the seconds.
+  auto index_run = [&](int clients, int m, const std::string& tag, std::atomic<int>& faces_done,
                        std::vector<double>& latency) {
     std::atomic<int> next{0};
     auto t1 = Clock::now();
     std::vector<std::thread> pool;
     for (int c = 0; c < clients; ++c) {
       pool.emplace_back([&] {
-        for (int i; (i = next++) < n;) {
+        for (int i; (i = next++) < m;) {
           // Distinct ExternalImageIds, so no request is a re-index.
           std::string b = bodies[i % bodies.size()];
           b.replace(b.find("\"ExternalImageId\":\"") + 19, 0, tag + "-" + std::to_string(i) + "-");
