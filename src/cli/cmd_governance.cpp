@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "api/rekognition/operations.h"
+#include "api/rekognition/validate.h"
 #include "cli/collections_cli.h"
 #include "cli/governance_cli.h"
 #include "core/log.h"
@@ -148,7 +149,8 @@ Result<policy::PolicySet> LoadPolicies(const Args& a) {
   }
   auto specs = Split(a.Get("policy", "moratorium-2020"), ',');
   if (specs.empty()) return InvalidParameter("--policy: name at least one policy (e.g. open)");
-  return policy::PolicySet::Load(specs, params);
+  return policy::PolicySet::Load(specs, params,
+                                 [](const std::string& op) { return api::HasValidator(op); });
 }
 
 Result<std::unique_ptr<Governance>> ConfigureGovernance(const Args& a, const std::string& data_dir,

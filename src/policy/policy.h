@@ -13,6 +13,7 @@
 // rules (highest floor, smallest cap, any requirement). A requirement not
 // met (no case id, no authorisation reference) denies, naming its rule.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -119,8 +120,13 @@ struct Decision {
 // place: "FILE:LINE:COLUMN: ..." for syntax, "FILE: rules[2].when.purposes[0]:
 // unknown purpose 'x'" for content. `params` overrides parameter defaults
 // (unknown names are refused by PolicySet::Load).
+// `known_operation` says whether an operation name in `when.operations`
+// exists (the composition root passes the Rekognition model's operations);
+// empty accepts any name.
+using OperationCheck = std::function<bool(const std::string&)>;
 Result<Policy> ParsePolicy(const std::string& text, const std::string& source,
-                           const std::map<std::string, std::string>& params = {});
+                           const std::map<std::string, std::string>& params = {},
+                           const OperationCheck& known_operation = {});
 
 // The presets compiled from policies/*.json: name → document.
 const std::map<std::string, std::string>& Presets();
@@ -130,7 +136,8 @@ class PolicySet {
   // `specs`: preset names or JSON file paths, in order; `params`: NAME=VALUE
   // overrides of parameters declared by those policies.
   static Result<PolicySet> Load(const std::vector<std::string>& specs,
-                                const std::map<std::string, std::string>& params = {});
+                                const std::map<std::string, std::string>& params = {},
+                                const OperationCheck& known_operation = {});
   Decision Decide(const Facts& facts) const;
   const std::vector<Policy>& policies() const { return policies_; }
   // Every policy with its rules, parameters and sources (argus policy show).

@@ -6,7 +6,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "api/rekognition/validate.h"
 #include "core/hash.h"
 #include "policy/policy.h"
 #include "policy/policy_internal.h"
@@ -37,8 +36,9 @@ constexpr const char* kAttributeNames[] = {
 
 class Parser {
  public:
-  Parser(std::string source, const std::map<std::string, std::string>& overrides)
-      : source_(std::move(source)), overrides_(overrides) {}
+  Parser(std::string source, const std::map<std::string, std::string>& overrides,
+         const OperationCheck& known_operation)
+      : source_(std::move(source)), overrides_(overrides), known_operation_(known_operation) {}
 
   Status Error(const std::string& where, const std::string& what) const {
     return InvalidParameter(source_ + ": " + where + ": " + what);
@@ -218,7 +218,7 @@ class Parser {
              [&](const std::string& s, const std::string& w) -> Result<std::string> {
                // Every operation of the model (api_test checks that each
                // has a row in the operation table).
-               if (!api::HasValidator(s)) {
+               if (known_operation_ && !known_operation_(s)) {
                  return Error(w, "unknown operation '" + s + "'");
                }
                return s;
@@ -297,6 +297,7 @@ class Parser {
 
   std::string source_;
   const std::map<std::string, std::string>& overrides_;
+  const OperationCheck& known_operation_;
 };
 
 std::string LineColumn(const std::string& text, size_t byte) {
@@ -315,7 +316,8 @@ std::string LineColumn(const std::string& text, size_t byte) {
 }  // namespace
 
 Result<Policy> ParsePolicy(const std::string& text, const std::string& source,
-                           const std::map<std::string, std::string>& params) {
+                           const std::map<std::string, std::string>& params,
+                           const OperationCheck& known_operation) {
   json doc;
   try {
     doc = json::parse(text);
@@ -327,7 +329,7 @@ Result<Policy> ParsePolicy(const std::string& text, const std::string& source,
         source + ":" + LineColumn(text, e.byte ? e.byte - 1 : 0) +
         ": JSON syntax error: " + (colon == std::string::npos ? what : what.substr(colon + 2)));
   }
-  Parser p(source, params);
+  Parser p(source, params, known_operation);
   auto policy = p.Parse(doc);
   if (!policy.ok()) return policy.status();
   policy->sha256 = Sha256Hex(text);
@@ -335,7 +337,8 @@ Result<Policy> ParsePolicy(const std::string& text, const std::string& source,
 }
 
 Result<PolicySet> PolicySet::Load(const std::vector<std::string>& specs,
-                                  const std::map<std::string, std::string>& params) {
+                                  const std::map<std::string, std::string>& params,
+                                  const OperationCheck& known_operation) {
   PolicySet set;
   std::set<std::string> names, declared;
   for (const auto& spec : specs) {
@@ -358,7 +361,7 @@ Result<PolicySet> PolicySet::Load(const std::vector<std::string>& specs,
                               "' (presets: " + Join(known, ", ") +
                               "; a file path must contain '/' or end in .json)");
     }
-    auto p = ParsePolicy(text, source, params);
+    auto p = ParsePolicy(text, source, params, known_operation);
     if (!p.ok()) return p.status();
     if (!names.insert(p->name).second) {
       return InvalidParameter(source + ": a policy named '" + p->name + "' is already loaded");
