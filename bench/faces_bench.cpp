@@ -6,7 +6,6 @@
 // `npm ci` into a cache folder outside the source tree and run as a child
 // process. Prints per-image latencies of both and their ratio; never passes
 // or fails on time.
-#include "bench/bench_util.h"
 #include "bench/faces_bench.h"
 
 #include <sys/wait.h>
@@ -20,14 +19,14 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <numeric>
+#include <opencv2/imgproc.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-#include <opencv2/imgproc.hpp>
-
+#include "bench/bench_util.h"
 #include "core/geometry.h"
 #include "core/image.h"
 #include "ml/manifest.h"

@@ -14,12 +14,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <random>
-#include <thread>
-
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <random>
+#include <thread>
 
 #include "api/rekognition/router.h"
 #include "bench/bench_util.h"

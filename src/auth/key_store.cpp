@@ -53,8 +53,7 @@ std::string RandomKeyId() {
 
 // 40 characters like an AWS secret: base64 alphabet of 30 random bytes.
 std::string RandomSecret() {
-  static const char* alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string r = RandomBytes(40), out;
   for (unsigned char c : r) out.push_back(alphabet[c & 63]);
   return out;
@@ -73,9 +72,11 @@ bool Seal(const std::string& key, const std::string& nonce, const std::string& a
       EVP_EncryptUpdate(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
                         int(aad.size())) == 1 &&
       EVP_EncryptUpdate(ctx, reinterpret_cast<unsigned char*>(ct.data()), &len,
-                        reinterpret_cast<const unsigned char*>(plain.data()), int(plain.size())) == 1;
+                        reinterpret_cast<const unsigned char*>(plain.data()),
+                        int(plain.size())) == 1;
   total = len;
-  ok = ok && EVP_EncryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(ct.data()) + total, &len) == 1;
+  ok = ok &&
+       EVP_EncryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(ct.data()) + total, &len) == 1;
   total += len;
   ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, int(kTagBytes), ct.data() + total) == 1;
   EVP_CIPHER_CTX_free(ctx);
@@ -84,7 +85,7 @@ bool Seal(const std::string& key, const std::string& nonce, const std::string& a
 }
 
 bool Unseal(const std::string& key, const std::string& nonce, const std::string& aad,
-          const std::string& sealed, std::string* out) {
+            const std::string& sealed, std::string* out) {
   if (sealed.size() < kTagBytes) return false;
   size_t n = sealed.size() - kTagBytes;
   std::string plain(n, '\0');
@@ -137,8 +138,12 @@ class Stmt {
   ~Stmt() { sqlite3_finalize(s_); }
   sqlite3_stmt* get() { return s_; }
   bool ok() const { return s_ != nullptr; }
-  void Text(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT); }
-  void Blob(int i, const std::string& v) { sqlite3_bind_blob(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT); }
+  void Text(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
+  }
+  void Blob(int i, const std::string& v) {
+    sqlite3_bind_blob(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
+  }
   void Int(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
   void Real(int i, double v) { sqlite3_bind_double(s_, i, v); }
   int Step() { return sqlite3_step(s_); }
@@ -242,8 +247,7 @@ Result<IssuedKey> KeyStore::Create(const NewKey& k) {
                             k.name + "'");
   }
   if (!k.purpose.empty() && !ValidPurpose(k.purpose)) {
-    return InvalidParameter("unknown purpose '" + k.purpose + "' (one of " + PurposeNames() +
-                            ")");
+    return InvalidParameter("unknown purpose '" + k.purpose + "' (one of " + PurposeNames() + ")");
   }
   if (k.rate_limit && (*k.rate_limit < 0 || !(*k.rate_limit < 1e9))) {
     return InvalidParameter("rate limit must be a number of requests per second >= 0");
@@ -254,7 +258,8 @@ Result<IssuedKey> KeyStore::Create(const NewKey& k) {
     (void)Exec("ROLLBACK");
     return st;
   };
-  std::string sql = std::string("SELECT ") + kPrincipalColumns + " FROM principals p WHERE p.name = ?";
+  std::string sql =
+      std::string("SELECT ") + kPrincipalColumns + " FROM principals p WHERE p.name = ?";
   Stmt find(db_, sql.c_str());
   find.Text(1, k.name);
   Principal p;
@@ -263,7 +268,8 @@ Result<IssuedKey> KeyStore::Create(const NewKey& k) {
     p = ReadPrincipal(find, 0);
     if (k.org_type && *k.org_type != p.org_type) {
       return fail(InvalidParameter("principal '" + k.name + "' exists with org type " +
-                                   OrgTypeName(p.org_type) + "; omit --org-type or use a new name"));
+                                   OrgTypeName(p.org_type) +
+                                   "; omit --org-type or use a new name"));
     }
     if (!k.purpose.empty() && k.purpose != p.default_purpose) {
       return fail(InvalidParameter("principal '" + k.name + "' exists with purpose " +
@@ -276,8 +282,8 @@ Result<IssuedKey> KeyStore::Create(const NewKey& k) {
     }
   } else {
     if (!k.org_type || k.purpose.empty()) {
-      return fail(InvalidParameter("a new principal needs --org-type (" + std::string(OrgTypeNames()) +
-                                   ") and --purpose"));
+      return fail(InvalidParameter("a new principal needs --org-type (" +
+                                   std::string(OrgTypeNames()) + ") and --purpose"));
     }
     p.name = k.name;
     p.org_type = *k.org_type;
@@ -296,7 +302,8 @@ Result<IssuedKey> KeyStore::Create(const NewKey& k) {
     ins.Int(5, p.admin);
     ins.Real(6, p.rate_limit);
     ins.Int(7, now);
-    if (ins.Step() != SQLITE_DONE) return fail(Internal(std::string("key store: ") + sqlite3_errmsg(db_)));
+    if (ins.Step() != SQLITE_DONE)
+      return fail(Internal(std::string("key store: ") + sqlite3_errmsg(db_)));
   }
   IssuedKey issued;
   issued.key.access_key_id = RandomKeyId();
@@ -316,7 +323,8 @@ Result<IssuedKey> KeyStore::Create(const NewKey& k) {
   ins.Blob(3, nonce);
   ins.Blob(4, sealed);
   ins.Int(5, now);
-  if (ins.Step() != SQLITE_DONE) return fail(Internal(std::string("key store: ") + sqlite3_errmsg(db_)));
+  if (ins.Step() != SQLITE_DONE)
+    return fail(Internal(std::string("key store: ") + sqlite3_errmsg(db_)));
   ARGUS_RETURN_IF_ERROR(Exec("COMMIT"));
   active_[issued.key.access_key_id] = Active{p, issued.secret_access_key};
   return issued;

@@ -8,9 +8,12 @@ struct Named {
   const char* name;
 };
 constexpr Named kOrgTypes[] = {
-    {OrgType::kLawEnforcement, "law_enforcement"}, {OrgType::kChildSafety, "child_safety"},
-    {OrgType::kGovernment, "government"},          {OrgType::kCommercial, "commercial"},
-    {OrgType::kResearch, "research"},              {OrgType::kIndividual, "individual"},
+    {OrgType::kLawEnforcement, "law_enforcement"},
+    {OrgType::kChildSafety, "child_safety"},
+    {OrgType::kGovernment, "government"},
+    {OrgType::kCommercial, "commercial"},
+    {OrgType::kResearch, "research"},
+    {OrgType::kIndividual, "individual"},
 };
 
 }  // namespace
@@ -38,13 +41,21 @@ namespace {
 // The purpose catalogue. The public-safety purposes narrow from
 // "investigation" and "public_safety_realtime"; the others stand alone.
 constexpr const char* kNarrowPurposes[] = {
-    "missing_persons",  "trafficking_victims", "abduction_victims", "sexual_exploitation_victims",
-    "imminent_threat",  "serious_crime_suspect",
+    "missing_persons", "trafficking_victims",   "abduction_victims", "sexual_exploitation_victims",
+    "imminent_threat", "serious_crime_suspect",
 };
 constexpr const char* kBroadPublicSafety[] = {"investigation", "public_safety_realtime"};
 constexpr const char* kOtherPurposes[] = {
-    "identity_verification", "access_control", "photo_organization", "content_moderation",
-    "research", "workplace", "education", "administration", "testing", "benchmark",
+    "identity_verification",
+    "access_control",
+    "photo_organization",
+    "content_moderation",
+    "research",
+    "workplace",
+    "education",
+    "administration",
+    "testing",
+    "benchmark",
 };
 
 bool In(std::string_view s, const auto& list) {

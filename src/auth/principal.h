@@ -9,7 +9,14 @@
 
 namespace argus::auth {
 
-enum class OrgType { kLawEnforcement, kChildSafety, kGovernment, kCommercial, kResearch, kIndividual };
+enum class OrgType {
+  kLawEnforcement,
+  kChildSafety,
+  kGovernment,
+  kCommercial,
+  kResearch,
+  kIndividual
+};
 
 // "law_enforcement", "child_safety", "government", "commercial", "research", "individual".
 const char* OrgTypeName(OrgType t);
@@ -31,13 +38,13 @@ bool Narrows(std::string_view base, std::string_view requested);
 bool PublicSafetyPurpose(std::string_view s);
 
 struct Principal {
-  std::string name;              // unique; [A-Za-z0-9_.@-]{1,64}
+  std::string name;  // unique; [A-Za-z0-9_.@-]{1,64}
   OrgType org_type = OrgType::kIndividual;
   std::string default_purpose;
-  std::string authorisation;     // optional reference (warrant, ethics approval); "" if none
-  bool admin = false;            // may administer argus (keys, policies)
-  double rate_limit = 0;         // requests per second; 0 = the server's default
-  int64_t created_at = 0;        // epoch seconds
+  std::string authorisation;  // optional reference (warrant, ethics approval); "" if none
+  bool admin = false;         // may administer argus (keys, policies)
+  double rate_limit = 0;      // requests per second; 0 = the server's default
+  int64_t created_at = 0;     // epoch seconds
 };
 
 bool ValidPrincipalName(std::string_view s);
@@ -46,7 +53,7 @@ struct AccessKey {
   std::string access_key_id;  // "AKAG" + 16 base32 characters
   std::string principal;      // Principal::name
   int64_t created_at = 0;
-  int64_t revoked_at = 0;     // 0 while active
+  int64_t revoked_at = 0;  // 0 while active
 };
 
 }  // namespace argus::auth

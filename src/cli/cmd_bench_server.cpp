@@ -3,6 +3,7 @@
 // and `argus bench protocol`: the per-request cost of SigV4 + JSON with a tiny
 // image, in process. Both print figures; neither passes or fails on time.
 #include <arpa/inet.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -17,11 +18,9 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
-#include <thread>
-
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <thread>
 
 #include "api/rekognition/shapes.h"
 #include "api/rekognition/validate.h"
@@ -103,7 +102,7 @@ bool StartServer(const Args& a, Target* t, std::string* data_dir) {
               threads = a.Get("threads", "2"), model_dir = ModelDir(a);
   t->child = fork();
   if (t->child == 0) {
-    std::vector<std::string> argv = {"argus",     "serve",     "--port",      port,
+    std::vector<std::string> argv = {"argus",      "serve",   "--port",      port,
                                      "--data-dir", *data_dir, "--model-dir", model_dir,
                                      "--workers",  workers,   "--threads",   threads};
     if (a.Has("queue")) argv.insert(argv.end(), {"--queue", a.Get("queue")});
@@ -124,7 +123,8 @@ bool StartServer(const Args& a, Target* t, std::string* data_dir) {
 }
 
 httplib::Headers SignedHeaders(const Target& t, const std::string& body) {
-  auth::HttpRequest r{"POST", "/",
+  auth::HttpRequest r{"POST",
+                      "/",
                       {{"Host", t.host + ":" + std::to_string(t.port)},
                        {"Content-Type", "application/x-amz-json-1.1"},
                        {"X-Amz-Target", "RekognitionService.DetectFaces"}},
@@ -213,9 +213,11 @@ int CmdBenchServer(const Args& a) {
     }
     t.host = ep.substr(7, colon - 7);
     t.port = std::atoi(ep.c_str() + colon + 1);
-    t.key = a.Get("access-key", std::getenv("AWS_ACCESS_KEY_ID") ? std::getenv("AWS_ACCESS_KEY_ID") : "");
-    t.secret = a.Get("secret-key",
-                     std::getenv("AWS_SECRET_ACCESS_KEY") ? std::getenv("AWS_SECRET_ACCESS_KEY") : "");
+    t.key = a.Get("access-key",
+                  std::getenv("AWS_ACCESS_KEY_ID") ? std::getenv("AWS_ACCESS_KEY_ID") : "");
+    t.secret =
+        a.Get("secret-key",
+              std::getenv("AWS_SECRET_ACCESS_KEY") ? std::getenv("AWS_SECRET_ACCESS_KEY") : "");
   } else if (!StartServer(a, &t, &data_dir)) {
     std::fprintf(stderr, "argus bench server: could not start argus serve\n");
     return 1;
@@ -230,10 +232,12 @@ int CmdBenchServer(const Args& a) {
     std::fprintf(stderr, "argus bench server: %s\n", image.status().message().c_str());
     rc = 1;
   } else {
-    cv::Mat m = cv::imdecode(cv::Mat(1, int(image->size()), CV_8UC1, image->data()), cv::IMREAD_COLOR);
-    std::printf("DetectFaces on loopback, SigV4-signed, keep-alive; server: %s workers, %s "
-                "inference threads; %.0f s per run\n",
-                a.Get("workers", "2").c_str(), a.Get("threads", "2").c_str(), duration);
+    cv::Mat m =
+        cv::imdecode(cv::Mat(1, int(image->size()), CV_8UC1, image->data()), cv::IMREAD_COLOR);
+    std::printf(
+        "DetectFaces on loopback, SigV4-signed, keep-alive; server: %s workers, %s "
+        "inference threads; %.0f s per run\n",
+        a.Get("workers", "2").c_str(), a.Get("threads", "2").c_str(), duration);
     std::string body = RequestBody(image.value());
     Load(t, body, 1, 1);  // warm-up
     std::string label = std::filesystem::path(image_path).filename().string() + " " +
@@ -243,8 +247,9 @@ int CmdBenchServer(const Args& a) {
     PrintLoad("tiny 80x80 PNG", 1, Load(t, tiny, 1, std::min(duration, 5.0)));
     PrintLoad("tiny 80x80 PNG", clients, Load(t, tiny, clients, std::min(duration, 5.0)));
     // The same request stopped by validation: HTTP + SigV4 + JSON + validation, no model.
-    std::string invalid = json{{"Image", {{"Bytes", Base64Encode(TinyPng())}}},
-                               {"Attributes", {"NOT_AN_ATTRIBUTE"}}}.dump();
+    std::string invalid =
+        json{{"Image", {{"Bytes", Base64Encode(TinyPng())}}}, {"Attributes", {"NOT_AN_ATTRIBUTE"}}}
+            .dump();
     PrintLoad("tiny, refused by validation", 1,
               Load(t, invalid, 1, std::min(duration, 5.0), "InvalidParameterException"));
   }
@@ -269,7 +274,8 @@ int CmdBenchProtocol(const Args& a) {
   k.purpose = "benchmark";
   auto key = store.value()->Create(k);
   std::string body = RequestBody(TinyPng());
-  auth::HttpRequest req{"POST", "/",
+  auth::HttpRequest req{"POST",
+                        "/",
                         {{"Host", "127.0.0.1:8080"},
                          {"Content-Type", "application/x-amz-json-1.1"},
                          {"X-Amz-Target", "RekognitionService.DetectFaces"},
@@ -323,9 +329,10 @@ int CmdBenchProtocol(const Args& a) {
     std::fprintf(stderr, "argus bench protocol: a step failed\n");
     return 1;
   }
-  std::printf("Per-request protocol cost, tiny image (80x80 PNG, %zu-byte body), %d iterations, "
-              "one thread:\n",
-              body.size(), n);
+  std::printf(
+      "Per-request protocol cost, tiny image (80x80 PNG, %zu-byte body), %d iterations, "
+      "one thread:\n",
+      body.size(), n);
   std::printf("  client SigV4 signing                      %8.2f us\n", sign);
   std::printf("  server SigV4 verify (incl. key lookup)    %8.2f us\n", verify);
   std::printf("  JSON parse + model validation             %8.2f us\n", parse);

@@ -79,9 +79,12 @@ int CollectionGrants(const Args& a) {
   store::Store& s = *store.value();
   Status st = s.GetCollection(id).status();
   if (st.ok()) {
-    if (sub == "share") st = s.GrantCollection(id, who, a.Has("read-only") ? "read" : "full");
-    else if (sub == "unshare") st = s.RevokeCollection(id, who);
-    else if (sub == "chown") st = s.SetCollectionOwner(id, who);
+    if (sub == "share")
+      st = s.GrantCollection(id, who, a.Has("read-only") ? "read" : "full");
+    else if (sub == "unshare")
+      st = s.RevokeCollection(id, who);
+    else if (sub == "chown")
+      st = s.SetCollectionOwner(id, who);
   }
   if (!st.ok()) {
     std::fprintf(stderr, "argus collections %s: %s\n", sub.c_str(), st.message().c_str());

@@ -9,7 +9,8 @@ namespace argus::cli {
 // router, so the printed JSON is exactly what the server answers.
 int CmdDetectFaces(const Args& a) {
   if (a.positional.size() != 1) {
-    std::fprintf(stderr, "usage: argus detect-faces IMAGE [--attributes ALL|DEFAULT|NAME,NAME...]\n");
+    std::fprintf(stderr,
+                 "usage: argus detect-faces IMAGE [--attributes ALL|DEFAULT|NAME,NAME...]\n");
     return 2;
   }
   ApplyThreads(a);

@@ -12,12 +12,14 @@ int CmdEvalDemographics(const Args& a);  // cmd_eval_demographics.cpp
 int CmdEval(const Args& a) {
   std::string what = a.positional.empty() ? "" : a.positional[0];
   auto usage = [] {
-    std::fprintf(stderr,
-                 "usage: argus eval verification --pairs FILE|--identities FILE --images DIR [--json]\n"
-                 "           [--scores CSV]\n"
-                 "       argus eval detection --annotations FILE --images DIR [--json]\n"
-                 "       argus eval demographics --labels FILE --images DIR --out DIR [--json]\n"
-                 "       common: [--face-detector cascade|ssd-tiled|ssd-wide|ssd|blaze|haar] [--threads N]\n");
+    std::fprintf(
+        stderr,
+        "usage: argus eval verification --pairs FILE|--identities FILE --images DIR [--json]\n"
+        "           [--scores CSV]\n"
+        "       argus eval detection --annotations FILE --images DIR [--json]\n"
+        "       argus eval demographics --labels FILE --images DIR --out DIR [--json]\n"
+        "       common: [--face-detector cascade|ssd-tiled|ssd-wide|ssd|blaze|haar] [--threads "
+        "N]\n");
     return 2;
   };
   if (what == "demographics") return CmdEvalDemographics(a);

@@ -45,8 +45,8 @@ int CmdEvalDemographics(const Args& a) {
               j["images"].get<int>(), 100 * j["failure_to_detect"].get<double>(),
               j["gender_error"].is_number() ? 100 * j["gender_error"].get<double>() : 0.0,
               j["age_mae"].is_number() ? j["age_mae"].get<double>() : 0.0);
-  std::printf("%-16s %6s %6s %9s %9s %9s %9s %9s %7s %6s\n", "group", "images", "noface",
-              "pairs", "FMR@80", "FMR@90", "FMR@95", "FMR@99", "gender", "ageMAE");
+  std::printf("%-16s %6s %6s %9s %9s %9s %9s %9s %7s %6s\n", "group", "images", "noface", "pairs",
+              "FMR@80", "FMR@90", "FMR@95", "FMR@99", "gender", "ageMAE");
   for (const auto& g : j["groups"]) {
     std::printf("%-16s %6d %6d %9lld", g["name"].get<std::string>().c_str(), g["images"].get<int>(),
                 g["no_face"].get<int>(), g["impostor_pairs"].get<long long>());

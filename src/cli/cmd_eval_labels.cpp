@@ -2,13 +2,12 @@
 // per-class instance recall and precision at IoU >= 0.5.
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <exception>
+#include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/cmd_vision.h"
 #include "core/image.h"
@@ -27,8 +26,8 @@ cv::Rect2f Ltrb(const json& j) {
 }
 
 struct ClassScore {
-  int truth = 0, found = 0;          // annotated instances, those matched
-  int detections = 0, correct = 0;   // counted detections, those matched
+  int truth = 0, found = 0;         // annotated instances, those matched
+  int detections = 0, correct = 0;  // counted detections, those matched
 };
 
 }  // namespace
@@ -62,8 +61,7 @@ int CmdEvalLabels(const Args& a) {
     if (slash != std::string::npos && ann.contains("roots") &&
         ann["roots"].contains(image.substr(0, slash))) {
       std::string root = ann["roots"][image.substr(0, slash)];
-      if (auto p = root.find("{model_dir}"); p != std::string::npos)
-        root.replace(p, 11, model_dir);
+      if (auto p = root.find("{model_dir}"); p != std::string::npos) root.replace(p, 11, model_dir);
       return root + image.substr(slash);
     }
     return image;
@@ -153,12 +151,18 @@ int CmdEvalLabels(const Args& a) {
     return 1;
   }
 
-  json report = {{"annotations", file}, {"images", images}, {"missing_images", missing},
-                 {"iou_threshold", 0.5}, {"min_confidence", opts.min_confidence},
-                 {"classes", json::object()}, {"per_image", per_image}};
+  json report = {{"annotations", file},
+                 {"images", images},
+                 {"missing_images", missing},
+                 {"iou_threshold", 0.5},
+                 {"min_confidence", opts.min_confidence},
+                 {"classes", json::object()},
+                 {"per_image", per_image}};
   for (const auto& [cls, s] : scores) {
     report["classes"][cls] = {
-        {"instances", s.truth}, {"found", s.found}, {"detections", s.detections},
+        {"instances", s.truth},
+        {"found", s.found},
+        {"detections", s.detections},
         {"recall", s.truth ? json(double(s.found) / s.truth) : json(nullptr)},
         {"precision", s.detections ? json(double(s.correct) / s.detections) : json(nullptr)}};
   }
@@ -172,10 +176,14 @@ int CmdEvalLabels(const Args& a) {
               "recall", "precision");
   for (const auto& [cls, s] : scores) {
     std::printf("  %-12s %9d %7d %10d", cls.c_str(), s.truth, s.found, s.detections);
-    if (s.truth) std::printf(" %8.3f", double(s.found) / s.truth);
-    else std::printf(" %8s", "-");
-    if (s.detections) std::printf(" %10.3f\n", double(s.correct) / s.detections);
-    else std::printf(" %10s\n", "-");
+    if (s.truth)
+      std::printf(" %8.3f", double(s.found) / s.truth);
+    else
+      std::printf(" %8s", "-");
+    if (s.detections)
+      std::printf(" %10.3f\n", double(s.correct) / s.detections);
+    else
+      std::printf(" %10s\n", "-");
   }
   if (!scores.count("Dog")) std::printf("  (no Dog instances annotated)\n");
   return 0;

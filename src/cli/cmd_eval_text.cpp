@@ -7,12 +7,11 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <set>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <set>
+#include <sstream>
 
 #include "cli/cmd_vision.h"
 #include "core/image.h"
@@ -105,7 +104,8 @@ std::vector<std::pair<std::string, cv::Rect>> TesseractWords(const std::string& 
     if (f.size() < 12 || f[0] != "5") continue;
     std::string text = Trim(f[11]);
     if (text.empty()) continue;
-    out.push_back({text, cv::Rect(std::stoi(f[6]), std::stoi(f[7]), std::stoi(f[8]), std::stoi(f[9]))});
+    out.push_back(
+        {text, cv::Rect(std::stoi(f[6]), std::stoi(f[7]), std::stoi(f[8]), std::stoi(f[9]))});
   }
   return out;
 }
@@ -236,7 +236,8 @@ int CmdEvalText(const Args& a) {
       });
       ++rec.runs;
       rec.Add(truth, text, false);
-      json row = {{"image", item.value("img_path", "")}, {"truth", truth}, {"argus_recogniser", text}};
+      json row = {
+          {"image", item.value("img_path", "")}, {"truth", truth}, {"argus_recogniser", text}};
       if (tess) {
         t7.ms += TimeMs([&] { Tesseract(path, "--psm 7", text); });
         ++t7.runs;
@@ -249,7 +250,8 @@ int CmdEvalText(const Args& a) {
       }
       items.push_back(row);
     }
-    report["word_crops"] = {{"argus DetectText", e2e.Json()}, {"argus recogniser only", rec.Json()}};
+    report["word_crops"] = {{"argus DetectText", e2e.Json()},
+                            {"argus recogniser only", rec.Json()}};
     report["word_crop_items"] = items;
     if (tess) {
       report["word_crops"]["tesseract --psm 7"] = t7.Json();
@@ -271,7 +273,8 @@ int CmdEvalText(const Args& a) {
       for (const auto& inst : item["instances"]) {
         std::vector<cv::Point2f> poly;
         const auto& p = inst["polygon"];
-        for (size_t k = 0; k + 1 < p.size(); k += 2) poly.emplace_back(p[k].get<float>(), p[k + 1].get<float>());
+        for (size_t k = 0; k + 1 < p.size(); k += 2)
+          poly.emplace_back(p[k].get<float>(), p[k + 1].get<float>());
         gt.push_back(poly);
         ignore.push_back(inst.value("ignore", false));
       }
@@ -285,17 +288,20 @@ int CmdEvalText(const Args& a) {
       ++ours.runs;
       ours.Add(gt, ignore, pred);
       if (tess) {
-        for (auto [args, score] : {std::pair{"--psm 11 tsv", &t11}, std::pair{"--psm 3 tsv", &t3}}) {
+        for (auto [args, score] :
+             {std::pair{"--psm 11 tsv", &t11}, std::pair{"--psm 3 tsv", &t3}}) {
           std::string tsv;
           score->ms += TimeMs([&] { Tesseract(path, args, tsv); });
           ++score->runs;
           std::vector<std::vector<cv::Point2f>> tp;
           for (const auto& [text, r] : TesseractWords(tsv)) {
             // Tesseract also reports boxes of noise; keep those with a letter or digit.
-            if (std::none_of(text.begin(), text.end(), [](char c) { return std::isalnum((unsigned char)c); }))
+            if (std::none_of(text.begin(), text.end(),
+                             [](char c) { return std::isalnum((unsigned char)c); }))
               continue;
             tp.push_back({cv::Point2f(r.x, r.y), cv::Point2f(r.x + r.width, r.y),
-                          cv::Point2f(r.x + r.width, r.y + r.height), cv::Point2f(r.x, r.y + r.height)});
+                          cv::Point2f(r.x + r.width, r.y + r.height),
+                          cv::Point2f(r.x, r.y + r.height)});
           }
           score->Add(gt, ignore, tp);
         }
@@ -308,7 +314,9 @@ int CmdEvalText(const Args& a) {
     }
   }
   if (!report.contains("word_crops") && !report.contains("scene_detection")) {
-    std::fprintf(stderr, "argus eval text: no word-crops/labels.json or icdar2015-det-toy/textdet_test.json under %s\n",
+    std::fprintf(stderr,
+                 "argus eval text: no word-crops/labels.json or "
+                 "icdar2015-det-toy/textdet_test.json under %s\n",
                  data.c_str());
     return 1;
   }
@@ -332,8 +340,8 @@ int CmdEvalText(const Args& a) {
                 "hmean", "ms/image");
     for (const auto& [name, s] : report["scene_detection"].items())
       std::printf("  %-26s %6d %8.3f %10.3f %7.3f %10.1f\n", name.c_str(), s["words"].get<int>(),
-                  s["recall"].get<double>(), s["precision"].get<double>(),
-                  s["hmean"].get<double>(), s["ms_per_image"].get<double>());
+                  s["recall"].get<double>(), s["precision"].get<double>(), s["hmean"].get<double>(),
+                  s["ms_per_image"].get<double>());
   }
   return 0;
 }

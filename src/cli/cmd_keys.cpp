@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "api/rekognition/s3_object.h"
@@ -47,9 +46,10 @@ bool ParseDouble(const std::string& s, double* out) {
 
 // Writes an AWS shared-credentials file (mode 0600) holding the admin key.
 bool WriteCredentialsFile(const std::string& path, const auth::IssuedKey& k) {
-  std::string text = "# argus admin key, created on first start. Keep this file private.\n"
-                     "[argus]\naws_access_key_id = " + k.key.access_key_id +
-                     "\naws_secret_access_key = " + k.secret_access_key + "\n";
+  std::string text =
+      "# argus admin key, created on first start. Keep this file private.\n"
+      "[argus]\naws_access_key_id = " +
+      k.key.access_key_id + "\naws_secret_access_key = " + k.secret_access_key + "\n";
   std::FILE* f = std::fopen(path.c_str(), "wx");
   if (!f) return false;
   ::chmod(path.c_str(), 0600);
@@ -137,8 +137,8 @@ int CmdKeys(const Args& a) {
 }
 
 Result<std::unique_ptr<auth::KeyStore>> ConfigureServeSecurity(const Args& a,
-                                                              const std::string& data_dir,
-                                                              server::Options& opts) {
+                                                               const std::string& data_dir,
+                                                               server::Options& opts) {
   opts.workers = a.GetInt("workers", opts.workers);
   opts.queue = a.GetInt("queue", opts.queue);
   opts.connections = std::max(opts.workers + 1, a.GetInt("connections", opts.connections));
@@ -154,8 +154,8 @@ Result<std::unique_ptr<auth::KeyStore>> ConfigureServeSecurity(const Args& a,
       return InvalidParameter(std::string("--") + flag + " needs a positive integer");
     }
   }
-  for (auto [flag, target] : {std::pair{"rate-limit", &opts.rate_limit},
-                              std::pair{"rate-burst", &opts.rate_burst}}) {
+  for (auto [flag, target] :
+       {std::pair{"rate-limit", &opts.rate_limit}, std::pair{"rate-burst", &opts.rate_burst}}) {
     if (a.Has(flag) && !ParseDouble(a.Get(flag), target)) {
       return InvalidParameter(std::string("--") + flag + " needs a number");
     }

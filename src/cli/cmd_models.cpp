@@ -18,8 +18,8 @@ int CmdModels(const Args& a) {
     std::printf("%-28s %-22s %-16s %-10s %s\n", "NAME", "TASK", "INPUT", "LICENCE", "STATE");
     for (const auto& s : m.models()) {
       std::string path = dir + "/" + s.file;
-      std::string state = std::ifstream(path) ? (Sha256File(path) == s.sha256 ? "ok" : "altered")
-                                              : "missing";
+      std::string state =
+          std::ifstream(path) ? (Sha256File(path) == s.sha256 ? "ok" : "altered") : "missing";
       std::string in = std::to_string(s.input.width()) + "x" + std::to_string(s.input.height()) +
                        " " + s.input.color;
       std::printf("%-28s %-22s %-16s %-10s %s\n", s.name.c_str(), s.task.c_str(), in.c_str(),
@@ -46,15 +46,16 @@ int CmdBench(const Args& a) {
   std::string what = a.positional.empty() ? "" : a.positional[0];
   if (what == "search") return CmdBenchSearch(a);
   if (what != "models") {
-    std::fprintf(stderr, "usage: argus bench models [--iterations N] [--threads N] [--only NAME]\n");
+    std::fprintf(stderr,
+                 "usage: argus bench models [--iterations N] [--threads N] [--only NAME]\n");
     return 2;
   }
   int threads = a.GetInt("threads", 2);
   ml::SetInferenceThreads(threads);
   int iterations = std::max(1, a.GetInt("iterations", 20));
   ml::Registry registry(ModelDir(a));
-  std::printf("%-28s %-14s %9s %9s %9s   (%d threads, %d runs, after 2 warm-up runs)\n",
-              "MODEL", "INPUT", "p50 ms", "mean ms", "min ms", threads, iterations);
+  std::printf("%-28s %-14s %9s %9s %9s   (%d threads, %d runs, after 2 warm-up runs)\n", "MODEL",
+              "INPUT", "p50 ms", "mean ms", "min ms", threads, iterations);
   int failures = 0;
   for (const auto& s : registry.manifest().models()) {
     if (a.Has("only") && a.Get("only") != s.name) continue;

@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
-#include <sstream>
-
 #include <opencv2/imgproc.hpp>
+#include <sstream>
 
 #include "api/rekognition/router.h"
 #include "bench/ops_bench.h"

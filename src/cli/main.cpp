@@ -5,8 +5,8 @@
 
 #include "argus/version.h"
 #include "cli/args.h"
-#include "cli/collections_cli.h"
 #include "cli/cmd_vision.h"
+#include "cli/collections_cli.h"
 #include "cli/governance_cli.h"
 
 namespace argus::cli {
@@ -151,7 +151,9 @@ int main(int argc, char** argv) {
     std::printf("argus %s\n", argus::kVersion);
     return 0;
   }
-  Args args = Parse(argc, argv, 2, {"json", "no-auth", "help", "admin", "sweep", "reuse-snapshot", "beams", "keep", "no-peer", "read-only"});
+  Args args = Parse(argc, argv, 2,
+                    {"json", "no-auth", "help", "admin", "sweep", "reuse-snapshot", "beams", "keep",
+                     "no-peer", "read-only"});
   if (!args.error.empty()) {
     std::fprintf(stderr, "argus %s: %s\n", cmd.c_str(), args.error.c_str());
     return 2;

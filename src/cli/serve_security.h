@@ -16,7 +16,7 @@ namespace argus::cli {
 // store in `data_dir` and, on a fresh data dir, creates the admin key and
 // prints how to use it. The store must outlive the server.
 Result<std::unique_ptr<auth::KeyStore>> ConfigureServeSecurity(const Args& a,
-                                                              const std::string& data_dir,
-                                                              server::Options& opts);
+                                                               const std::string& data_dir,
+                                                               server::Options& opts);
 
 }  // namespace argus::cli

@@ -1,9 +1,8 @@
 #pragma once
 // Geometry on boxes and vectors shared by vision, service and index: boxes
 // are cv::Rect2f in pixels (x, y, width, height) unless a caller says ratios.
-#include <vector>
-
 #include <opencv2/core.hpp>
+#include <vector>
 
 namespace argus {
 

@@ -1,9 +1,9 @@
 #include "core/hash.h"
 
+#include <openssl/evp.h>
+
 #include <fstream>
 #include <vector>
-
-#include <openssl/evp.h>
 
 namespace argus {
 namespace {

@@ -66,7 +66,7 @@ inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; 
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}  // NOLINT
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -85,10 +85,10 @@ class [[nodiscard]] Result {
   std::variant<T, Status> v_;
 };
 
-#define ARGUS_RETURN_IF_ERROR(expr)          \
-  do {                                       \
-    ::argus::Status _st = (expr);            \
-    if (!_st.ok()) return _st;               \
+#define ARGUS_RETURN_IF_ERROR(expr) \
+  do {                              \
+    ::argus::Status _st = (expr);   \
+    if (!_st.ok()) return _st;      \
   } while (0)
 
 // `auto var = ` the value of the Result expr, or return its status from the

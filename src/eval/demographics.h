@@ -4,10 +4,9 @@
 // within the group, gender-classification error, age MAE and
 // failure-to-detect rate, through the same face pipeline as the API.
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 #include "service/faces.h"

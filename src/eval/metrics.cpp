@@ -121,7 +121,8 @@ double AveragePrecision(const std::vector<ImageTruth>& truth,
     double ih = std::min(a.y + a.height, b.y + b.height) - std::max(a.y, b.y) + 1;
     if (iw <= 0 || ih <= 0) return 0.0;
     double inter = iw * ih;
-    return inter / ((a.width + 1.0) * (a.height + 1.0) + (b.width + 1.0) * (b.height + 1.0) - inter);
+    return inter /
+           ((a.width + 1.0) * (a.height + 1.0) + (b.width + 1.0) * (b.height + 1.0) - inter);
   };
   for (size_t i = 0; i < truth.size(); ++i) {
     const auto& gt = truth[i];

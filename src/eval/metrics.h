@@ -1,9 +1,8 @@
 #pragma once
 // Evaluation metrics, free of models and I/O, so they can be checked on
 // small hand-made score sets.
-#include <vector>
-
 #include <opencv2/core/types.hpp>
+#include <vector>
 
 namespace argus::eval {
 
@@ -11,12 +10,12 @@ namespace argus::eval {
 struct PairScore {
   double score;  // higher = more similar; use -infinity for a failed pair
   bool same;
-  int fold;      // 0..folds-1
+  int fold;  // 0..folds-1
 };
 
 struct VerificationMetrics {
   double accuracy = 0, accuracy_std = 0;  // k-fold: threshold from k-1 folds, tested on the rest
-  double eer = 0;                          // equal error rate
+  double eer = 0;                         // equal error rate
   double tar_at_far_1e2 = 0, tar_at_far_1e3 = 0, tar_at_far_1e4 = 0;
   int pairs = 0;
 };

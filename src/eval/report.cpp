@@ -19,11 +19,16 @@ const char* kThresholds[4] = {"80", "90", "95", "99"};
 std::string Esc(const std::string& s) {
   std::string o;
   for (char c : s) {
-    if (c == '<') o += "&lt;";
-    else if (c == '>') o += "&gt;";
-    else if (c == '&') o += "&amp;";
-    else if (c == '"') o += "&quot;";
-    else o += c;
+    if (c == '<')
+      o += "&lt;";
+    else if (c == '>')
+      o += "&gt;";
+    else if (c == '&')
+      o += "&amp;";
+    else if (c == '"')
+      o += "&quot;";
+    else
+      o += c;
   }
   return o;
 }
@@ -75,8 +80,8 @@ std::string FmrChart(const std::vector<json>& groups, const std::string& title) 
     const json& g = groups[i];
     const int y = kTop + int(i) * kRowH + kRowH / 2;
     if (i % 2 == 0)
-      s << "<rect x='0' y='" << y - kRowH / 2 << "' width='" << kLabelW + kPlotW
-        << "' height='" << kRowH << "' fill='#f6f6f6'/>";
+      s << "<rect x='0' y='" << y - kRowH / 2 << "' width='" << kLabelW + kPlotW << "' height='"
+        << kRowH << "' fill='#f6f6f6'/>";
     s << "<text x='4' y='" << y + 4 << "'>" << Esc(g["name"].get<std::string>()) << "</text>";
     if (g["impostor_pairs"].get<long long>() == 0) {
       s << "<text x='" << kLabelW + 4 << "' y='" << y + 4 << "' fill='#999'>no pairs</text>";
@@ -147,12 +152,12 @@ std::string BarChart(const std::vector<json>& groups, const std::string& title,
       const json& v = g[series[k].first];
       const double val = Num(v) * scale;
       s << "<rect x='" << kLabelW << "' y='" << y0 + 3 + k * bar << "' width='"
-        << kPlotW * val / vmax << "' height='" << bar - 1 << "' fill='" << kColors[k]
-        << "'><title>" << Esc(series[k].second) << " " << Fmt("%.3g", val) << "</title></rect>";
+        << kPlotW * val / vmax << "' height='" << bar - 1 << "' fill='" << kColors[k] << "'><title>"
+        << Esc(series[k].second) << " " << Fmt("%.3g", val) << "</title></rect>";
       values += (k ? " / " : "") + (v.is_number() ? Fmt("%.3g", val) : std::string("n/a"));
     }
-    s << "<text x='" << kLabelW + kPlotW + 6 << "' y='" << y0 + kRowH / 2 + 4
-      << "' fill='#555'>" << values << "</text>";
+    s << "<text x='" << kLabelW + kPlotW + 6 << "' y='" << y0 + kRowH / 2 + 4 << "' fill='#555'>"
+      << values << "</text>";
   }
   s << "</svg>";
   return s.str();
@@ -185,8 +190,8 @@ std::string DemographicsHtml(const json& r) {
     << (r.value("limit", 0) ? " (a spread sample, --limit)" : "") << "; face model "
     << Esc(r.value("face_model_version", std::string("?"))) << ", detector "
     << Esc(r.value("detector", std::string("?"))) << ". Overall: failure to detect "
-    << Pct(r["failure_to_detect"]) << ", gender error " << Pct(r["gender_error"])
-    << ", age MAE " << (r["age_mae"].is_number() ? Fmt("%.1f years", Num(r["age_mae"])) : "n/a")
+    << Pct(r["failure_to_detect"]) << ", gender error " << Pct(r["gender_error"]) << ", age MAE "
+    << (r["age_mae"].is_number() ? Fmt("%.1f years", Num(r["age_mae"])) : "n/a")
     << ".</p><p>Impostor pairs: " << Esc(r.value("pairs_rule", std::string())) << ".</p>";
   h << "<p><b>Worst / best FMR ratio, gender &times; race:</b> "
     << RatioText(r["fmr_ratio_worst_best"]) << "<br><b>age bands:</b> "
@@ -206,8 +211,7 @@ std::string DemographicsHtml(const json& r) {
     h << "<tr><td>" << Esc(g["name"].get<std::string>()) << "</td><td>" << g["images"]
       << "</td><td>" << g["no_face"] << "</td><td>" << g["impostor_pairs"] << "</td>";
     for (const char* t : kThresholds)
-      h << "<td>" << (g["fmr"][t].is_number() ? Fmt("%.2e", Num(g["fmr"][t])) : "n/a")
-        << "</td>";
+      h << "<td>" << (g["fmr"][t].is_number() ? Fmt("%.2e", Num(g["fmr"][t])) : "n/a") << "</td>";
     h << "<td>" << Pct(g["gender_error"]) << "</td><td>"
       << (g["age_mae"].is_number() ? Fmt("%.1f", Num(g["age_mae"])) : "n/a") << "</td></tr>";
   }

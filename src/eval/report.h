@@ -1,9 +1,8 @@
 #pragma once
 // Evaluation reports as files: report.json and a self-contained
 // report.html (inline SVG charts, no external assets).
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/status.h"
 

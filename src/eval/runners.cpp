@@ -182,7 +182,8 @@ Result<json> RunVerification(service::FaceService& faces, const std::vector<Pair
       double d = -1;
       if (!a.empty() && !b.empty()) {
         d = 0;
-        for (size_t k = 0; k < a.size() && k < b.size(); ++k) d += double(a[k] - b[k]) * (a[k] - b[k]);
+        for (size_t k = 0; k < a.size() && k < b.size(); ++k)
+          d += double(a[k] - b[k]) * (a[k] - b[k]);
         d = std::sqrt(d);
       }
       out << p.a << ',' << p.b << ',' << (p.same ? 1 : 0) << ',' << d << ',' << scores[i].score
@@ -196,21 +197,22 @@ Result<json> RunVerification(service::FaceService& faces, const std::vector<Pair
     fmr[std::to_string(int(t))] = FalseMatchRate(scores, t);
     fnmr[std::to_string(int(t))] = FalseNonMatchRate(scores, t);
   }
-  return json{{"accuracy", m.accuracy},
-              {"accuracy_std", m.accuracy_std},
-              {"eer", m.eer},
-              {"tar_at_far", {{"1e-2", m.tar_at_far_1e2}, {"1e-3", m.tar_at_far_1e3},
-                              {"1e-4", m.tar_at_far_1e4}}},
-              {"pairs", m.pairs},
-              {"pairs_without_faces", failed_pairs},
-              {"images", desc.size()},
-              {"no_face", no_face},
-              {"unreadable", unreadable},
-              {"fmr_at_similarity", fmr},
-              {"fnmr_at_similarity", fnmr},
-              {"same_pairs", std::count_if(pairs.begin(), pairs.end(),
-                                           [](const PairLine& p) { return p.same; })},
-              {"face_model_version", service::FaceService::FaceModelVersion()}};
+  return json{
+      {"accuracy", m.accuracy},
+      {"accuracy_std", m.accuracy_std},
+      {"eer", m.eer},
+      {"tar_at_far",
+       {{"1e-2", m.tar_at_far_1e2}, {"1e-3", m.tar_at_far_1e3}, {"1e-4", m.tar_at_far_1e4}}},
+      {"pairs", m.pairs},
+      {"pairs_without_faces", failed_pairs},
+      {"images", desc.size()},
+      {"no_face", no_face},
+      {"unreadable", unreadable},
+      {"fmr_at_similarity", fmr},
+      {"fnmr_at_similarity", fnmr},
+      {"same_pairs",
+       std::count_if(pairs.begin(), pairs.end(), [](const PairLine& p) { return p.same; })},
+      {"face_model_version", service::FaceService::FaceModelVersion()}};
 }
 
 Result<json> RunDetection(service::FaceService& faces, const std::string& annotations_file,

@@ -1,9 +1,8 @@
 #pragma once
 // The evaluation protocols run through the same face pipeline as the API.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 #include "eval/metrics.h"

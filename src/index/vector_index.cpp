@@ -8,19 +8,18 @@
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
 #include <fcntl.h>
+#include <immintrin.h>
 #include <omp.h>
 #include <openssl/evp.h>
-#include <immintrin.h>
 #include <unistd.h>
-
-#include <limits>
 
 #include <algorithm>
 #include <cstdio>
-#include <queue>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <mutex>
+#include <queue>
 
 namespace argus::index {
 
@@ -60,16 +59,17 @@ float DotPlain(const float* a, const float* b, size_t d) {
 
 using DotFn = float (*)(const float*, const float*, size_t);
 DotFn Dot() {
-  static const DotFn fn = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
-                              ? &DotAvx2
-                              : &DotPlain;
+  static const DotFn fn =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? &DotAvx2 : &DotPlain;
   return fn;
 }
 
 struct FastIPComputer : faiss::FlatCodesDistanceComputer {
   FastIPComputer(const faiss::IndexFlat& s)
-      : faiss::FlatCodesDistanceComputer(s.codes.data(), s.code_size), d(size_t(s.d)),
-        xb(s.get_xb()), dot(Dot()) {}
+      : faiss::FlatCodesDistanceComputer(s.codes.data(), s.code_size),
+        d(size_t(s.d)),
+        xb(s.get_xb()),
+        dot(Dot()) {}
   void set_query(const float* x) override { q = x; }
   float distance_to_code(const uint8_t* code) override {
     return dot(q, reinterpret_cast<const float*>(code), d);
@@ -98,7 +98,8 @@ struct FastFlatIP : faiss::IndexFlatIP {
       const float* xq = x + q * d;
       for (idx_t i = 0; i < ntotal; ++i) {
         float s = dot(xq, xb + i * d, size_t(d));
-        if (idx_t(heap.size()) < k) heap.emplace(s, i);
+        if (idx_t(heap.size()) < k)
+          heap.emplace(s, i);
         else if (s > heap.top().first) {
           heap.pop();
           heap.emplace(s, i);
@@ -168,8 +169,8 @@ struct VectorIndex::State {
     if (graph) {
       // Tombstoned, and the vector itself overwritten: a removed face's
       // descriptor must not survive in memory or in the next snapshot.
-      auto* storage = static_cast<faiss::IndexFlat*>(
-          static_cast<faiss::IndexHNSWFlat*>(index.get())->storage);
+      auto* storage =
+          static_cast<faiss::IndexFlat*>(static_cast<faiss::IndexHNSWFlat*>(index.get())->storage);
       const int64_t d = index->d;
       for (auto i : ids) {
         dead[i] = 1;
@@ -308,7 +309,8 @@ std::vector<Hit> VectorIndex::SearchLocked(const State& s, const float* q, int k
 void VectorIndex::SetSearchBeam(int ef_search) {
   std::unique_lock lock(mu_);
   opt_.ef_search = ef_search;
-  if (state_->graph) static_cast<faiss::IndexHNSWFlat*>(state_->index.get())->hnsw.efSearch = ef_search;
+  if (state_->graph)
+    static_cast<faiss::IndexHNSWFlat*>(state_->index.get())->hnsw.efSearch = ef_search;
 }
 
 size_t VectorIndex::size() const {
@@ -353,8 +355,7 @@ Status VectorIndex::Rebuild() {
   {
     std::unique_lock lock(mu_);  // brief: copy and start recording writes
     const State& s = *state_;
-    graph = s.live() >= opt_.hnsw_threshold ||
-            (s.graph && s.live() >= opt_.hnsw_threshold / 2);
+    graph = s.live() >= opt_.hnsw_threshold || (s.graph && s.live() >= opt_.hnsw_threshold / 2);
     labels.reserve(s.live());
     vecs.reserve(s.live() * opt_.dim);
     const float* xb = s.vectors();
@@ -414,7 +415,9 @@ class HashingWriter : public faiss::IOWriter {
     return n;
   }
   template <typename T>
-  void Put(const T& v) { (*this)(&v, sizeof(T), 1); }
+  void Put(const T& v) {
+    (*this)(&v, sizeof(T), 1);
+  }
   void PutString(const std::string& s) {
     Put(uint32_t(s.size()));
     (*this)(s.data(), 1, s.size());
@@ -445,7 +448,9 @@ class HashingReader : public faiss::IOReader {
     return n;
   }
   template <typename T>
-  bool Get(T& v) { return (*this)(&v, sizeof(T), 1) == 1; }
+  bool Get(T& v) {
+    return (*this)(&v, sizeof(T), 1) == 1;
+  }
   bool GetString(std::string& s) {
     uint32_t n = 0;
     if (!Get(n) || n > 4096) return false;
@@ -528,8 +533,8 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path,
   uint8_t graph = 0;
   uint64_t n = 0;
   SnapshotMeta m;
-  if (r(magic, 1, 8) != 8 || std::memcmp(magic, kMagic, 8) != 0 || !r.Get(dim) ||
-      !r.Get(graph) || !r.Get(m.collection_created_ms) || !r.GetString(m.collection) ||
+  if (r(magic, 1, 8) != 8 || std::memcmp(magic, kMagic, 8) != 0 || !r.Get(dim) || !r.Get(graph) ||
+      !r.Get(m.collection_created_ms) || !r.GetString(m.collection) ||
       !r.GetString(m.model_version) || !r.Get(n) || n > (uint64_t(1) << 36)) {
     return Internal("index: snapshot " + path + " has a bad header");
   }

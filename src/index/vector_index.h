@@ -36,8 +36,8 @@ struct IndexOptions {
   // faces, 2 cores): M 48 gives recall@1 0.960 at efSearch 384 in 4.2 ms
   // p50 where M 32 gave 0.948 in 4.7 ms; 860 MB RSS for the collection.
   int hnsw_m = 48;
-  int ef_construction = 100;   // build beam
-  int ef_search = 384;         // search beam (raised to k when k is larger)
+  int ef_construction = 100;      // build beam
+  int ef_search = 384;            // search beam (raised to k when k is larger)
   double compact_fraction = 0.2;  // tombstones / total that trigger a compaction
   int build_threads = 2;          // OpenMP threads for graph building
 };
@@ -70,8 +70,8 @@ class VectorIndex {
   // Top k live vectors by inner product with q (dim floats), best first.
   std::vector<Hit> Search(const float* q, int k) const;
 
-  size_t size() const;              // live vectors
-  bool is_graph() const;            // HNSW (else exact)
+  size_t size() const;                  // live vectors
+  bool is_graph() const;                // HNSW (else exact)
   std::vector<int64_t> Labels() const;  // live labels, ascending
   int64_t max_label() const;
   // Counts writes; a snapshot is stale when this moved since it was taken.
@@ -88,8 +88,7 @@ class VectorIndex {
   Status Save(const std::string& path, const SnapshotMeta& meta) const;
   // Reads a snapshot; Internal when missing, corrupt or of another layout.
   static Result<std::unique_ptr<VectorIndex>> Load(const std::string& path,
-                                                   const IndexOptions& options,
-                                                   SnapshotMeta* meta);
+                                                   const IndexOptions& options, SnapshotMeta* meta);
 
   const IndexOptions& options() const { return opt_; }
   // Changes the HNSW search beam (benchmarks).

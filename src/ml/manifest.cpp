@@ -1,7 +1,6 @@
 #include "ml/manifest.h"
 
 #include <cstdlib>
-
 #include <nlohmann/json.hpp>
 
 namespace argus::ml {
@@ -41,10 +40,18 @@ Result<Manifest> Manifest::Parse(const std::vector<std::string_view>& parts) {
                              Str(a, "sha256"), Str(a, "license")});
       }
       for (const auto& j : part.value("models", json::array())) {
-        ModelSpec s{Str(j, "name"),    Str(j, "package"), Str(j, "source"),
-                    Str(j, "converter"), Str(j, "license"), Str(j, "task"),
-                    Str(j, "description"), Str(j, "file"),  Str(j, "sha256"),
-                    {},                  {}, {}};
+        ModelSpec s{Str(j, "name"),
+                    Str(j, "package"),
+                    Str(j, "source"),
+                    Str(j, "converter"),
+                    Str(j, "license"),
+                    Str(j, "task"),
+                    Str(j, "description"),
+                    Str(j, "file"),
+                    Str(j, "sha256"),
+                    {},
+                    {},
+                    {}};
         const json& in = j.at("input");
         s.input.name = Str(in, "name");
         s.input.shape = Shape(in);

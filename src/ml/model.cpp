@@ -2,7 +2,6 @@
 
 #include <fstream>
 #include <iterator>
-
 #include <opencv2/core/utility.hpp>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>

@@ -8,11 +8,10 @@
 #include <chrono>
 #include <csignal>
 #include <ctime>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "api/rekognition/errors.h"
 #include "api/rekognition/router.h"
@@ -124,8 +123,7 @@ int Serve(const Options& options, api::Services& services) {
       gate.emplace(*options.policies, *options.audit, std::move(ctx.value()));
       r = api::Handle(target, req.body, services, &*gate);
     }();
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     metrics.Observe(op, r.http_status, r.error_type, seconds);
     if (r.faces_indexed) metrics.AddFacesIndexed(r.faces_indexed);
     res.status = r.http_status;

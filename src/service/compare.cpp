@@ -44,12 +44,12 @@ Result<CompareFacesResult> CompareFaces(FaceService& faces, const Image& source,
     const auto& d = described[i];
     c.similarity = d.ok() ? FaceService::Similarity(src_desc, d.value()) : 0.f;
     c.detail = *compared[i];
-    (c.similarity >= req.similarity_threshold ? out.matches : out.unmatched).push_back(std::move(c));
+    (c.similarity >= req.similarity_threshold ? out.matches : out.unmatched)
+        .push_back(std::move(c));
   }
-  std::stable_sort(out.matches.begin(), out.matches.end(),
-                   [](const ComparedFace& a, const ComparedFace& b) {
-                     return a.similarity > b.similarity;
-                   });
+  std::stable_sort(
+      out.matches.begin(), out.matches.end(),
+      [](const ComparedFace& a, const ComparedFace& b) { return a.similarity > b.similarity; });
   return out;
 }
 

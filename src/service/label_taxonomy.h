@@ -8,9 +8,9 @@
 namespace argus::service {
 
 struct TaxonomyEntry {
-  std::string name;                     // e.g. "Car"
-  std::vector<std::string> parents;     // every ancestor, nearest first ("Vehicle", "Transportation")
-  std::vector<std::string> aliases;     // e.g. "Automobile"
+  std::string name;                  // e.g. "Car"
+  std::vector<std::string> parents;  // every ancestor, nearest first ("Vehicle", "Transportation")
+  std::vector<std::string> aliases;  // e.g. "Automobile"
   std::vector<std::string> categories;  // e.g. "Vehicles and Automotive"
 };
 

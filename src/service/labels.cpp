@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-
 #include <opencv2/imgproc.hpp>
 
 #include "service/label_taxonomy.h"
@@ -133,10 +132,12 @@ Result<LabelsResult> LabelService::DetectLabels(const Image& image, const LabelO
       cv::Mat bg = 255 - fg;
       const int min_pixels = std::max<int>(16, int(bgr.total() / 100));
       if (cv::countNonZero(fg) >= min_pixels && cv::countNonZero(bg) >= min_pixels) {
-        props.foreground = RegionProperties{vision::MeasureImageQuality(bgr, fg),
-                                            vision::DominantColors(bgr, opts.max_dominant_colors, fg)};
-        props.background = RegionProperties{vision::MeasureImageQuality(bgr, bg),
-                                            vision::DominantColors(bgr, opts.max_dominant_colors, bg)};
+        props.foreground =
+            RegionProperties{vision::MeasureImageQuality(bgr, fg),
+                             vision::DominantColors(bgr, opts.max_dominant_colors, fg)};
+        props.background =
+            RegionProperties{vision::MeasureImageQuality(bgr, bg),
+                             vision::DominantColors(bgr, opts.max_dominant_colors, bg)};
       }
     }
     result.properties = std::move(props);

@@ -19,7 +19,7 @@ struct LabelInstance {
 
 struct Label {
   std::string name;
-  float confidence = 0;  // 0..100
+  float confidence = 0;                  // 0..100
   std::vector<LabelInstance> instances;  // empty for labels derived from others
   std::vector<std::string> parents, aliases, categories;
 };

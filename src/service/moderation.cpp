@@ -39,8 +39,9 @@ ModerationResult ModerationService::FromScores(const vision::NsfwScores& s, floa
                     {{"Nudity", "Explicit Nudity", 2, pct(s.p[C::kPorn])},
                      {"Illustrated Explicit Nudity", "Explicit Nudity", 2, pct(s.p[C::kHentai])}}});
   groups.push_back({{"Suggestive", "", 1, suggestive_conf}, {}});
-  std::stable_sort(groups.begin(), groups.end(),
-                   [](const Group& a, const Group& b) { return a.top.confidence > b.top.confidence; });
+  std::stable_sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) {
+    return a.top.confidence > b.top.confidence;
+  });
   for (auto& g : groups) {
     add(g.top.name.c_str(), "", 1, g.top.confidence);
     std::stable_sort(g.children.begin(), g.children.end(),

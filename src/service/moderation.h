@@ -12,7 +12,7 @@ namespace argus::service {
 
 struct ModerationLabel {
   std::string name;
-  std::string parent;    // "" for top-level labels
+  std::string parent;  // "" for top-level labels
   int taxonomy_level = 1;
   float confidence = 0;  // 0..100
 };

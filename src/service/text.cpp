@@ -1,7 +1,6 @@
 #include "service/text.h"
 
 #include <algorithm>
-
 #include <opencv2/imgproc.hpp>
 
 namespace argus::service {

@@ -18,9 +18,9 @@ struct TextRegion {
 };
 
 struct TextOptions {
-  float min_confidence = 0;       // words below (0..100) are dropped
-  float min_box_height = 0;       // ratio of the image height
-  float min_box_width = 0;        // ratio of the image width
+  float min_confidence = 0;         // words below (0..100) are dropped
+  float min_box_height = 0;         // ratio of the image height
+  float min_box_width = 0;          // ratio of the image width
   std::vector<TextRegion> regions;  // a word is kept when more than half of it lies in one
   int max_words = 100;
 };

@@ -2,10 +2,9 @@
 // member (base64 / S3Object / decode), as the router runs them before a handler.
 // The first byte picks the operation.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "api/rekognition/shapes.h"
 #include "api/rekognition/validate.h"

@@ -16,9 +16,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (b != std::string::npos) body = in.substr(b + 1);
   }
   (void)argus::auth::ParseAuthorization(header);
-  argus::auth::HttpRequest r{"POST", "/?" + header.substr(0, 64),
-                             {{"Host", "localhost"}, {"X-Amz-Date", date}, {"Authorization", header}},
-                             body};
+  argus::auth::HttpRequest r{
+      "POST",
+      "/?" + header.substr(0, 64),
+      {{"Host", "localhost"}, {"X-Amz-Date", date}, {"Authorization", header}},
+      body};
   auto lookup = [](const std::string& id) -> std::optional<std::string> {
     if (id.empty()) return std::nullopt;
     return std::string("secret");

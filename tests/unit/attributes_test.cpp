@@ -1,12 +1,13 @@
 // Face attribute mappings (no models): expressions -> emotions, eye and
 // mouth ratios -> judgements, age ranges (service/face_attributes.h), gaze
 // geometry, face-api's crop (vision/face/attributes.h).
-#include <numeric>
+#include "vision/face/attributes.h"
 
 #include <gtest/gtest.h>
 
+#include <numeric>
+
 #include "service/face_attributes.h"
-#include "vision/face/attributes.h"
 
 namespace argus::vision {
 namespace {

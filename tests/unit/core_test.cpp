@@ -25,9 +25,9 @@ cv::Mat Gradient(int w, int h) {
 // Inserts an APP1 Exif segment with the given Orientation right after SOI.
 std::string WithExifOrientation(const std::string& jpeg, uint16_t orientation) {
   std::string tiff = std::string("MM\0*\0\0\0\x08", 8) + std::string("\0\x01", 2) +
-                     std::string("\x01\x12\0\x03\0\0\0\x01", 8) +
-                     std::string(1, '\0') + std::string(1, char(orientation)) +
-                     std::string("\0\0", 2) + std::string("\0\0\0\0", 4);
+                     std::string("\x01\x12\0\x03\0\0\0\x01", 8) + std::string(1, '\0') +
+                     std::string(1, char(orientation)) + std::string("\0\0", 2) +
+                     std::string("\0\0\0\0", 4);
   std::string payload = std::string("Exif\0\0", 6) + tiff;
   uint16_t len = uint16_t(payload.size() + 2);
   std::string seg = std::string("\xFF\xE1", 2) + char(len >> 8) + char(len & 0xFF) + payload;
@@ -35,7 +35,8 @@ std::string WithExifOrientation(const std::string& jpeg, uint16_t orientation) {
 }
 
 TEST(Base64, RoundTrip) {
-  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
+  for (const std::string& s :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
     auto d = Base64Decode(Base64Encode(s), "Image.Bytes");
     ASSERT_TRUE(d.ok()) << s;
     EXPECT_EQ(d.value(), s);

@@ -1,9 +1,10 @@
 // Demographic aggregation on a tiny hand-made set with known answers.
-#include <cmath>
+#include "eval/demographics.h"
 
 #include <gtest/gtest.h>
 
-#include "eval/demographics.h"
+#include <cmath>
+
 #include "eval/report.h"
 
 namespace argus::eval {
@@ -26,10 +27,10 @@ const json* Group(const json& r, const std::string& name) {
 }
 
 TEST(Demographics, PerGroupRatesOnAHandMadeSet) {
-  std::vector<DemoSample> s = {
-      {"a", 25, "female", "white"}, {"b", 27, "female", "white"}, {"c", 31, "female", "white"},
-      {"d", 33, "female", "white"}, {"e", 45, "male", "black"},   {"f", 48, "male", "black"},
-      {"g", 62, "male", "black"}};
+  std::vector<DemoSample> s = {{"a", 25, "female", "white"}, {"b", 27, "female", "white"},
+                               {"c", 31, "female", "white"}, {"d", 33, "female", "white"},
+                               {"e", 45, "male", "black"},   {"f", 48, "male", "black"},
+                               {"g", 62, "male", "black"}};
   std::vector<DemoOutcome> o = {
       // female/white: pairs a-b 100-0.5=99.5, a-c 97, a-d 85, b-c 97.5, b-d 85.5, c-d 88
       Found(0.f, 30, false), Found(0.5f, 27, true), Found(3.f, 31, false), Found(15.f, 23, false),
@@ -122,8 +123,10 @@ TEST(Demographics, LabelsLinesAndSampling) {
 
   const std::string path = testing::TempDir() + "/labels.csv";
   FILE* f = std::fopen(path.c_str(), "w");
-  std::fputs("image,age,gender,race\na.jpg,30,female,white\nb.jpg,x,male,asian\n"
-             "c.jpg,40,other,black\nd.jpg,50,male\ne.jpg,60,male,indian\n", f);
+  std::fputs(
+      "image,age,gender,race\na.jpg,30,female,white\nb.jpg,x,male,asian\n"
+      "c.jpg,40,other,black\nd.jpg,50,male\ne.jpg,60,male,indian\n",
+      f);
   std::fclose(f);
   std::vector<std::string> errors;
   auto labels = ReadDemographicLabels(path, &errors);

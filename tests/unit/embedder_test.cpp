@@ -3,14 +3,15 @@
 // ArcFace-layout ONNX generated at test time and loaded through a manifest
 // entry of its own. Real models, real images; the collection's
 // FaceModelVersion follows the embedder.
+#include "vision/face/embedder.h"
+
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -20,7 +21,6 @@
 #include "ml/model.h"
 #include "service/collections.h"
 #include "service/faces.h"
-#include "vision/face/embedder.h"
 
 namespace argus::ml {
 extern const std::vector<std::string_view> kManifestParts;

@@ -1,5 +1,6 @@
 // Evaluation metrics on small hand-made sets whose answers are worked out
 // by hand in the comments.
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -7,8 +8,6 @@
 #include <limits>
 #include <map>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "eval/metrics.h"
 #include "eval/runners.h"
@@ -35,8 +34,8 @@ TEST(Verification, BestThresholdSeparatesTheClasses) {
 }
 
 TEST(Verification, KFoldThresholdComesFromTheOtherFolds) {
-  std::vector<PairScore> p = {{0.9, true, 0}, {0.2, false, 0}, {0.9, true, 1},
-                              {0.45, false, 1}, {0.4, true, 2}, {0.1, false, 2}};
+  std::vector<PairScore> p = {{0.9, true, 0},   {0.2, false, 0}, {0.9, true, 1},
+                              {0.45, false, 1}, {0.4, true, 2},  {0.1, false, 2}};
   // Fold 0, trained on folds 1+2 (0.9 S, 0.45 D, 0.4 S, 0.1 D): the first
   // best candidate is 0.25 (3/4 right); tested: 0.9 S and 0.2 D right → 1.
   // Fold 1, trained on folds 0+2 (separable, threshold 0.3): 0.45 D is
@@ -114,8 +113,9 @@ std::string WriteTemp(const std::string& name, const std::string& text) {
 }
 
 TEST(Pairs, BadCsvLinesAreReportedWithTheirLineNumber) {
-  std::string path = WriteTemp("pairs.csv", "image_a,image_b,same\na.jpg,b.jpg,1\na.jpg,c.jpg\n"
-                                            "b.jpg,c.jpg,0\nb.jpg,c.jpg,yes\n");
+  std::string path = WriteTemp("pairs.csv",
+                               "image_a,image_b,same\na.jpg,b.jpg,1\na.jpg,c.jpg\n"
+                               "b.jpg,c.jpg,0\nb.jpg,c.jpg,yes\n");
   std::vector<std::string> errors;
   auto pairs = ReadPairs(path, &errors);
   ASSERT_TRUE(pairs.ok());

@@ -1,15 +1,16 @@
 // core/geometry.h, core/uuid.h and core/clock.h: the helpers vision, service
 // and server share.
+#include "core/geometry.h"
+
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <regex>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "core/clock.h"
-#include "core/geometry.h"
 #include "core/uuid.h"
 
 namespace argus {

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -37,8 +36,8 @@ TEST(CenterNetDecode, PeaksBoxesAndPerClassNms) {
   box(2, 2, 4, 4, 4, 4);
   box(6, 6, 2, 2, 2, 2);
   // Input 32 px on an 8-cell grid: stride 4; image 64x32 → sx 2, sy 1.
-  auto out = vision::DecodeCenterNet(heat.data(), wh.data(), G, C, 32, cv::Size(64, 32), 100,
-                                     0.2f, 0.5f);
+  auto out =
+      vision::DecodeCenterNet(heat.data(), wh.data(), G, C, 32, cv::Size(64, 32), 100, 0.2f, 0.5f);
   ASSERT_EQ(out.size(), 3u);
   EXPECT_FLOAT_EQ(out[0].score, 0.9f);
   EXPECT_EQ(out[0].class_id, 0);
@@ -51,8 +50,8 @@ TEST(CenterNetDecode, PeaksBoxesAndPerClassNms) {
   EXPECT_FLOAT_EQ(out[1].score, 0.7f);
   EXPECT_EQ(out[2].class_id, 1);
   // Top-k keeps only the best peak.
-  auto top1 = vision::DecodeCenterNet(heat.data(), wh.data(), G, C, 32, cv::Size(64, 32), 1,
-                                      0.2f, 0.5f);
+  auto top1 =
+      vision::DecodeCenterNet(heat.data(), wh.data(), G, C, 32, cv::Size(64, 32), 1, 0.2f, 0.5f);
   ASSERT_EQ(top1.size(), 1u);
   EXPECT_FLOAT_EQ(top1[0].score, 0.9f);
 }
@@ -62,8 +61,8 @@ TEST(CenterNetDecode, DuplicateBoxesOfOneClassAreSuppressed) {
   std::vector<float> heat(G * G * C, 0.f), wh(G * G * 4, 16.f);
   heat[(4 * G + 2) * C] = 0.9f;
   heat[(4 * G + 4) * C] = 0.8f;  // two cells apart: both peaks, boxes overlap heavily
-  auto out = vision::DecodeCenterNet(heat.data(), wh.data(), G, C, 32, cv::Size(32, 32), 100,
-                                     0.2f, 0.5f);
+  auto out =
+      vision::DecodeCenterNet(heat.data(), wh.data(), G, C, 32, cv::Size(32, 32), 100, 0.2f, 0.5f);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_FLOAT_EQ(out[0].score, 0.9f);
 }
@@ -89,8 +88,8 @@ TEST(Colors, SimplifiedAndCssNames) {
 }
 
 TEST(Colors, DominantColorsOfTwoHalves) {
-  cv::Mat img(100, 200, CV_8UC3, cv::Scalar(0, 0, 255));                 // red (BGR)
-  img(cv::Rect(0, 0, 60, 100)).setTo(cv::Scalar(255, 0, 0));             // blue, 30%
+  cv::Mat img(100, 200, CV_8UC3, cv::Scalar(0, 0, 255));      // red (BGR)
+  img(cv::Rect(0, 0, 60, 100)).setTo(cv::Scalar(255, 0, 0));  // blue, 30%
   auto colors = vision::DominantColors(img, 10);
   ASSERT_EQ(colors.size(), 2u);
   EXPECT_EQ(colors[0].simplified, "red");
@@ -121,7 +120,8 @@ TEST(Colors, ImageQuality) {
   cv::Mat checks(120, 160, CV_8UC3);
   for (int y = 0; y < checks.rows; ++y)
     for (int x = 0; x < checks.cols; ++x)
-      checks.at<cv::Vec3b>(y, x) = ((x / 4 + y / 4) % 2) ? cv::Vec3b(255, 255, 255) : cv::Vec3b(0, 0, 0);
+      checks.at<cv::Vec3b>(y, x) =
+          ((x / 4 + y / 4) % 2) ? cv::Vec3b(255, 255, 255) : cv::Vec3b(0, 0, 0);
   auto c = vision::MeasureImageQuality(checks);
   EXPECT_GT(c.sharpness, 90.f);
   EXPECT_GT(c.contrast, 95.f);
@@ -147,7 +147,8 @@ TEST(TextGeometry, OrientedQuadReadsLeftToRightWithinNinetyDegrees) {
     EXPECT_NEAR(got, want, 0.05) << angle;
   }
   // Near-square boxes take the more horizontal side.
-  vision::Quad q = vision::OrientedQuad(cv::RotatedRect(cv::Point2f(50, 50), cv::Size2f(20, 22), 80));
+  vision::Quad q =
+      vision::OrientedQuad(cv::RotatedRect(cv::Point2f(50, 50), cv::Size2f(20, 22), 80));
   cv::Point2f d = q[1] - q[0];
   EXPECT_GT(std::abs(d.x), std::abs(d.y));
   cv::Point2f mid = vision::QuadPoint(q, 0.5f, 0.5f);
@@ -292,9 +293,16 @@ TEST(Moderation, NsfwScoresMapToRekognitionTaxonomy) {
 
 vision::TextLine Line(const std::string& a, const std::string& b, float y, float conf_b) {
   vision::TextLine l;
-  l.quad = {cv::Point2f(10, y), cv::Point2f(110, y), cv::Point2f(110, y + 20), cv::Point2f(10, y + 20)};
-  vision::TextWord w1{a, 0.99f, {cv::Point2f(10, y), cv::Point2f(50, y), cv::Point2f(50, y + 20), cv::Point2f(10, y + 20)}};
-  vision::TextWord w2{b, conf_b, {cv::Point2f(60, y), cv::Point2f(110, y), cv::Point2f(110, y + 20), cv::Point2f(60, y + 20)}};
+  l.quad = {cv::Point2f(10, y), cv::Point2f(110, y), cv::Point2f(110, y + 20),
+            cv::Point2f(10, y + 20)};
+  vision::TextWord w1{
+      a,
+      0.99f,
+      {cv::Point2f(10, y), cv::Point2f(50, y), cv::Point2f(50, y + 20), cv::Point2f(10, y + 20)}};
+  vision::TextWord w2{
+      b,
+      conf_b,
+      {cv::Point2f(60, y), cv::Point2f(110, y), cv::Point2f(110, y + 20), cv::Point2f(60, y + 20)}};
   l.words = {w1, w2};
   l.text = a + " " + b;
   l.confidence = (0.99f + conf_b) / 2;
@@ -353,15 +361,18 @@ api::Response Call(const char* op, const json& body) {
 const json kImage = {{"Bytes", "aGVsbG8="}};
 
 TEST(Validation, SemanticConstraintsAreInvalidParameter) {
-  for (json roi : {json{{"BoundingBox", {{"Left", 0.8}, {"Top", 0.1}, {"Width", 0.5}, {"Height", 0.1}}}},
-                   json{{"BoundingBox", {{"Left", -0.1}, {"Top", 0.1}, {"Width", 0.5}, {"Height", 0.1}}}},
-                   json{{"BoundingBox", {{"Left", 0.1}, {"Top", 0.1}, {"Width", 0.0}, {"Height", 0.1}}}},
-                   json{{"Polygon", {{{"X", 0.1}, {"Y", 0.1}}, {{"X", 1.5}, {"Y", 0.1}}, {{"X", 0.1}, {"Y", 0.9}}}}},
-                   json::object()}) {
+  for (json roi :
+       {json{{"BoundingBox", {{"Left", 0.8}, {"Top", 0.1}, {"Width", 0.5}, {"Height", 0.1}}}},
+        json{{"BoundingBox", {{"Left", -0.1}, {"Top", 0.1}, {"Width", 0.5}, {"Height", 0.1}}}},
+        json{{"BoundingBox", {{"Left", 0.1}, {"Top", 0.1}, {"Width", 0.0}, {"Height", 0.1}}}},
+        json{{"Polygon",
+              {{{"X", 0.1}, {"Y", 0.1}}, {{"X", 1.5}, {"Y", 0.1}}, {{"X", 0.1}, {"Y", 0.9}}}}},
+        json::object()}) {
     auto r = Call("DetectText", {{"Image", kImage}, {"Filters", {{"RegionsOfInterest", {roi}}}}});
     EXPECT_EQ(r.error_type, "InvalidParameterException") << roi.dump() << r.body;
   }
-  auto r = Call("DetectText", {{"Image", kImage}, {"Filters", {{"WordFilter", {{"MinConfidence", 101}}}}}});
+  auto r = Call("DetectText",
+                {{"Image", kImage}, {"Filters", {{"WordFilter", {{"MinConfidence", 101}}}}}});
   EXPECT_EQ(r.error_type, "InvalidParameterException") << r.body;
   r = Call("DetectLabels", {{"Image", kImage}, {"MinConfidence", -1}});
   EXPECT_EQ(r.error_type, "InvalidParameterException") << r.body;

@@ -1,6 +1,7 @@
+#include "ml/manifest.h"
+
 #include <gtest/gtest.h>
 
-#include "ml/manifest.h"
 #include "ml/model.h"
 
 namespace argus::ml {

@@ -63,10 +63,12 @@ Result<std::string> String(const json& r, const char* name, Kind kind, bool requ
   std::string v = it->get<std::string>();
   auto length = [&](size_t lo, size_t hi) -> Status {
     if (v.size() < lo) {
-      return Invalid(name, v, "Member must have length greater than or equal to " + std::to_string(lo));
+      return Invalid(name, v,
+                     "Member must have length greater than or equal to " + std::to_string(lo));
     }
     if (v.size() > hi) {
-      return Invalid(name, v, "Member must have length less than or equal to " + std::to_string(hi));
+      return Invalid(name, v,
+                     "Member must have length less than or equal to " + std::to_string(hi));
     }
     return Status::Ok();
   };
@@ -74,17 +76,20 @@ Result<std::string> String(const json& r, const char* name, Kind kind, bool requ
     case Kind::kCollectionId:
       ARGUS_RETURN_IF_ERROR(length(1, 255));
       if (!Chars(v, "_.-"))
-        return Invalid(name, v, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.\\-]+");
+        return Invalid(name, v,
+                       "Member must satisfy regular expression pattern: [a-zA-Z0-9_.\\-]+");
       break;
     case Kind::kUserId:
       ARGUS_RETURN_IF_ERROR(length(1, 128));
       if (!Chars(v, "_.-:"))
-        return Invalid(name, v, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.\\-:]+");
+        return Invalid(name, v,
+                       "Member must satisfy regular expression pattern: [a-zA-Z0-9_.\\-:]+");
       break;
     case Kind::kExternalImageId:
       ARGUS_RETURN_IF_ERROR(length(1, 255));
       if (!Chars(v, "_.-:"))
-        return Invalid(name, v, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.\\-:]+");
+        return Invalid(name, v,
+                       "Member must satisfy regular expression pattern: [a-zA-Z0-9_.\\-:]+");
       break;
     case Kind::kFaceId:
       if (!IsUuid(v)) {
@@ -167,13 +172,15 @@ Result<std::map<std::string, std::string>> Tags(const json& r) {
   auto it = r.find("Tags");
   if (it == r.end() || it->is_null()) return tags;
   if (!it->is_object()) return InvalidParameter("Tags must be a map of strings to strings.");
-  if (it->size() > 200) return Invalid("Tags", "{...}", "Member must have length less than or equal to 200");
+  if (it->size() > 200)
+    return Invalid("Tags", "{...}", "Member must have length less than or equal to 200");
   for (const auto& [k, v] : it->items()) {
     if (!v.is_string()) return InvalidParameter("Tag values must be strings.");
     if (k.empty() || k.size() > 128 || v.get<std::string>().size() > 256 ||
         k.rfind("aws:", 0) == 0) {
-      return InvalidParameter("Tag keys are 1..128 characters not starting with 'aws:'; values "
-                              "at most 256 characters.");
+      return InvalidParameter(
+          "Tag keys are 1..128 characters not starting with 'aws:'; values "
+          "at most 256 characters.");
     }
     tags[k] = v.get<std::string>();
   }
@@ -255,7 +262,8 @@ std::string UserToken(const std::string& collection, const std::string& after) {
 Result<std::string> ParseUserToken(const std::string& collection, const std::string& token) {
   if (token.size() < 11 || token[0] != 'u' || token.substr(1, 8) != Hash8(collection) ||
       token[9] != '.' || !Chars(token.substr(10), "_.-:")) {
-    return Status(Code::kInvalidPaginationToken, "Invalid pagination token: " + token.substr(0, 64));
+    return Status(Code::kInvalidPaginationToken,
+                  "Invalid pagination token: " + token.substr(0, 64));
   }
   return token.substr(10);
 }
@@ -264,7 +272,8 @@ std::string CollectionToken(const std::string& after) { return "c." + after; }
 
 Result<std::string> ParseCollectionToken(const std::string& token) {
   if (token.size() < 3 || token.rfind("c.", 0) != 0 || !Chars(token.substr(2), "_.-")) {
-    return Status(Code::kInvalidPaginationToken, "Invalid pagination token: " + token.substr(0, 64));
+    return Status(Code::kInvalidPaginationToken,
+                  "Invalid pagination token: " + token.substr(0, 64));
   }
   return token.substr(2);
 }

@@ -2,12 +2,11 @@
 // Request parameters and response shapes shared by the collection, face and
 // user operations.
 #include <map>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <opencv2/core.hpp>
 
 #include "core/status.h"
 #include "service/collections.h"

@@ -10,8 +10,10 @@ namespace {
 // ComparedFace {BoundingBox, Confidence, Landmarks (the five), Pose, Quality}.
 json ComparedFaceJson(const service::FaceDetail& f, cv::Size size) {
   json j = FaceDetailJson(f, size, /*all=*/false);
-  return json{{"BoundingBox", j["BoundingBox"]}, {"Confidence", j["Confidence"]},
-              {"Landmarks", j["Landmarks"]},     {"Pose", j["Pose"]},
+  return json{{"BoundingBox", j["BoundingBox"]},
+              {"Confidence", j["Confidence"]},
+              {"Landmarks", j["Landmarks"]},
+              {"Pose", j["Pose"]},
               {"Quality", j["Quality"]}};
 }
 

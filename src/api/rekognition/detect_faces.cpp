@@ -49,20 +49,31 @@ json Landmarks(const std::vector<cv::Point2f>& p, cv::Size size, bool all) {
   out.push_back(LandmarkJson("mouthRight", p[54], size));
   out.push_back(LandmarkJson("nose", p[30], size));
   if (!all) return out;
-  const std::pair<const char*, cv::Point2f> more[] = {
-      {"leftEyeBrowLeft", p[17]},  {"leftEyeBrowUp", p[19]},
-      {"leftEyeBrowRight", p[21]}, {"rightEyeBrowLeft", p[22]},
-      {"rightEyeBrowUp", p[24]},   {"rightEyeBrowRight", p[26]},
-      {"leftEyeLeft", p[36]},      {"leftEyeRight", p[39]},
-      {"leftEyeUp", Mean(p, {37, 38})}, {"leftEyeDown", Mean(p, {40, 41})},
-      {"rightEyeLeft", p[42]},     {"rightEyeRight", p[45]},
-      {"rightEyeUp", Mean(p, {43, 44})}, {"rightEyeDown", Mean(p, {46, 47})},
-      {"noseLeft", p[31]},         {"noseRight", p[35]},
-      {"mouthUp", p[51]},          {"mouthDown", p[57]},
-      {"leftPupil", eye_l},        {"rightPupil", eye_r},
-      {"upperJawlineLeft", p[1]},  {"midJawlineLeft", p[4]},
-      {"chinBottom", p[8]},        {"midJawlineRight", p[12]},
-      {"upperJawlineRight", p[15]}};
+  const std::pair<const char*, cv::Point2f> more[] = {{"leftEyeBrowLeft", p[17]},
+                                                      {"leftEyeBrowUp", p[19]},
+                                                      {"leftEyeBrowRight", p[21]},
+                                                      {"rightEyeBrowLeft", p[22]},
+                                                      {"rightEyeBrowUp", p[24]},
+                                                      {"rightEyeBrowRight", p[26]},
+                                                      {"leftEyeLeft", p[36]},
+                                                      {"leftEyeRight", p[39]},
+                                                      {"leftEyeUp", Mean(p, {37, 38})},
+                                                      {"leftEyeDown", Mean(p, {40, 41})},
+                                                      {"rightEyeLeft", p[42]},
+                                                      {"rightEyeRight", p[45]},
+                                                      {"rightEyeUp", Mean(p, {43, 44})},
+                                                      {"rightEyeDown", Mean(p, {46, 47})},
+                                                      {"noseLeft", p[31]},
+                                                      {"noseRight", p[35]},
+                                                      {"mouthUp", p[51]},
+                                                      {"mouthDown", p[57]},
+                                                      {"leftPupil", eye_l},
+                                                      {"rightPupil", eye_r},
+                                                      {"upperJawlineLeft", p[1]},
+                                                      {"midJawlineLeft", p[4]},
+                                                      {"chinBottom", p[8]},
+                                                      {"midJawlineRight", p[12]},
+                                                      {"upperJawlineRight", p[15]}};
   for (const auto& [type, pt] : more) out.push_back(LandmarkJson(type, pt, size));
   return out;
 }

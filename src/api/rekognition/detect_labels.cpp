@@ -41,8 +41,10 @@ Status ParseFeatures(const json& request, service::LabelOptions& o) {
   if (it->empty()) return Status::Ok();
   o.general_labels = o.image_properties = false;
   for (const auto& f : *it) {
-    if (f == "GENERAL_LABELS") o.general_labels = true;
-    else if (f == "IMAGE_PROPERTIES") o.image_properties = true;
+    if (f == "GENERAL_LABELS")
+      o.general_labels = true;
+    else if (f == "IMAGE_PROPERTIES")
+      o.image_properties = true;
     else
       return InvalidParameter(
           "1 validation error detected: Value at 'features' failed to satisfy constraint: "
@@ -106,7 +108,8 @@ Result<json> DetectLabels(const json& request, Services& services) {
   for (const auto& l : r->labels) {
     json instances = json::array();
     for (const auto& i : l.instances)
-      instances.push_back({{"BoundingBox", BoundingBoxJson(i.box, size)}, {"Confidence", i.confidence}});
+      instances.push_back(
+          {{"BoundingBox", BoundingBoxJson(i.box, size)}, {"Confidence", i.confidence}});
     labels.push_back({{"Name", l.name},
                       {"Confidence", l.confidence},
                       {"Instances", instances},

@@ -17,8 +17,8 @@ Result<json> DetectModerationLabels(const json& request, Services& services) {
                   "ProjectVersion: argus has no custom moderation adapters; omit ProjectVersion "
                   "to use the built-in model.");
   }
-  if (auto it = request.find("HumanLoopConfig"); it != request.end() && !it->is_null() &&
-                                                  !it->is_object()) {
+  if (auto it = request.find("HumanLoopConfig");
+      it != request.end() && !it->is_null() && !it->is_object()) {
     return InvalidParameter("HumanLoopConfig must be an object.");
   }
   auto image = ImageFromRequest(request);

@@ -25,8 +25,7 @@ Result<service::TextRegion> ParseRegion(const json& r, size_t index) {
   auto box = r.find("BoundingBox");
   bool has_poly = poly != r.end() && !poly->is_null();
   bool has_box = box != r.end() && !box->is_null();
-  if (!has_poly && !has_box)
-    return InvalidParameter(at + " needs a BoundingBox or a Polygon.");
+  if (!has_poly && !has_box) return InvalidParameter(at + " needs a BoundingBox or a Polygon.");
   if (has_box) {
     if (!box->is_object()) return InvalidParameter(at + ".boundingBox must be an object.");
     float v[4];

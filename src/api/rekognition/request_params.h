@@ -2,17 +2,17 @@
 // Typed access to optional request members with Rekognition-style
 // validation messages ("1 validation error detected: Value '150' at
 // 'minConfidence' failed to satisfy constraint: ...").
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 
 namespace argus::api {
 
-// lowerCamel of a member name, as Rekognition's messages spell it ("MinConfidence" → "minConfidence").
+// lowerCamel of a member name, as Rekognition's messages spell it ("MinConfidence" →
+// "minConfidence").
 std::string MemberPath(const std::string& name);
 
 // A number member in [lo, hi]; `def` when absent or null.

@@ -9,8 +9,7 @@ Status CheckMemberType(const json& request, const char* name, json::value_t type
                        const char* type_name) {
   auto it = request.find(name);
   if (it == request.end() || it->is_null()) return Status::Ok();
-  bool ok = it->type() == type ||
-            (type == json::value_t::number_float && it->is_number()) ||
+  bool ok = it->type() == type || (type == json::value_t::number_float && it->is_number()) ||
             (type == json::value_t::number_integer && it->is_number_integer());
   if (!ok) return InvalidParameter(std::string(name) + " must be " + type_name + ".");
   return Status::Ok();
@@ -19,8 +18,8 @@ Status CheckMemberType(const json& request, const char* name, json::value_t type
 Result<Image> ImageFromRequest(const json& request, const char* member) {
   auto it = request.find(member);
   if (it == request.end() || it->is_null()) {
-    return InvalidParameter(std::string("1 validation error detected: Value null at '") +
-                            member + "' failed to satisfy constraint: Member must not be null");
+    return InvalidParameter(std::string("1 validation error detected: Value null at '") + member +
+                            "' failed to satisfy constraint: Member must not be null");
   }
   if (!it->is_object()) return InvalidParameter(std::string(member) + " must be an object.");
   const json& img = *it;
@@ -39,8 +38,7 @@ Result<Image> ImageFromRequest(const json& request, const char* member) {
   const std::string& b64 = bytes->get_ref<const std::string&>();
   // Base64 of 5 MB is ~7 MB; refuse early, before decoding.
   if (b64.size() > (kMaxImageBytes + 2) / 3 * 4) {
-    return Status(Code::kImageTooLarge,
-                  "Image size exceeds the limit of 5242880 bytes for Bytes.");
+    return Status(Code::kImageTooLarge, "Image size exceeds the limit of 5242880 bytes for Bytes.");
   }
   auto raw = Base64Decode(b64, std::string(member) + ".Bytes");
   if (!raw.ok()) return raw.status();

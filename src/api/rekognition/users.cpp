@@ -131,7 +131,8 @@ Result<json> SearchUsersByImage(const json& request, Services& services) {
   const cv::Size size = image.bgr.size();
   json unsearched = json::array();
   for (const auto& u : r.unsearched) {
-    unsearched.push_back({{"FaceDetails", DetailJson(u.detail, size, false)}, {"Reasons", u.reasons}});
+    unsearched.push_back(
+        {{"FaceDetails", DetailJson(u.detail, size, false)}, {"Reasons", u.reasons}});
   }
   return json{{"UserMatches", UserMatchesJson(users)},
               {"FaceModelVersion", service::FaceService::FaceModelVersion()},

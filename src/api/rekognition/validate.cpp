@@ -13,9 +13,9 @@
 namespace argus::api {
 namespace {
 
-using nlohmann::json;
 using model::ShapeDef;
 using model::ShapeType;
+using nlohmann::json;
 
 constexpr size_t kMaxReported = 10;  // violations listed in one message
 
@@ -27,10 +27,9 @@ struct Patterns {
     for (int i = 0; i < model::kPatternCount; ++i) {
       int err = 0;
       PCRE2_SIZE offset = 0;
-      pcre2_code* c = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(model::kPatterns[i].pcre),
-                                    PCRE2_ZERO_TERMINATED,
-                                    PCRE2_UTF | PCRE2_UCP | PCRE2_ANCHORED | PCRE2_ENDANCHORED,
-                                    &err, &offset, nullptr);
+      pcre2_code* c = pcre2_compile(
+          reinterpret_cast<PCRE2_SPTR>(model::kPatterns[i].pcre), PCRE2_ZERO_TERMINATED,
+          PCRE2_UTF | PCRE2_UCP | PCRE2_ANCHORED | PCRE2_ENDANCHORED, &err, &offset, nullptr);
       std::string error;
       if (!c) {
         PCRE2_UCHAR buf[256];
@@ -57,7 +56,8 @@ bool Matches(int i, const std::string& s) {
   if (!c) return true;
   thread_local std::unique_ptr<pcre2_match_data, void (*)(pcre2_match_data*)> md(
       pcre2_match_data_create(4, nullptr), pcre2_match_data_free);
-  int rc = pcre2_match(c, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), 0, 0, md.get(), nullptr);
+  int rc =
+      pcre2_match(c, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), 0, 0, md.get(), nullptr);
   return rc >= 0;
 }
 
@@ -105,30 +105,45 @@ std::string LowerFirst(const char* name) {
 
 const char* JsonTypeName(const json& v) {
   switch (v.type()) {
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "a list";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "a list";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::boolean:
+      return "a boolean";
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "an integer";
-    case json::value_t::number_float: return "a number";
-    default: return "null";
+    case json::value_t::number_unsigned:
+      return "an integer";
+    case json::value_t::number_float:
+      return "a number";
+    default:
+      return "null";
   }
 }
 
 const char* ExpectedName(ShapeType t) {
   switch (t) {
     case ShapeType::kStructure:
-    case ShapeType::kMap: return "an object";
-    case ShapeType::kList: return "a list";
-    case ShapeType::kString: return "a string";
-    case ShapeType::kBlob: return "a base64 string";
+    case ShapeType::kMap:
+      return "an object";
+    case ShapeType::kList:
+      return "a list";
+    case ShapeType::kString:
+      return "a string";
+    case ShapeType::kBlob:
+      return "a base64 string";
     case ShapeType::kInteger:
-    case ShapeType::kLong: return "an integer";
+    case ShapeType::kLong:
+      return "an integer";
     case ShapeType::kFloat:
-    case ShapeType::kDouble: return "a number";
-    case ShapeType::kBoolean: return "a boolean";
-    case ShapeType::kTimestamp: return "a timestamp (epoch seconds)";
+    case ShapeType::kDouble:
+      return "a number";
+    case ShapeType::kBoolean:
+      return "a boolean";
+    case ShapeType::kTimestamp:
+      return "a timestamp (epoch seconds)";
   }
   return "a value";
 }
@@ -136,19 +151,24 @@ const char* ExpectedName(ShapeType t) {
 bool TypeMatches(ShapeType t, const json& v) {
   switch (t) {
     case ShapeType::kStructure:
-    case ShapeType::kMap: return v.is_object();
-    case ShapeType::kList: return v.is_array();
+    case ShapeType::kMap:
+      return v.is_object();
+    case ShapeType::kList:
+      return v.is_array();
     case ShapeType::kString:
-    case ShapeType::kBlob: return v.is_string();
+    case ShapeType::kBlob:
+      return v.is_string();
     case ShapeType::kInteger:
     case ShapeType::kLong:
-      return v.is_number_integer() ||
-             (v.is_number_float() && std::isfinite(v.get<double>()) &&
-              v.get<double>() == std::floor(v.get<double>()));
+      return v.is_number_integer() || (v.is_number_float() && std::isfinite(v.get<double>()) &&
+                                       v.get<double>() == std::floor(v.get<double>()));
     case ShapeType::kFloat:
-    case ShapeType::kDouble: return v.is_number();
-    case ShapeType::kBoolean: return v.is_boolean();
-    case ShapeType::kTimestamp: return v.is_number() || v.is_string();
+    case ShapeType::kDouble:
+      return v.is_number();
+    case ShapeType::kBoolean:
+      return v.is_boolean();
+    case ShapeType::kTimestamp:
+      return v.is_number() || v.is_string();
   }
   return false;
 }
@@ -164,11 +184,14 @@ class Validator {
     if (s.type == ShapeType::kString) {
       const std::string& str = v.get_ref<const std::string&>();
       size_t len = CodePoints(str);
-      if (s.has_min && len < s.min) return "Member must have length greater than or equal to " + Num(s.min);
-      if (s.has_max && len > s.max) return "Member must have length less than or equal to " + Num(s.max);
+      if (s.has_min && len < s.min)
+        return "Member must have length greater than or equal to " + Num(s.min);
+      if (s.has_max && len > s.max)
+        return "Member must have length less than or equal to " + Num(s.max);
       if (s.enum_count > 0) {
         bool found = false;
-        for (int i = 0; i < s.enum_count && !found; ++i) found = str == model::kEnumValues[s.enum_begin + i];
+        for (int i = 0; i < s.enum_count && !found; ++i)
+          found = str == model::kEnumValues[s.enum_begin + i];
         if (!found) {
           std::string set;
           for (int i = 0; i < s.enum_count; ++i) {
@@ -191,8 +214,10 @@ class Validator {
     } else if (s.type == ShapeType::kInteger || s.type == ShapeType::kLong ||
                s.type == ShapeType::kFloat || s.type == ShapeType::kDouble) {
       double d = v.get<double>();
-      if (s.has_min && d < s.min) return "Member must have value greater than or equal to " + Num(s.min);
-      if (s.has_max && d > s.max) return "Member must have value less than or equal to " + Num(s.max);
+      if (s.has_min && d < s.min)
+        return "Member must have value greater than or equal to " + Num(s.min);
+      if (s.has_max && d > s.max)
+        return "Member must have value less than or equal to " + Num(s.max);
     }
     return "";
   }
@@ -201,8 +226,8 @@ class Validator {
     if (violations.size() >= kMaxReported) return;
     std::string value = v == nullptr || v->is_null() ? "null" : "'" + Show(*v) + "'";
     if (v && v->is_object()) value = "";
-    violations.push_back("Value " + (value.empty() ? std::string() : value + " ") + "at '" +
-                         path + "' failed to satisfy constraint: " + constraint);
+    violations.push_back("Value " + (value.empty() ? std::string() : value + " ") + "at '" + path +
+                         "' failed to satisfy constraint: " + constraint);
   }
 
   void Check(int shape, const json& v, const std::string& path, int depth) {
@@ -248,8 +273,9 @@ class Validator {
             if (!c.empty()) Report(path, &key, "Map keys must satisfy constraint: [" + c + "]");
           }
           const json& elem = *it;
-          std::string child = s.type == ShapeType::kList ? path + "." + std::to_string(n + 1) + ".member"
-                                                        : path + "." + it.key();
+          std::string child = s.type == ShapeType::kList
+                                  ? path + "." + std::to_string(n + 1) + ".member"
+                                  : path + "." + it.key();
           if (scalar && !elem.is_null() && TypeMatches(e.type, elem)) {
             // AWS reports a bad element of a list of scalars on the list itself.
             std::string c = ScalarConstraint(e, elem);
@@ -292,9 +318,9 @@ Status ValidateRequest(std::string_view operation, const json& request) {
   v.Check(op->input, request, "", 0);
   if (!v.type_error.empty()) return Status(Code::kSerialization, v.type_error);
   if (v.violations.empty()) return Status::Ok();
-  std::string msg = std::to_string(v.violations.size()) +
-                    (v.violations.size() == 1 ? " validation error detected: "
-                                              : " validation errors detected: ");
+  std::string msg =
+      std::to_string(v.violations.size()) +
+      (v.violations.size() == 1 ? " validation error detected: " : " validation errors detected: ");
   for (size_t i = 0; i < v.violations.size(); ++i) {
     if (i) msg += "; ";
     msg += v.violations[i];

@@ -3,11 +3,10 @@
 // lengths, patterns, value ranges and enums, exactly as the model states them
 // (tables generated at build time; see validate_model.h). Members the model
 // does not know are ignored, as AWS ignores them.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 

@@ -4,19 +4,30 @@
 // validate.h for how they are used). Indices refer into the arrays below.
 namespace argus::api::model {
 
-enum class ShapeType { kStructure, kList, kMap, kString, kBlob, kInteger, kLong, kFloat, kDouble,
-                       kBoolean, kTimestamp };
+enum class ShapeType {
+  kStructure,
+  kList,
+  kMap,
+  kString,
+  kBlob,
+  kInteger,
+  kLong,
+  kFloat,
+  kDouble,
+  kBoolean,
+  kTimestamp
+};
 
 struct ShapeDef {
   const char* name;
   ShapeType type;
   bool has_min, has_max;
-  double min, max;  // length for string/blob/list/map, value for numbers
-  int pattern;      // into kPatterns, -1 for none
+  double min, max;                 // length for string/blob/list/map, value for numbers
+  int pattern;                     // into kPatterns, -1 for none
   int enum_begin, enum_count;      // into kEnumValues
   int member_begin, member_count;  // into kMembers (structures)
-  int element;      // list member or map value shape, -1 for none
-  int key;          // map key shape, -1 for none
+  int element;                     // list member or map value shape, -1 for none
+  int key;                         // map key shape, -1 for none
 };
 
 struct MemberDef {

@@ -6,10 +6,9 @@
 // them into Rekognition's attributes.
 #include <array>
 #include <memory>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "core/status.h"
 #include "ml/model.h"

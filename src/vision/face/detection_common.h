@@ -2,9 +2,8 @@
 // Pre- and post-processing shared by the face detectors of vision/face (not
 // a public interface): letterboxing, NMS, box calibration, side-by-side passes.
 #include <functional>
-#include <vector>
-
 #include <opencv2/core.hpp>
+#include <vector>
 
 #include "core/status.h"
 #include "vision/face/detector.h"

@@ -3,10 +3,9 @@
 // and returns face boxes in its pixels (x, y, width, height), with scores
 // 0..1. Implementations live in their own .cpp files and are made by name.
 #include <memory>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "core/status.h"
 #include "ml/model.h"

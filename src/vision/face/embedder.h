@@ -4,10 +4,9 @@
 // model and both of those come from a manifest model entry with an
 // "embedder" block (models/README.md).
 #include <memory>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "core/status.h"
 #include "ml/model.h"

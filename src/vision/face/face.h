@@ -3,10 +3,9 @@
 // alignment on decoded images. Everything is in pixels of the image given:
 // boxes x,y,w,h; points x,y.
 #include <memory>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "core/geometry.h"
 #include "core/status.h"

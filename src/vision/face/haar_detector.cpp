@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <mutex>
-
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
 

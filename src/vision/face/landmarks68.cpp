@@ -1,5 +1,4 @@
 #include <algorithm>
-
 #include <opencv2/imgproc.hpp>
 
 #include "vision/face/face.h"
@@ -18,10 +17,10 @@ Result<std::unique_ptr<Landmarker68>> Landmarker68::Create(ml::Registry& registr
 // square with black, resized to the net input; the net gives 68 (x,y) pairs
 // relative to that square.
 Result<std::vector<cv::Point2f>> Landmarker68::Run(const cv::Mat& bgr, const cv::Rect2f& box) {
-  cv::Rect r = cv::Rect(cv::Point(int(std::floor(box.x)), int(std::floor(box.y))),
-                        cv::Point(int(std::ceil(box.x + box.width)),
-                                  int(std::ceil(box.y + box.height)))) &
-               cv::Rect(0, 0, bgr.cols, bgr.rows);
+  cv::Rect r =
+      cv::Rect(cv::Point(int(std::floor(box.x)), int(std::floor(box.y))),
+               cv::Point(int(std::ceil(box.x + box.width)), int(std::ceil(box.y + box.height)))) &
+      cv::Rect(0, 0, bgr.cols, bgr.rows);
   if (r.width < 2 || r.height < 2) return InvalidParameter("face box outside the image");
   int side = std::max(r.width, r.height);
   int px = (side - r.width) / 2, py = (side - r.height) / 2;

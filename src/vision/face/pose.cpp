@@ -1,5 +1,4 @@
 #include <cmath>
-
 #include <opencv2/calib3d.hpp>
 
 #include "vision/face/face.h"
@@ -11,12 +10,12 @@ Pose EstimatePose(const std::vector<cv::Point2f>& lm, cv::Size image_size) {
   if (lm.size() != 68) return pose;
   // Generic 3-D face (millimetres, x right, y up, z towards the camera).
   static const std::vector<cv::Point3f> kModel = {
-      {0.f, 0.f, 0.f},          // 30 nose tip
-      {0.f, -63.6f, -12.5f},    // 8 chin
-      {-43.3f, 32.7f, -26.f},   // 36 image-left eye outer corner
-      {43.3f, 32.7f, -26.f},    // 45 image-right eye outer corner
-      {-28.9f, -28.9f, -24.1f}, // 48 mouth left
-      {28.9f, -28.9f, -24.1f},  // 54 mouth right
+      {0.f, 0.f, 0.f},           // 30 nose tip
+      {0.f, -63.6f, -12.5f},     // 8 chin
+      {-43.3f, 32.7f, -26.f},    // 36 image-left eye outer corner
+      {43.3f, 32.7f, -26.f},     // 45 image-right eye outer corner
+      {-28.9f, -28.9f, -24.1f},  // 48 mouth left
+      {28.9f, -28.9f, -24.1f},   // 54 mouth right
   };
   std::vector<cv::Point2f> img = {lm[30], lm[8], lm[36], lm[45], lm[48], lm[54]};
   double f = std::max(image_size.width, image_size.height);

@@ -1,5 +1,4 @@
 #include <algorithm>
-
 #include <opencv2/imgproc.hpp>
 
 #include "core/geometry.h"
@@ -8,29 +7,39 @@
 namespace argus::vision {
 
 const std::vector<std::string>& CocoLabels() {
-  static const std::vector<std::string> labels = {
-      "person",        "bicycle",      "car",           "motorcycle",    "airplane",
-      "bus",           "train",        "truck",         "boat",          "traffic light",
-      "fire hydrant",  "stop sign",    "parking meter", "bench",         "bird",
-      "cat",           "dog",          "horse",         "sheep",         "cow",
-      "elephant",      "bear",         "zebra",         "giraffe",       "backpack",
-      "umbrella",      "handbag",      "tie",           "suitcase",      "frisbee",
-      "skis",          "snowboard",    "sports ball",   "kite",          "baseball bat",
-      "baseball glove", "skateboard",  "surfboard",     "tennis racket", "bottle",
-      "wine glass",    "cup",          "fork",          "knife",         "spoon",
-      "bowl",          "banana",       "apple",         "sandwich",      "orange",
-      "broccoli",      "carrot",       "hot dog",       "pizza",         "donut",
-      "cake",          "chair",        "couch",         "potted plant",  "bed",
-      "dining table",  "toilet",       "tv",            "laptop",        "mouse",
-      "remote",        "keyboard",     "cell phone",    "microwave",     "oven",
-      "toaster",       "sink",         "refrigerator",  "book",          "clock",
-      "vase",          "scissors",     "teddy bear",    "hair drier",    "toothbrush"};
+  static const std::vector<std::string> labels = {"person",        "bicycle",      "car",
+                                                  "motorcycle",    "airplane",     "bus",
+                                                  "train",         "truck",        "boat",
+                                                  "traffic light", "fire hydrant", "stop sign",
+                                                  "parking meter", "bench",        "bird",
+                                                  "cat",           "dog",          "horse",
+                                                  "sheep",         "cow",          "elephant",
+                                                  "bear",          "zebra",        "giraffe",
+                                                  "backpack",      "umbrella",     "handbag",
+                                                  "tie",           "suitcase",     "frisbee",
+                                                  "skis",          "snowboard",    "sports ball",
+                                                  "kite",          "baseball bat", "baseball glove",
+                                                  "skateboard",    "surfboard",    "tennis racket",
+                                                  "bottle",        "wine glass",   "cup",
+                                                  "fork",          "knife",        "spoon",
+                                                  "bowl",          "banana",       "apple",
+                                                  "sandwich",      "orange",       "broccoli",
+                                                  "carrot",        "hot dog",      "pizza",
+                                                  "donut",         "cake",         "chair",
+                                                  "couch",         "potted plant", "bed",
+                                                  "dining table",  "toilet",       "tv",
+                                                  "laptop",        "mouse",        "remote",
+                                                  "keyboard",      "cell phone",   "microwave",
+                                                  "oven",          "toaster",      "sink",
+                                                  "refrigerator",  "book",         "clock",
+                                                  "vase",          "scissors",     "teddy bear",
+                                                  "hair drier",    "toothbrush"};
   return labels;
 }
 
 std::vector<DetectedObject> DecodeCenterNet(const float* heat, const float* wh, int grid,
-                                            int classes, int input_size, cv::Size image,
-                                            int top_k, float min_score, float nms_iou) {
+                                            int classes, int input_size, cv::Size image, int top_k,
+                                            float min_score, float nms_iou) {
   struct Peak {
     float score;
     int index;  // flat (y*grid + x)*classes + c

@@ -2,10 +2,9 @@
 // Object detection (COCO-80) and whole-image properties: quality and
 // dominant colours. Everything is in pixels of the image given.
 #include <memory>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "core/status.h"
 #include "ml/model.h"
@@ -28,8 +27,8 @@ const std::vector<std::string>& CocoLabels();
 // `input_size` pixels to `image` and clipped; then per-class greedy NMS at
 // `nms_iou`. Sorted by score, highest first.
 std::vector<DetectedObject> DecodeCenterNet(const float* heatmap, const float* wh, int grid,
-                                            int classes, int input_size, cv::Size image,
-                                            int top_k, float min_score, float nms_iou);
+                                            int classes, int input_size, cv::Size image, int top_k,
+                                            float min_score, float nms_iou);
 
 class ObjectDetector {
  public:
@@ -53,11 +52,11 @@ struct ImageQuality {
 ImageQuality MeasureImageQuality(const cv::Mat& bgr, const cv::Mat& mask = cv::Mat());
 
 struct DominantColor {
-  cv::Vec3b rgb;             // cluster centre, sRGB
-  float pixel_percent = 0;   // 0..100 of the pixels considered
-  std::string css_name;      // nearest CSS named colour (CIELAB distance), e.g. "darkslategray"
-  std::string simplified;    // one of SimplifiedColorNames()
-  std::string hex;           // "#RRGGBB"
+  cv::Vec3b rgb;            // cluster centre, sRGB
+  float pixel_percent = 0;  // 0..100 of the pixels considered
+  std::string css_name;     // nearest CSS named colour (CIELAB distance), e.g. "darkslategray"
+  std::string simplified;   // one of SimplifiedColorNames()
+  std::string hex;          // "#RRGGBB"
 };
 
 // K-means (k-means++, fixed seed: deterministic) in CIELAB on a subsample of

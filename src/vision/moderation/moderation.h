@@ -2,7 +2,6 @@
 // Image-level content classification for moderation.
 #include <array>
 #include <memory>
-
 #include <opencv2/core.hpp>
 
 #include "core/status.h"

@@ -1,7 +1,6 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-
 #include <opencv2/imgproc.hpp>
 
 #include "vision/text/text.h"

@@ -4,10 +4,9 @@
 // Everything is in pixels of the image given.
 #include <array>
 #include <memory>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "core/status.h"
 #include "ml/model.h"
@@ -61,8 +60,7 @@ struct CtcResult {
 // between two characters whose space probability is at least 0.05 also
 // counts as a space (x at that step, prob -1: not part of the confidence).
 CtcResult CtcGreedyDecode(const float* probs, int steps, int classes,
-                          const std::vector<std::string>& vocab, float step_px, float x0,
-                          float x1);
+                          const std::vector<std::string>& vocab, float step_px, float x0, float x1);
 
 struct TextWord {
   std::string text;
@@ -93,8 +91,7 @@ class TextReader {
   // are resized to the recogniser's height with their width scaled by
   // `squeeze` (0.25..1) times the aspect-preserving width: fewer columns,
   // so fewer recogniser runs, for text whose letters stay wide enough.
-  Result<std::vector<CtcResult>> Recognize(const std::vector<cv::Mat>& crops,
-                                           float squeeze = 1.f);
+  Result<std::vector<CtcResult>> Recognize(const std::vector<cv::Mat>& crops, float squeeze = 1.f);
 
  private:
   // The 0/180-degree classifier on an upright crop: true when it is upside down.
