@@ -76,7 +76,11 @@ Status NoFace() {
 using namespace internal;
 
 CollectionService::CollectionService(const CollectionsConfig& config, FaceService* faces)
-    : config_(config), faces_(faces) {}
+    : config_(config), faces_(faces) {
+  // The indexes hold the embedder's descriptors, whatever its dimension.
+  if (faces_ && faces_->DescriptorDimension() > 0)
+    config_.index.dim = faces_->DescriptorDimension();
+}
 
 Result<std::unique_ptr<CollectionService>> CollectionService::Open(
     const CollectionsConfig& config, FaceService* faces, std::shared_ptr<store::Store> store) {

@@ -234,7 +234,6 @@ TEST_F(TinyArcFace, CollectionOfOneEmbedderRefusesFacesOfAnother) {
   CollectionsConfig cc;
   cc.data_dir = data.string();
   cc.background = false;
-  cc.index.dim = (*arc)->DescriptorDimension();  // the index takes the embedder's dimension
   auto svc = CollectionService::Open(cc, arc->get());
   ASSERT_TRUE(svc.ok()) << svc.status().ToString();
   IndexFacesRequest req;
