@@ -218,7 +218,9 @@ int Serve(const Options& options, api::Services& services) {
             " (" + std::to_string(options.workers) + " workers, queue " +
             std::to_string(options.queue) + ")");
   srv.Run();
-  pthread_kill(waiter.native_handle(), SIGTERM);  // wakes the waiter if the server stopped itself
+  // Wakes the waiter if the server stopped itself: SIGTERM is blocked in every
+  // thread and taken by the waiter's sigwait, so it terminates nothing.
+  pthread_kill(waiter.native_handle(), SIGTERM);  // NOLINT(bugprone-bad-signal-to-kill-thread)
   waiter.join();
   log::Info("argus stopped");
   return 0;

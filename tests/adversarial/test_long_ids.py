@@ -39,6 +39,7 @@ class LongIds(unittest.TestCase):
         # A graph index from the first face on, so stopping writes snapshots.
         server = Server("--hnsw-threshold", "1", "--snapshot-interval", "1")
         data_dir = server.data_dir
+        key = server.access_key, server.secret_key  # the collections' owner
         for cid in IDS:
             self.call(server, "CreateCollection", {"CollectionId": cid})
         for cid in IDS[:2]:
@@ -58,7 +59,7 @@ class LongIds(unittest.TestCase):
             f.write(b"not a snapshot")
 
         server = Server("--hnsw-threshold", "1", data_dir=data_dir, issue_key=False)
-        server.access_key, server.secret_key = self.key(data_dir)
+        server.access_key, server.secret_key = key
         self.assertFalse(os.path.exists(stale))
         listed, token = [], None
         while True:
@@ -90,12 +91,6 @@ class LongIds(unittest.TestCase):
                              text=True, timeout=60)
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertEqual(json.loads(out.stdout)["FaceCount"], 2)
-
-    def key(self, data_dir):
-        """A fresh key for the restarted server (the first one's secret is not kept)."""
-        from harness import create_key
-        k = create_key(data_dir, name="again")
-        return k["AccessKeyId"], k["SecretAccessKey"]
 
 
 if __name__ == "__main__":
