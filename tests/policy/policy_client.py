@@ -105,7 +105,7 @@ def share(server, collection, *principals):
         argus("collections", "share", collection, "--with", p, "--data-dir", server.data_dir)
 
 
-def assert_all_audited(test, clients, data_dir):
+def assert_all_audited(test, clients, data_dir, require_some=True):
     """Every audited call of these clients (face search, enrollment,
     verification, realtime identification, erasure, and every policy denial)
     is in the log exactly once with its principal and operation, no other
@@ -126,7 +126,8 @@ def assert_all_audited(test, clients, data_dir):
                 test.assertEqual(by_id[rid][0]["operation"], op)
             else:
                 test.assertNotIn(rid, by_id, "%s %s should not be audited" % (op, rid))
-    test.assertGreater(audited, 0)
+    if require_some:
+        test.assertGreater(audited, 0)
     v = argus("audit", "verify", "--data-dir", data_dir)
     test.assertIn("audit log verified", v.stdout)
     return records, audited
