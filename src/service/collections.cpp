@@ -22,25 +22,6 @@ namespace argus::service {
 
 namespace internal {
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string NewUuid() {
-  thread_local std::mt19937_64 rng(std::random_device{}() ^
-                                   (uint64_t(std::random_device{}()) << 32));
-  uint64_t a = rng(), b = rng();
-  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
-  char s[37];
-  std::snprintf(s, sizeof s, "%08x-%04x-%04x-%04x-%012llx", unsigned(a >> 32),
-                unsigned((a >> 16) & 0xffff), unsigned(a & 0xffff), unsigned(b >> 48),
-                (unsigned long long)(b & 0xffffffffffffULL));
-  return s;
-}
-
 std::string ImageId(const Image& image) {
   cv::Mat m = image.bgr.isContinuous() ? image.bgr : image.bgr.clone();
   std::string h =

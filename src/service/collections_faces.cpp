@@ -137,7 +137,7 @@ Result<IndexFacesResult> CollectionService::IndexFaces(const Image& image,
       continue;
     }
     store::Face f;
-    f.face_id = NewUuid();
+    f.face_id = NewUuidV4();
     f.image_id = image_id;
     f.external_image_id = req.external_image_id;
     f.confidence = detail.confidence;

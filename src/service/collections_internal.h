@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
+#include "core/uuid.h"
 #include "service/collections.h"
 
 namespace argus::service {
@@ -25,8 +27,6 @@ struct CollectionService::Entry {
 
 namespace internal {
 
-int64_t NowMs();
-std::string NewUuid();
 // The same pixels give the same ImageId, as Rekognition's does for the same image.
 std::string ImageId(const Image& image);
 // Rekognition's Similarity (0..100) of an inner product of unit descriptors.
