@@ -52,6 +52,8 @@ const char* CodeName(Code code) {
       return "Conflict";
     case Code::kServiceQuotaExceeded:
       return "ServiceQuotaExceeded";
+    case Code::kVideoTooLarge:
+      return "VideoTooLarge";
   }
   return "Unknown";
 }

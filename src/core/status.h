@@ -36,6 +36,8 @@ enum class Code {
   kInvalidPaginationToken,
   kConflict,
   kServiceQuotaExceeded,
+  // Stored video.
+  kVideoTooLarge,
 };
 
 const char* CodeName(Code code);

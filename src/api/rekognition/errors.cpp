@@ -54,6 +54,8 @@ ErrorShape MapError(Code code) {
       return {400, "ConflictException"};
     case Code::kServiceQuotaExceeded:
       return {400, "ServiceQuotaExceededException"};
+    case Code::kVideoTooLarge:
+      return {400, "VideoTooLargeException"};
   }
   return {500, "InternalServerError"};
 }
