@@ -32,9 +32,11 @@ GRAPH = {
     "auth": ["core"],
     "service": ["vision", "index", "store"],
     "policy": ["auth", "store"],
+    "video": ["service"],
+    "jobs": ["store"],
     "eval": ["service"],
-    "api": ["service", "policy"],
-    "server": ["api", "policy", "auth"],
+    "api": ["service", "policy", "video", "jobs"],
+    "server": ["api", "policy", "auth", "jobs"],
     "cli": ["server", "eval"],
 }
 
@@ -43,6 +45,7 @@ GRAPH = {
 FORBIDDEN = {
     ("api", "store"): "api/ speaks service types, not store/ records",
     ("api", "vision"): "api/ speaks service types, not vision/ ones",
+    ("video", "store"): "video/ speaks service types, not store/ records",
 }
 
 # Headers generated into build/generated that are on the include path: the
