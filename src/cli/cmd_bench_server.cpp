@@ -1,347 +1,46 @@
-// `argus bench server`: whole-request load on loopback against a real
-// `argus serve` (started here as a child process unless --endpoint is given),
-// and `argus bench protocol`: the per-request cost of SigV4 + JSON with a tiny
-// image, in process. Both print figures; neither passes or fails on time.
-#include <arpa/inet.h>
-#include <httplib.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+// `argus bench server|protocol|memory`: the arguments of bench/server_bench.h.
 #include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <map>
-#include <mutex>
-#include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <thread>
 
-#include "api/rekognition/shapes.h"
-#include "api/rekognition/validate.h"
-#include "auth/key_store.h"
-#include "auth/sigv4.h"
+#include "bench/server_bench.h"
 #include "cli/args.h"
-#include "core/base64.h"
-#include "core/image.h"
 
 namespace argus::cli {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-using nlohmann::json;
-
-// An 80x80 grey PNG: the smallest image DetectFaces accepts.
-std::string TinyPng() {
-  cv::Mat m(80, 80, CV_8UC3, cv::Scalar(128, 128, 128));
-  std::vector<uchar> buf;
-  cv::imencode(".png", m, buf);
-  return std::string(buf.begin(), buf.end());
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = std::min(v.size() - 1, size_t(p / 100.0 * double(v.size() - 1) + 0.5));
-  return v[i];
-}
-
-struct Target {
-  std::string host = "127.0.0.1";
-  int port = 0;
-  std::string key, secret;
-  pid_t child = -1;
-};
-
-bool Healthy(const Target& t) {
-  httplib::Client c(t.host, t.port);
-  c.set_connection_timeout(1);
-  auto r = c.Get("/healthz");
-  return r && r->status == 200;
-}
-
-// A port nobody listens on now (the socket is closed again: a socket left
-// open with SO_REUSEPORT would share the server's connections).
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
-// Starts `argus serve` on a free port with a fresh data dir and a key.
-bool StartServer(const Args& a, Target* t, std::string* data_dir) {
-  char tmpl[] = "/tmp/argus-bench-XXXXXX";
-  if (!mkdtemp(tmpl)) return false;
-  *data_dir = tmpl;
-  auto store = auth::KeyStore::Open(*data_dir);
-  if (!store.ok()) return false;
-  auth::NewKey k;
-  k.name = "bench";
-  k.org_type = auth::OrgType::kResearch;
-  k.purpose = "benchmark";
-  auto issued = store.value()->Create(k);
-  if (!issued.ok()) return false;
-  t->key = issued->key.access_key_id;
-  t->secret = issued->secret_access_key;
-  t->port = FreePort();
-  std::string port = std::to_string(t->port), workers = a.Get("workers", "2"),
-              threads = a.Get("threads", "2"), model_dir = ModelDir(a);
-  t->child = fork();
-  if (t->child == 0) {
-    std::vector<std::string> argv = {"argus",      "serve",   "--port",      port,
-                                     "--data-dir", *data_dir, "--model-dir", model_dir,
-                                     "--workers",  workers,   "--threads",   threads};
-    if (a.Has("queue")) argv.insert(argv.end(), {"--queue", a.Get("queue")});
-    std::vector<char*> cargv;
-    for (auto& s : argv) cargv.push_back(s.data());
-    cargv.push_back(nullptr);
-    std::freopen("/dev/null", "w", stdout);
-    execv("/proc/self/exe", cargv.data());
-    _exit(127);
-  }
-  for (int i = 0; i < 600; ++i) {
-    if (Healthy(*t)) return true;
-    int status;
-    if (waitpid(t->child, &status, WNOHANG) == t->child) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
-}
-
-httplib::Headers SignedHeaders(const Target& t, const std::string& body) {
-  auth::HttpRequest r{"POST",
-                      "/",
-                      {{"Host", t.host + ":" + std::to_string(t.port)},
-                       {"Content-Type", "application/x-amz-json-1.1"},
-                       {"X-Amz-Target", "RekognitionService.DetectFaces"}},
-                      body};
-  auth::Sign(r, t.key, t.secret, "us-east-1", std::time(nullptr));
-  httplib::Headers h;
-  for (auto& [k, v] : r.headers) {
-    if (k != "Content-Type") h.emplace(k, v);
-  }
-  return h;
-}
-
-struct LoadResult {
-  std::vector<double> ms;
-  std::map<std::string, long> errors;
-  double seconds = 0;
-};
-
-// `clients` threads, each with one keep-alive connection, send signed
-// DetectFaces requests back to back for `duration` seconds.
-// `expect` is the error __type counted as the expected answer ("" = 200).
-LoadResult Load(const Target& t, const std::string& body, int clients, double duration,
-                const std::string& expect = "") {
-  LoadResult out;
-  std::mutex mu;
-  auto t0 = Clock::now();
-  auto end = t0 + std::chrono::duration<double>(duration);
-  std::vector<std::thread> threads;
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&] {
-      httplib::Client cli(t.host, t.port);
-      cli.set_keep_alive(true);
-      cli.set_tcp_nodelay(true);
-      cli.set_read_timeout(120);
-      std::vector<double> ms;
-      std::map<std::string, long> errors;
-      while (Clock::now() < end) {
-        auto s = Clock::now();
-        auto r = cli.Post("/", SignedHeaders(t, body), body, "application/x-amz-json-1.1");
-        double e = std::chrono::duration<double, std::milli>(Clock::now() - s).count();
-        if (!r) {
-          errors["connection: " + httplib::to_string(r.error())]++;
-        } else if (!expect.empty() && r->body.find(expect) != std::string::npos) {
-          ms.push_back(e);
-        } else if (r->status != 200) {
-          auto j = json::parse(r->body, nullptr, false);
-          errors[j.is_object() ? j.value("__type", "HTTP " + std::to_string(r->status))
-                               : "HTTP " + std::to_string(r->status)]++;
-        } else {
-          ms.push_back(e);
-        }
-      }
-      std::lock_guard lock(mu);
-      out.ms.insert(out.ms.end(), ms.begin(), ms.end());
-      for (auto& [k, n] : errors) out.errors[k] += n;
-    });
-  }
-  for (auto& th : threads) th.join();
-  out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  return out;
-}
-
-void PrintLoad(const char* label, int clients, const LoadResult& r) {
-  std::printf("%-34s %3d clients %7.1f req/s  p50 %7.1f ms  p99 %7.1f ms  (%zu ok", label, clients,
-              double(r.ms.size()) / r.seconds, Percentile(r.ms, 50), Percentile(r.ms, 99),
-              r.ms.size());
-  for (auto& [k, n] : r.errors) std::printf(", %ld %s", n, k.c_str());
-  std::printf(")\n");
-}
-
-std::string RequestBody(const std::string& image) {
-  return json{{"Image", {{"Bytes", Base64Encode(image)}}}}.dump();
-}
-
-}  // namespace
 
 int CmdBenchServer(const Args& a) {
-  Target t;
-  std::string data_dir;
-  if (a.Has("endpoint")) {
-    std::string ep = a.Get("endpoint");  // http://host:port
-    auto colon = ep.rfind(':');
-    if (ep.rfind("http://", 0) != 0 || colon == std::string::npos || colon < 7) {
-      std::fprintf(stderr, "argus bench server: --endpoint http://HOST:PORT\n");
-      return 2;
-    }
-    t.host = ep.substr(7, colon - 7);
-    t.port = std::atoi(ep.c_str() + colon + 1);
-    t.key = a.Get("access-key",
-                  std::getenv("AWS_ACCESS_KEY_ID") ? std::getenv("AWS_ACCESS_KEY_ID") : "");
-    t.secret =
-        a.Get("secret-key",
-              std::getenv("AWS_SECRET_ACCESS_KEY") ? std::getenv("AWS_SECRET_ACCESS_KEY") : "");
-  } else if (!StartServer(a, &t, &data_dir)) {
-    std::fprintf(stderr, "argus bench server: could not start argus serve\n");
-    return 1;
-  }
-  std::string image_path =
-      a.Get("image", ModelDir(a) + "/packages/face-api/package/demo/sample1.jpg");
-  auto image = ReadFile(image_path);
-  int clients = std::max(1, a.GetInt("concurrency", 8));
-  double duration = std::max(1, a.GetInt("duration", 20));
-  int rc = 0;
-  if (!image.ok()) {
-    std::fprintf(stderr, "argus bench server: %s\n", image.status().message().c_str());
-    rc = 1;
-  } else {
-    cv::Mat m =
-        cv::imdecode(cv::Mat(1, int(image->size()), CV_8UC1, image->data()), cv::IMREAD_COLOR);
-    std::printf(
-        "DetectFaces on loopback, SigV4-signed, keep-alive; server: %s workers, %s "
-        "inference threads; %.0f s per run\n",
-        a.Get("workers", "2").c_str(), a.Get("threads", "2").c_str(), duration);
-    std::string body = RequestBody(image.value());
-    Load(t, body, 1, 1);  // warm-up
-    std::string label = std::filesystem::path(image_path).filename().string() + " " +
-                        std::to_string(m.cols) + "x" + std::to_string(m.rows);
-    PrintLoad(label.c_str(), clients, Load(t, body, clients, duration));
-    std::string tiny = RequestBody(TinyPng());
-    PrintLoad("tiny 80x80 PNG", 1, Load(t, tiny, 1, std::min(duration, 5.0)));
-    PrintLoad("tiny 80x80 PNG", clients, Load(t, tiny, clients, std::min(duration, 5.0)));
-    // The same request stopped by validation: HTTP + SigV4 + JSON + validation, no model.
-    std::string invalid =
-        json{{"Image", {{"Bytes", Base64Encode(TinyPng())}}}, {"Attributes", {"NOT_AN_ATTRIBUTE"}}}
-            .dump();
-    PrintLoad("tiny, refused by validation", 1,
-              Load(t, invalid, 1, std::min(duration, 5.0), "InvalidParameterException"));
-  }
-  if (t.child > 0) {
-    kill(t.child, SIGTERM);
-    int status;
-    waitpid(t.child, &status, 0);
-    std::error_code ec;
-    std::filesystem::remove_all(data_dir, ec);
-  }
-  return rc;
+  bench::ServerBenchOptions o;
+  o.endpoint = a.Get("endpoint");
+  const char* key = std::getenv("AWS_ACCESS_KEY_ID");
+  const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY");
+  o.access_key = a.Get("access-key", key ? key : "");
+  o.secret_key = a.Get("secret-key", secret ? secret : "");
+  o.model_dir = ModelDir(a);
+  o.image = a.Get("image");
+  o.workers = a.Get("workers", "2");
+  o.threads = a.Get("threads", "2");
+  o.queue = a.Get("queue");
+  o.clients = a.GetInt("concurrency", 8);
+  o.duration_s = a.GetInt("duration", 20);
+  return bench::RunServerBench(o);
 }
 
 int CmdBenchProtocol(const Args& a) {
-  int n = std::max(100, a.GetInt("iterations", 20000));
-  char tmpl[] = "/tmp/argus-bench-XXXXXX";
-  if (!mkdtemp(tmpl)) return 1;
-  auto store = auth::KeyStore::Open(tmpl);
-  auth::NewKey k;
-  k.name = "bench";
-  k.org_type = auth::OrgType::kResearch;
-  k.purpose = "benchmark";
-  auto key = store.value()->Create(k);
-  std::string body = RequestBody(TinyPng());
-  auth::HttpRequest req{"POST",
-                        "/",
-                        {{"Host", "127.0.0.1:8080"},
-                         {"Content-Type", "application/x-amz-json-1.1"},
-                         {"X-Amz-Target", "RekognitionService.DetectFaces"},
-                         {"User-Agent", "aws-cli/2.9.19 Python/3.11.2 Linux"}},
-                        body};
-  auth::Sign(req, key->key.access_key_id, key->secret_access_key, "us-east-1", std::time(nullptr));
-  auto lookup = [&](const std::string& id) -> std::optional<std::string> {
-    auto active = store.value()->Lookup(id);
-    if (!active) return std::nullopt;
-    return active->secret;
-  };
-  json response = {{"FaceDetails", json::array()}};
-  for (int i = 0; i < 1; ++i) {
-    response["FaceDetails"].push_back(
-        {{"BoundingBox", {{"Width", 0.1}, {"Height", 0.2}, {"Left", 0.3}, {"Top", 0.4}}},
-         {"Landmarks", json::array()},
-         {"Pose", {{"Roll", 1.5}, {"Yaw", -3.25}, {"Pitch", 2.0}}},
-         {"Quality", {{"Brightness", 51.2}, {"Sharpness", 78.6}}},
-         {"Confidence", 99.9}});
-    for (const char* type : {"eyeLeft", "eyeRight", "mouthLeft", "mouthRight", "nose"}) {
-      response["FaceDetails"][0]["Landmarks"].push_back({{"Type", type}, {"X", 0.35}, {"Y", 0.45}});
-    }
-  }
-  auto time_us = [&](auto&& fn) {
-    for (int i = 0; i < n / 10; ++i) fn();  // warm-up
-    auto t0 = Clock::now();
-    for (int i = 0; i < n; ++i) fn();
-    return std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / n;
-  };
-  bool ok = true;
-  double sign = time_us([&] {
-    auth::HttpRequest r = req;
-    auth::Sign(r, key->key.access_key_id, key->secret_access_key, "us-east-1", std::time(nullptr));
-  });
-  double verify = time_us([&] { ok &= auth::Verify(req, lookup, std::time(nullptr)).ok(); });
-  double parse = time_us([&] {
-    auto j = json::parse(body);
-    ok &= api::ValidateRequest("DetectFaces", j).ok();
-  });
-  const std::string b64_text = json::parse(body)["Image"]["Bytes"].get<std::string>();
-  const std::string png = TinyPng();
-  double b64 = time_us([&] { ok &= Base64Decode(b64_text, "Image.Bytes").ok(); });
-  double decode = time_us([&] { ok &= DecodeImage(png).ok(); });
-  double serialize = time_us([&] {
-    std::string s = response.dump(-1, ' ', false, json::error_handler_t::replace);
-    ok &= !s.empty();
-  });
-  std::error_code ec;
-  std::filesystem::remove_all(tmpl, ec);
-  if (!ok) {
-    std::fprintf(stderr, "argus bench protocol: a step failed\n");
-    return 1;
-  }
-  std::printf(
-      "Per-request protocol cost, tiny image (80x80 PNG, %zu-byte body), %d iterations, "
-      "one thread:\n",
-      body.size(), n);
-  std::printf("  client SigV4 signing                      %8.2f us\n", sign);
-  std::printf("  server SigV4 verify (incl. key lookup)    %8.2f us\n", verify);
-  std::printf("  JSON parse + model validation             %8.2f us\n", parse);
-  std::printf("  base64 decode of Image.Bytes              %8.2f us\n", b64);
-  std::printf("  response serialisation (1 face)           %8.2f us\n", serialize);
-  std::printf("  server total (verify+parse+validate+b64+serialise) %8.2f us\n",
-              verify + parse + b64 + serialize);
-  std::printf("  (for scale: decoding the 80x80 PNG itself %.2f us)\n", decode);
-  return 0;
+  return bench::RunProtocolBench(a.GetInt("iterations", 20000));
+}
+
+int CmdBenchMemory(const Args& a) {
+  bench::MemoryBenchOptions o;
+  o.model_dir = ModelDir(a);
+  o.image = a.Get("image");
+  o.op = a.Get("op", "DetectFaces");
+  o.clients = a.GetInt("concurrency", 4);
+  o.rounds = a.GetInt("rounds", 2);
+  o.megapixels = a.GetInt("megapixels", 50);
+  o.workers = a.Get("workers");
+  o.threads = a.Get("threads");
+  o.queue = a.Get("queue");
+  o.image_memory_mb = a.Get("image-memory-mb");
+  return bench::RunMemoryBench(o);
 }
 
 }  // namespace argus::cli

@@ -28,13 +28,10 @@ namespace argus::index {
 
 struct IndexOptions {
   int dim = 128;
-  // Live vectors from which an HNSW graph replaces exact search.
-  // Measured (`argus bench search --sweep`, 2 cores): exact search passes
-  // 1 ms per query near 50k faces while HNSW stays under 1 ms.
+  // Live vectors from which an HNSW graph replaces exact search (the
+  // crossover `argus bench search --sweep` measures; docs/ARCHITECTURE.md).
   size_t hnsw_threshold = 50000;
-  // Graph degree. Measured (`argus bench search --beams`, 1M synthetic
-  // faces, 2 cores): M 48 gives recall@1 0.960 at efSearch 384 in 4.2 ms
-  // p50 where M 32 gave 0.948 in 4.7 ms; 860 MB RSS for the collection.
+  // Graph degree (chosen with `argus bench search --beams`).
   int hnsw_m = 48;
   int ef_construction = 100;      // build beam
   int ef_search = 384;            // search beam (raised to k when k is larger)

@@ -36,17 +36,6 @@ float SimilarityOfScore(float ip) {
   return FaceService::SimilarityFromDistance(std::sqrt(std::max(0.f, 2.f - 2.f * ip)));
 }
 
-float Dot(const std::vector<float>& a, const std::vector<float>& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) s += double(a[i]) * b[i];
-  return float(s);
-}
-
-float IoU(const cv::Rect2f& a, const cv::Rect2f& b) {
-  float inter = (a & b).area();
-  float uni = a.area() + b.area() - inter;
-  return uni > 0 ? inter / uni : 0;
-}
 
 Status NoFace() {
   return InvalidParameter("There are no faces in the image. Should be at least 1.");

@@ -26,6 +26,13 @@
 
 namespace argus::service {
 
+// The records the service answers with. They are the store's records today;
+// callers name them here so that the store can change without them.
+using Collection = store::Collection;
+using Face = store::Face;
+using User = store::User;
+using FaceFilter = store::FaceFilter;
+
 struct CollectionsConfig {
   std::string data_dir;  // holds argus.db and index/<SHA-256 of the id>.idx
   index::IndexOptions index;

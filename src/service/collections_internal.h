@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/geometry.h"
 #include "core/uuid.h"
 #include "service/collections.h"
 
@@ -31,8 +32,6 @@ namespace internal {
 std::string ImageId(const Image& image);
 // Rekognition's Similarity (0..100) of an inner product of unit descriptors.
 float SimilarityOfScore(float ip);
-float Dot(const std::vector<float>& a, const std::vector<float>& b);
-float IoU(const cv::Rect2f& a, const cv::Rect2f& b);
 Status NoFace();
 
 }  // namespace internal

@@ -10,6 +10,11 @@
 
 namespace argus::service {
 
+// The attribute bits of a request, as the service's callers name them.
+using AttributeSet = vision::AttributeSet;
+using vision::kAttrAgeRange, vision::kAttrGender, vision::kAttrEmotions, vision::kAttrSmile,
+    vision::kAttrEyesOpen, vision::kAttrMouthOpen, vision::kAttrEyeDirection, vision::kAttrAll;
+
 // A yes/no judgement with its confidence in the answer given, 50..100.
 struct Judgement {
   bool value = false;

@@ -12,6 +12,8 @@
 
 namespace argus::service {
 
+using DominantColor = vision::DominantColor;
+
 struct LabelInstance {
   cv::Rect2f box;        // pixels of the upright image
   float confidence = 0;  // 0..100

@@ -10,6 +10,8 @@
 
 namespace argus::service {
 
+using Quad = vision::Quad;  // pixels, reading order
+
 // A region of interest in ratios of the image size (0..1): a box, or a
 // polygon of at least 3 points when `polygon` is non-empty.
 struct TextRegion {

@@ -8,21 +8,15 @@
 #include <sstream>
 
 #include "policy/audit.h"
+#include "temp_store.h"
 
 namespace argus::policy {
 namespace {
 
-class AuditAnchorTest : public ::testing::Test {
+class AuditAnchorTest : public argus::testing::TempStoreTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("argus-anchor-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto s = store::Store::OpenSqlite((dir_ / "argus.db").string());
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s.value());
+    TempStoreTest::SetUp();
     log_ = Open(true);
     for (int i = 1; i <= 5; ++i) {
       store::AuditRecord r;
@@ -36,8 +30,7 @@ class AuditAnchorTest : public ::testing::Test {
   }
   void TearDown() override {
     log_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    TempStoreTest::TearDown();
   }
   std::unique_ptr<AuditLog> Open(bool writer) {
     auto a = AuditAnchor::Open(dir_.string(), /*create_key=*/writer);
@@ -45,14 +38,6 @@ class AuditAnchorTest : public ::testing::Test {
     return std::make_unique<AuditLog>(store_.get(), std::move(a.value()), writer);
   }
   VerifyResult Verify() { return Open(false)->Verify(); }
-  void Sql(const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_ / "argus.db").c_str(), &db), SQLITE_OK);
-    char* err = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
-    sqlite3_free(err);
-    sqlite3_close(db);
-  }
   std::vector<std::string> AnchorLines() {
     std::ifstream f(dir_ / kAuditAnchorFile);
     std::vector<std::string> lines;
@@ -64,8 +49,6 @@ class AuditAnchorTest : public ::testing::Test {
     for (const auto& l : lines) f << l << "\n";
     f << tail;
   }
-  std::filesystem::path dir_;
-  std::unique_ptr<store::Store> store_;
   std::unique_ptr<AuditLog> log_;
 };
 

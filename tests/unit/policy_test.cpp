@@ -15,6 +15,7 @@
 #include "api/rekognition/validate.h"
 #include "policy/audit.h"
 #include "store/store.h"
+#include "temp_store.h"
 
 namespace argus::policy {
 namespace {
@@ -251,17 +252,10 @@ TEST(Purposes, RequestsMayOnlyNarrow) {
 
 // ---------------------------------------------------------------- audit log
 
-class AuditChain : public ::testing::Test {
+class AuditChain : public argus::testing::TempStoreTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("argus-audit-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto s = store::Store::OpenSqlite((dir_ / "argus.db").string());
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s.value());
+    TempStoreTest::SetUp();
     log_ = std::make_unique<AuditLog>(store_.get());
     for (int i = 1; i <= 6; ++i) {
       store::AuditRecord r;
@@ -281,17 +275,10 @@ class AuditChain : public ::testing::Test {
       EXPECT_EQ(r.seq, i);
     }
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  void Sql(const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_ / "argus.db").c_str(), &db), SQLITE_OK);
-    char* err = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
-    sqlite3_free(err);
-    sqlite3_close(db);
+  void TearDown() override {
+    log_.reset();
+    TempStoreTest::TearDown();
   }
-  std::filesystem::path dir_;
-  std::unique_ptr<store::Store> store_;
   std::unique_ptr<AuditLog> log_;
 };
 

@@ -203,20 +203,20 @@ Result<RequestedAttributes> ParseAttributes(const json& r, const char* name) {
   // Rekognition's attribute names and what each asks of the face models.
   // BEARD, MUSTACHE, EYEGLASSES, SUNGLASSES and FACE_OCCLUDED are accepted
   // but no model here estimates them, so they are never in the answer.
-  static const std::pair<const char*, vision::AttributeSet> kNames[] = {
+  static const std::pair<const char*, service::AttributeSet> kNames[] = {
       {"DEFAULT", 0},
-      {"ALL", vision::kAttrAll},
-      {"AGE_RANGE", vision::kAttrAgeRange},
+      {"ALL", service::kAttrAll},
+      {"AGE_RANGE", service::kAttrAgeRange},
       {"BEARD", 0},
-      {"EMOTIONS", vision::kAttrEmotions},
-      {"EYE_DIRECTION", vision::kAttrEyeDirection},
+      {"EMOTIONS", service::kAttrEmotions},
+      {"EYE_DIRECTION", service::kAttrEyeDirection},
       {"EYEGLASSES", 0},
-      {"EYES_OPEN", vision::kAttrEyesOpen},
-      {"GENDER", vision::kAttrGender},
-      {"MOUTH_OPEN", vision::kAttrMouthOpen},
+      {"EYES_OPEN", service::kAttrEyesOpen},
+      {"GENDER", service::kAttrGender},
+      {"MOUTH_OPEN", service::kAttrMouthOpen},
       {"MUSTACHE", 0},
       {"FACE_OCCLUDED", 0},
-      {"SMILE", vision::kAttrSmile},
+      {"SMILE", service::kAttrSmile},
       {"SUNGLASSES", 0}};
   RequestedAttributes out;
   auto it = r.find(name);
@@ -278,7 +278,7 @@ Result<std::string> ParseCollectionToken(const std::string& token) {
   return token.substr(2);
 }
 
-json FaceJson(const store::Face& f, bool with_user) {
+json FaceJson(const service::Face& f, bool with_user) {
   json j = {
       {"FaceId", f.face_id},
       {"BoundingBox", {{"Width", f.width}, {"Height", f.height}, {"Left", f.left}, {"Top", f.top}}},

@@ -10,8 +10,6 @@
 
 #include "core/status.h"
 #include "service/collections.h"
-#include "store/store.h"
-#include "vision/face/attributes.h"
 
 namespace argus::api {
 struct Services;
@@ -40,7 +38,7 @@ Result<service::QualityFilter> Quality(const json& r, service::QualityFilter def
 // when ALL is asked for (all 30 landmarks); `want` the attribute models to run.
 struct RequestedAttributes {
   bool all = false;
-  vision::AttributeSet want = 0;
+  service::AttributeSet want = 0;
 };
 Result<RequestedAttributes> ParseAttributes(const json& r, const char* name);
 
@@ -54,7 +52,7 @@ Result<std::string> ParseCollectionToken(const std::string& token);
 
 // Face {FaceId, BoundingBox, ImageId, ExternalImageId, Confidence,
 // IndexFacesModelVersion[, UserId]}.
-json FaceJson(const store::Face& f, bool with_user);
+json FaceJson(const service::Face& f, bool with_user);
 // {BoundingBox, Landmarks, Pose, Quality, Confidence} of a detected face.
 json DetailJson(const service::FaceDetail& f, cv::Size image, bool all);
 

@@ -54,7 +54,7 @@ Result<json> ListCollections(const json& request, Services& services) {
   }
   // The collections the caller may see, one more than asked when there are
   // more; the next page starts after the last one returned.
-  std::vector<store::Collection> page;
+  std::vector<service::Collection> page;
   for (bool more = true; more && int(page.size()) <= max;) {
     ARGUS_ASSIGN(batch, svc->ListCollections(after, max + 1));
     more = int(batch.size()) == max + 1;
@@ -125,7 +125,7 @@ Result<json> ListFaces(const json& request, Services& services) {
   ARGUS_ASSIGN(user, String(request, "UserId", Kind::kUserId, false));
   ARGUS_ASSIGN(ids, FaceIds(request, "FaceIds", 0, 4096));
   if (max == 0) max = 1000;
-  store::FaceFilter f;
+  service::FaceFilter f;
   if (!token.empty()) {
     ARGUS_ASSIGN(after, ParseFaceToken(id, token));
     f.after_label = after;

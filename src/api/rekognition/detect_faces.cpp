@@ -14,19 +14,19 @@ json Judged(const service::Judgement& j) {
 
 // The requested attributes that were computed, in Rekognition's shapes.
 void AttributesJson(const service::FaceAttributes& a, json& out) {
-  if (a.computed & vision::kAttrAgeRange)
+  if (a.computed & service::kAttrAgeRange)
     out["AgeRange"] = {{"Low", a.age_low}, {"High", a.age_high}};
-  if (a.computed & vision::kAttrGender)
+  if (a.computed & service::kAttrGender)
     out["Gender"] = {{"Value", a.male ? "Male" : "Female"}, {"Confidence", a.gender_confidence}};
-  if (a.computed & vision::kAttrEmotions) {
+  if (a.computed & service::kAttrEmotions) {
     json e = json::array();
     for (const auto& s : a.emotions) e.push_back({{"Type", s.type}, {"Confidence", s.confidence}});
     out["Emotions"] = e;
   }
-  if (a.computed & vision::kAttrSmile) out["Smile"] = Judged(a.smile);
-  if (a.computed & vision::kAttrEyesOpen) out["EyesOpen"] = Judged(a.eyes_open);
-  if (a.computed & vision::kAttrMouthOpen) out["MouthOpen"] = Judged(a.mouth_open);
-  if (a.computed & vision::kAttrEyeDirection)
+  if (a.computed & service::kAttrSmile) out["Smile"] = Judged(a.smile);
+  if (a.computed & service::kAttrEyesOpen) out["EyesOpen"] = Judged(a.eyes_open);
+  if (a.computed & service::kAttrMouthOpen) out["MouthOpen"] = Judged(a.mouth_open);
+  if (a.computed & service::kAttrEyeDirection)
     out["EyeDirection"] = {
         {"Yaw", a.gaze_yaw}, {"Pitch", a.gaze_pitch}, {"Confidence", a.gaze_confidence}};
 }

@@ -15,7 +15,7 @@ json Names(const std::vector<std::string>& names) {
   return out;
 }
 
-json Colors(const std::vector<vision::DominantColor>& colors) {
+json Colors(const std::vector<service::DominantColor>& colors) {
   json out = json::array();
   for (const auto& c : colors) {
     out.push_back({{"Red", c.rgb[0]},

@@ -93,7 +93,7 @@ Status ParseFilters(const json& request, service::TextOptions& o) {
   return Status::Ok();
 }
 
-json Geometry(const vision::Quad& q, cv::Size size) {
+json Geometry(const service::Quad& q, cv::Size size) {
   float x0 = q[0].x, x1 = q[0].x, y0 = q[0].y, y1 = q[0].y;
   json poly = json::array();
   for (const auto& p : q) {
