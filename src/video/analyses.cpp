@@ -233,6 +233,41 @@ std::vector<PersonItem> ToPersonItems(const std::vector<Observation>& obs, const
   return items;
 }
 
+// Faces at least this confident (0..100) are searched and update their
+// track's descriptor; a track with none searches its other faces.
+constexpr float kSearchConfidence = 80.f;
+
+// The descriptors a track searches: its confident faces (or, while it has
+// none, its others), at most kMax spread evenly over the track (when full,
+// every other one is dropped and only every other later face is taken).
+class Spread {
+ public:
+  static constexpr size_t kMax = 32;
+  void Add(std::vector<float> d, bool confident) {
+    if (confident && !confident_) {
+      list_.clear();
+      stride_ = 1;
+      seen_ = 0;
+      confident_ = true;
+    }
+    if (confident != confident_) return;
+    if (seen_++ % stride_ != 0) return;
+    list_.push_back(std::move(d));
+    if (list_.size() >= kMax) {
+      std::vector<std::vector<float>> half;
+      for (size_t i = 0; i < list_.size(); i += 2) half.push_back(std::move(list_[i]));
+      list_ = std::move(half);
+      stride_ *= 2;
+    }
+  }
+  const std::vector<std::vector<float>>& Descriptors() const { return list_; }
+
+ private:
+  std::vector<std::vector<float>> list_;
+  int64_t stride_ = 1, seen_ = 0;
+  bool confident_ = false;
+};
+
 int SampledFrames(double seconds, double rate) {
   return std::max(1, int(std::ceil(seconds * (rate > 0 ? rate : 25))));
 }
@@ -312,19 +347,18 @@ Result<std::vector<PersonItem>> SearchFaces(VideoReader& reader, const Services&
     if (!c.ok()) return c.status();
   }
   // Face descriptors of one person agree at cosine >= 0.8 (euclidean
-  // distance <= 0.63); below 0.5 they are different people.
+  // distance <= 0.63); below 0.6 (distance 0.89) they are different people.
   TrackerOptions to;
   to.min_iou = 0.1f;
-  to.min_similarity = 0.5f;
+  to.min_similarity = 0.6f;
   to.reid_similarity = 0.8f;
   to.reid_max_shift = 4.f;
   to.similarity_weight = 0.5f;
   to.max_lost = SampledFrames(2.0, rates.faces);
   to.min_hits = 3;
+  to.min_descriptor_confidence = kSearchConfidence;
   Tracker tracker(to);
-  // The best few descriptors of each track, by face size times confidence.
-  constexpr size_t kBestFaces = 3;
-  std::map<int, std::vector<std::pair<float, std::vector<float>>>> best;
+  std::map<int, Spread> searched;  // track id -> descriptors to search
   std::vector<Observation> all;
   Status st = ForEachFrame(reader, rates.faces, progress, [&](const Frame& f) -> Status {
     const Image img = ToImage(f);
@@ -359,13 +393,7 @@ Result<std::vector<PersonItem>> SearchFaces(VideoReader& reader, const Services&
         taken[b] = true;
         o.body = bodies[b];
       }
-      const float score =
-          described[i].box.area() * described[i].confidence * (1 + described[i].quality.sharpness);
-      auto& list = best[ids[i]];
-      list.emplace_back(score, vectors[i]);
-      std::sort(list.begin(), list.end(),
-                [](const auto& x, const auto& y) { return x.first > y.first; });
-      if (list.size() > kBestFaces) list.resize(kBestFaces);
+      searched[ids[i]].Add(std::move(vectors[i]), described[i].confidence >= kSearchConfidence);
       o.face = std::move(described[i]);
       all.push_back(std::move(o));
     }
@@ -373,24 +401,29 @@ Result<std::vector<PersonItem>> SearchFaces(VideoReader& reader, const Services&
   });
   if (!st.ok()) return st;
   auto items = ToPersonItems(all, tracker);
-  // Each kept track's matches: the union of its best faces' matches, each
-  // stored face at its highest similarity.
+  // A stored face matches a track when at least a quarter of the track's
+  // searched faces find it at or above the threshold; its similarity is the
+  // highest they found.
   std::map<int64_t, std::vector<service::FaceMatch>> matches;
   for (const auto& [id, index] : tracker.Indices()) {
-    std::map<std::string, service::FaceMatch> merged;
-    for (const auto& [score, d] : best[id]) {
+    const auto& list = searched[id].Descriptors();
+    std::map<std::string, std::pair<int, service::FaceMatch>> found_by;
+    for (const auto& d : list) {
       auto found = s.collections->SearchDescriptor(collection, d.data(), 10, threshold);
       if (!found.ok()) return found.status();
       for (auto& m : found.value()) {
-        auto [it, fresh] = merged.try_emplace(m.face.face_id, m);
-        if (!fresh && m.similarity > it->second.similarity) it->second = m;
+        auto [it, fresh] = found_by.try_emplace(m.face.face_id, 0, m);
+        ++it->second.first;
+        if (m.similarity > it->second.second.similarity) it->second.second = m;
       }
     }
-    std::vector<service::FaceMatch> list;
-    for (auto& [fid, m] : merged) list.push_back(std::move(m));
-    std::sort(list.begin(), list.end(),
+    const int needed = std::max<int>(1, int((list.size() + 3) / 4));
+    std::vector<service::FaceMatch> kept;
+    for (auto& [fid, entry] : found_by)
+      if (entry.first >= needed) kept.push_back(std::move(entry.second));
+    std::sort(kept.begin(), kept.end(),
               [](const auto& a, const auto& b) { return a.similarity > b.similarity; });
-    matches[index] = std::move(list);
+    matches[index] = std::move(kept);
   }
   for (auto& item : items)
     if (item.face) item.matches = matches[item.index];

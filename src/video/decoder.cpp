@@ -27,8 +27,6 @@ namespace {
 // Probing reads at most this many bytes and this much stream time.
 constexpr int64_t kProbeBytes = 8 << 20;
 constexpr int64_t kAnalyzeMicros = 5'000'000;
-// Opening (probe and stream info) gives up after this long.
-constexpr auto kOpenDeadline = std::chrono::seconds(20);
 // A stream with this many undecodable packets in a row is corrupt.
 constexpr int kMaxBadPackets = 64;
 
@@ -75,7 +73,8 @@ class LibavReader final : public VideoReader {
 
     format_ = avformat_alloc_context();
     if (!format_) return Internal("Cannot allocate the demuxer.");
-    deadline_.until = std::chrono::steady_clock::now() + kOpenDeadline;
+    deadline_.until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options.open_timeout_ms);
     format_->interrupt_callback.callback = &Deadline::Expired;
     format_->interrupt_callback.opaque = &deadline_;
     AVDictionary* opts = nullptr;
@@ -148,8 +147,9 @@ class LibavReader final : public VideoReader {
     frame_ = av_frame_alloc();
     packet_ = av_packet_alloc();
     if (!frame_ || !packet_) return Internal("Cannot allocate decoder buffers.");
-    // Reading after the probe has no deadline: a finite file always ends.
-    format_->interrupt_callback.callback = nullptr;
+    // Reading after the probe has no deadline (a finite file always ends);
+    // the file's I/O context keeps calling the callback, so lift it.
+    deadline_.until = std::chrono::steady_clock::time_point::max();
     return Status::Ok();
   }
 

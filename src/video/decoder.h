@@ -15,6 +15,9 @@ struct DecoderOptions {
   // frames (0: never). Skipped frames are neither decoded nor returned, so a
   // sample may land one frame after its sampling point.
   int skip_nonref_min_gap_frames = 0;
+  // Probing the container gives up after this long; reading frames after it
+  // has no time limit.
+  int open_timeout_ms = 20000;
 };
 
 Result<std::unique_ptr<VideoReader>> OpenVideo(const std::string& path, const Limits& limits,

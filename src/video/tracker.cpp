@@ -66,7 +66,8 @@ std::vector<int> Tracker::Update(const std::vector<TrackDetection>& dets) {
     tr.box = dets[d].box;
     tr.last_frame = frame_;
     ++tr.hits;
-    if (!dets[d].descriptor.empty()) {
+    if (!dets[d].descriptor.empty() &&
+        (tr.descriptor.empty() || dets[d].confidence >= options_.min_descriptor_confidence)) {
       if (tr.descriptor.size() != dets[d].descriptor.size()) {
         tr.descriptor = dets[d].descriptor;
       } else {

@@ -37,6 +37,9 @@ struct TrackerOptions {
   int max_lost = 10;                 // sampled frames
   int min_hits = 3;                  // sampled frames
   float min_birth_confidence = 0.f;  // 0..100
+  // Only detections at least this confident (0..100) update a track's
+  // descriptor (a running mean: 0.8 old + 0.2 new, renormalised).
+  float min_descriptor_confidence = 0.f;
 };
 
 struct TrackDetection {

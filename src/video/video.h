@@ -98,8 +98,12 @@ Result<std::vector<FaceItem>> DetectFaces(VideoReader& reader, const Services& s
                                           const ProgressFn& progress);
 
 // GetPersonTracking and GetFaceSearch: one item per tracked person per
-// sampled frame. `index` is the track's number (0, 1, ...), the same for one
-// person through the whole video (tracker.h documents the association rule).
+// sampled frame. TrackPersons tracks the "Person" boxes of LabelService with
+// a colour descriptor of the torso; the face inside a body (the smallest body
+// whose upper half holds its centre) is attached, and a face without a body
+// is tracked with a body box estimated from it (body left empty). `index` is the track's number (0,
+// 1, ...), the same for one person through the whole video (tracker.h documents the association
+// rule).
 struct PersonItem {
   int64_t timestamp_ms = 0;
   int64_t index = 0;
@@ -109,18 +113,24 @@ struct PersonItem {
 };
 Result<std::vector<PersonItem>> TrackPersons(VideoReader& reader, const Services& s,
                                              const SampleRates& rates, const ProgressFn& progress);
-// Face search: people tracked by their faces (and bodies when the label
-// model is available), each track's faces searched in `collection`; a
-// track's matches are those of its best face(s), at or above `threshold`
-// (0..100), reported on every item of the track that shows a face.
+// Face search: people tracked by their faces (descriptors from
+// FaceService::Describe; the body holding each face is attached when the
+// label model is available), each track's faces searched in `collection`:
+// those at least 80 confident (else all), at most 32 spread over the track.
+// A stored face matches the track when at least a quarter of them find it at
+// or above `threshold` (0..100), with the highest similarity found; the
+// track's matches are reported on every item of the track that shows
+// a face. ResourceNotFound for a missing collection, before any decoding.
 Result<std::vector<PersonItem>> SearchFaces(VideoReader& reader, const Services& s,
                                             const std::string& collection, float threshold,
                                             const SampleRates& rates, const ProgressFn& progress);
 
 // GetLabelDetection / GetContentModeration. With aggregate_segments, one
 // item per continuous run of a label (start/end/duration set, timestamp =
-// start); else one item per label per sampled frame (start = end =
-// timestamp, duration 0).
+// start; a run continues while the label is seen again within two sampling
+// gaps plus one frame, and carries its most confident sighting, instances
+// included); else one item per label per sampled frame (start = end =
+// timestamp, duration 0). Items are sorted by timestamp.
 struct LabelItem {
   int64_t timestamp_ms = 0, start_ms = 0, end_ms = 0, duration_ms = 0;
   service::Label label;  // instances' boxes in pixels of the frame
@@ -148,7 +158,18 @@ Result<std::vector<TextItem>> DetectText(VideoReader& reader, const Services& s,
                                          const service::TextOptions& options,
                                          const SampleRates& rates, const ProgressFn& progress);
 
-// GetSegmentDetection.
+// GetSegmentDetection, over every frame. Shots: a new shot starts where the
+// colour histograms of consecutive frames differ by at least a threshold
+// (segments_internal.h: hue, saturation and value histograms of a 64x36
+// thumbnail); its confidence grows from 50 at the threshold to 100 for
+// disjoint histograms (100 for the first shot). Frames that are technical
+// cues belong to no shot. Technical cues: BlackFrames (options below) and
+// ColorBars (seven SMPTE bars with each channel clearly on or off, sampled at
+// three heights of the top half). Not detected: EndCredits, Slate,
+// StudioLogo, OpeningCredits and Content, which need trained classifiers
+// this server does not ship; gradual transitions (fades, dissolves) are not
+// shot boundaries. Items are sorted by start; start_frame and end_frame are
+// inclusive, end_ms and end_timecode are those of the frame after the last.
 struct SegmentOptions {
   bool shots = true, technical_cues = true;
   float shot_min_confidence = 50, cue_min_confidence = 50;  // 0..100

@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 #include <random>
+#include <thread>
 
 #include "video/decoder.h"
 #include "video/video.h"
@@ -137,6 +138,37 @@ TEST_F(VideoDecoder, SkippingNonReferenceFramesStillSamplesEveryPoint) {
     EXPECT_LT(frames[i].timestamp_ms, int64_t(i) * 1000 + 400);
     EXPECT_EQ(frames[i].number * 100, frames[i].timestamp_ms);
   }
+}
+
+TEST_F(VideoDecoder, ReadingSlowerThanTheOpenTimeoutStillReadsToTheEnd) {
+  // Noise frames, so the file is far larger than the demuxer's read buffer
+  // and reading goes back to the file after the open timeout.
+  const std::string noisy = dir_.File("noisy.mp4");
+  {
+    cv::VideoWriter w(noisy, cv::VideoWriter::fourcc('a', 'v', 'c', '1'), 10, {320, 240});
+    ASSERT_TRUE(w.isOpened());
+    cv::RNG rng(3);
+    for (int i = 0; i < 60; ++i) {
+      cv::Mat f(240, 320, CV_8UC3);
+      rng.fill(f, cv::RNG::UNIFORM, 0, 256);
+      w.write(f);
+    }
+  }
+  ASSERT_GT(fs::file_size(noisy), 1u << 20);
+  DecoderOptions o;
+  o.open_timeout_ms = 500;
+  auto r = OpenVideo(noisy, Limits{}, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  Frame f;
+  int n = 0;
+  while (true) {
+    auto more = (*r)->Next(f, 1);
+    ASSERT_TRUE(more.ok()) << more.status().ToString();
+    if (!more.value()) break;
+    ++n;
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));  // past the open timeout
+  }
+  EXPECT_EQ(n, 6);
 }
 
 TEST_F(VideoDecoder, TruncatedFileIsACorruptContainerNotACrash) {
