@@ -14,6 +14,10 @@
 #include "video/decoder.h"
 #include "video/video.h"
 
+extern "C" {
+#include <libavformat/avformat.h>
+}
+
 namespace argus::video {
 namespace {
 
@@ -225,6 +229,53 @@ TEST_F(VideoDecoder, HostileFilesAreInvalidParameters) {
     EXPECT_EQ(r.status().code(), Code::kInvalidParameter) << path << ": " << r.status().ToString();
     EXPECT_FALSE(r.status().message().empty());
   }
+}
+
+// A MOV holding one second of 16-bit PCM audio and nothing else, muxed with
+// libavformat.
+bool WriteAudioOnly(const std::string& path) {
+  AVFormatContext* ctx = nullptr;
+  if (avformat_alloc_output_context2(&ctx, nullptr, "mov", path.c_str()) < 0) return false;
+  AVStream* st = avformat_new_stream(ctx, nullptr);
+  bool ok = st != nullptr;
+  if (ok) {
+    st->codecpar->codec_type = AVMEDIA_TYPE_AUDIO;
+    st->codecpar->codec_id = AV_CODEC_ID_PCM_S16LE;
+    st->codecpar->sample_rate = 8000;
+    av_channel_layout_default(&st->codecpar->ch_layout, 1);
+    st->codecpar->bits_per_coded_sample = 16;
+    st->codecpar->block_align = 2;
+    st->time_base = {1, 8000};
+    ok = avio_open(&ctx->pb, path.c_str(), AVIO_FLAG_WRITE) >= 0 &&
+         avformat_write_header(ctx, nullptr) >= 0;
+  }
+  for (int i = 0; ok && i < 10; ++i) {
+    AVPacket* pkt = av_packet_alloc();
+    ok = av_new_packet(pkt, 1600) >= 0;
+    if (ok) {
+      std::fill(pkt->data, pkt->data + 1600, uint8_t(i));
+      pkt->stream_index = 0;
+      pkt->pts = pkt->dts = int64_t(i) * 800;
+      pkt->duration = 800;
+      av_packet_rescale_ts(pkt, {1, 8000}, st->time_base);
+      ok = av_interleaved_write_frame(ctx, pkt) >= 0;
+    }
+    av_packet_free(&pkt);
+  }
+  if (ok) ok = av_write_trailer(ctx) >= 0;
+  if (ctx->pb) avio_closep(&ctx->pb);
+  avformat_free_context(ctx);
+  return ok;
+}
+
+TEST_F(VideoDecoder, AudioOnlyFileHasNoVideoStream) {
+  const std::string audio = dir_.File("audio.mov");
+  ASSERT_TRUE(WriteAudioOnly(audio));
+  auto r = VideoReader::Open(audio);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidParameter);
+  EXPECT_NE(r.status().message().find("no video stream"), std::string::npos)
+      << r.status().message();
 }
 
 TEST_F(VideoDecoder, LimitsGiveVideoTooLarge) {
