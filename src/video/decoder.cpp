@@ -262,10 +262,16 @@ class LibavReader final : public VideoReader {
                                    &saturation) >= 0)
         sws_setColorspaceDetails(sws_, inv, 1, tab, 1, brightness, contrast, saturation);
     }
-    bgr = cv::Mat(h, w, CV_8UC3);  // a fresh buffer: the caller may keep the last one
-    uint8_t* dst[4] = {bgr.data, nullptr, nullptr, nullptr};
-    int dst_stride[4] = {int(bgr.step[0]), 0, 0, 0};
+    // swscale writes whole SIMD blocks, past the end of a row whose length is
+    // not a multiple of them: convert into a padded buffer, then copy into
+    // a fresh continuous image (the caller may keep the previous one).
+    const int stride = (w * 3 + 63) / 64 * 64;
+    if (scratch_.rows != h + 1 || scratch_.cols != stride) scratch_.create(h + 1, stride, CV_8UC1);
+    uint8_t* dst[4] = {scratch_.data, nullptr, nullptr, nullptr};
+    int dst_stride[4] = {stride, 0, 0, 0};
     sws_scale(sws_, frame_->data, frame_->linesize, 0, h, dst, dst_stride);
+    bgr = cv::Mat(h, w, CV_8UC3);
+    cv::Mat(h, w, CV_8UC3, scratch_.data, size_t(stride)).copyTo(bgr);
     return Status::Ok();
   }
 
@@ -277,6 +283,7 @@ class LibavReader final : public VideoReader {
   AVFrame* frame_ = nullptr;
   AVPacket* packet_ = nullptr;
   SwsContext* sws_ = nullptr;
+  cv::Mat scratch_;  // padded BGR rows for swscale
   int stream_index_ = -1;
   int64_t start_pts_ = 0;
   int64_t file_bytes_ = 0;
