@@ -11,6 +11,7 @@
 
 namespace argus::cli {
 int CmdBenchMemory(const Args& a);  // bench memory: server RSS under large images
+int CmdBenchVideo(const Args& a);   // bench video: decode and analysis speed on video clips
 }  // namespace argus::cli
 
 namespace {
@@ -79,6 +80,10 @@ Commands:
       --megapixels M      image size, at most 50 (default 50)  --op OP  DetectFaces (default),
                           DetectLabels, DetectText, DetectModerationLabels, CompareFaces
       --workers N  --threads N  --queue N  --image-memory-mb MB   passed to argus serve
+  bench video [CLIP...] decode fps (libav, cv::VideoCapture) and the real-time factor of the
+                        faces, persons, labels and segments analyses; the face search check
+      --data DIR          shared data (default $ARGUS_DATA, else ../shared/data)
+      --ops LIST  --fps F (default 5)  --seconds S  per clip (default 20)  --no-720p  --no-search
   detect-faces IMAGE    print DetectFaces JSON for an image file
       --attributes ALL|DEFAULT
   compare-faces SOURCE TARGET
@@ -153,7 +158,7 @@ int main(int argc, char** argv) {
   }
   Args args = Parse(argc, argv, 2,
                     {"json", "no-auth", "help", "admin", "sweep", "reuse-snapshot", "beams", "keep",
-                     "no-peer", "read-only"});
+                     "no-peer", "read-only", "no-720p", "no-search"});
   if (!args.error.empty()) {
     std::fprintf(stderr, "argus %s: %s\n", cmd.c_str(), args.error.c_str());
     return 2;
@@ -176,6 +181,8 @@ int main(int argc, char** argv) {
     return CmdBenchFaces(args);
   if (cmd == "bench" && !args.positional.empty() && args.positional[0] == "memory")
     return CmdBenchMemory(args);
+  if (cmd == "bench" && !args.positional.empty() && args.positional[0] == "video")
+    return CmdBenchVideo(args);
   if (cmd == "detect-faces") return CmdDetectFaces(args);
   if (cmd == "compare-faces") return CmdCompareFaces(args);
   if (cmd == "detect-labels") return CmdDetectLabels(args);
