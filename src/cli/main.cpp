@@ -8,9 +8,11 @@
 #include "cli/cmd_vision.h"
 #include "cli/collections_cli.h"
 #include "cli/governance_cli.h"
+#include "cli/jobs_cli.h"
 
 namespace argus::cli {
 int CmdBenchMemory(const Args& a);  // bench memory: server RSS under large images
+int CmdBenchVideo(const Args& a);   // bench video: decode and analysis speed on video clips
 }  // namespace argus::cli
 
 namespace {
@@ -85,6 +87,10 @@ Commands:
       --megapixels M      image size, at most 50 (default 50)  --op OP  DetectFaces (default),
                           DetectLabels, DetectText, DetectModerationLabels, CompareFaces
       --workers N  --threads N  --queue N  --image-memory-mb MB   passed to argus serve
+  bench video [CLIP...] decode fps (libav, cv::VideoCapture) and the real-time factor of the
+                        faces, persons, labels and segments analyses; the face search check
+      --data DIR          shared data (default $ARGUS_DATA, else ../shared/data)
+      --ops LIST  --fps F (default 5)  --seconds S  per clip (default 20)  --no-720p  --no-search
   detect-faces IMAGE    print DetectFaces JSON for an image file
       --attributes ALL|DEFAULT
   compare-faces SOURCE TARGET
@@ -117,6 +123,9 @@ Commands:
   collections create|list|describe|delete|faces|index|search|share|unshare|chown|owners
                         collections on a data dir (--data-dir D; `argus collections` for
                         details); the server must not be running on that dir
+  jobs list [--state S] [--api A] | describe JOB_ID | cancel JOB_ID
+                        stored video and media analysis jobs on a data dir (--data-dir D);
+                        works while the server runs
   models list           list the models of the manifest and their state
   models verify         check every model file's sha256; non-zero exit on a problem
   bench models          per-model inference latency on synthetic input
@@ -159,7 +168,7 @@ int main(int argc, char** argv) {
   }
   Args args = Parse(argc, argv, 2,
                     {"json", "no-auth", "help", "admin", "sweep", "reuse-snapshot", "beams", "keep",
-                     "no-peer", "read-only"});
+                     "no-peer", "read-only", "no-720p", "no-search"});
   if (!args.error.empty()) {
     std::fprintf(stderr, "argus %s: %s\n", cmd.c_str(), args.error.c_str());
     return 2;
@@ -182,6 +191,8 @@ int main(int argc, char** argv) {
     return CmdBenchFaces(args);
   if (cmd == "bench" && !args.positional.empty() && args.positional[0] == "memory")
     return CmdBenchMemory(args);
+  if (cmd == "bench" && !args.positional.empty() && args.positional[0] == "video")
+    return CmdBenchVideo(args);
   if (cmd == "detect-faces") return CmdDetectFaces(args);
   if (cmd == "compare-faces") return CmdCompareFaces(args);
   if (cmd == "detect-labels") return CmdDetectLabels(args);
@@ -196,6 +207,7 @@ int main(int argc, char** argv) {
   if (cmd == "models") return CmdModels(args);
   if (cmd == "bench") return CmdBench(args);
   if (cmd == "collections") return CmdCollections(args);
+  if (cmd == "jobs") return CmdJobs(args);
   if (cmd == "eval") return CmdEval(args);
   std::fprintf(stderr, "argus: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
