@@ -1,65 +1,16 @@
-#include <httplib.h>
-
-#include <chrono>
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 
 #include "api/rekognition/video_results.h"
 #include "cli/args.h"
 #include "cli/collections_cli.h"
 #include "cli/governance_cli.h"
+#include "cli/jobs_cli.h"
 #include "cli/serve_security.h"
 #include "core/log.h"
 #include "server/admission.h"
 #include "server/server.h"
 
 namespace argus::cli {
-namespace {
-
-// Posts a finished job's Rekognition notification, in the shape of an SNS
-// HTTP delivery, to `url` (http://host:port/path). Never throws; a failed
-// delivery is logged and leaves the job as it is.
-void Notify(const std::string& url, const jobs::Job& job) {
-  if (job.notification.empty()) return;
-  try {
-    nlohmann::json request = nlohmann::json::parse(job.request, nullptr, false);
-    nlohmann::json video = nlohmann::json::object();
-    if (request.is_object() && request.contains("Video") && request["Video"].is_object()) {
-      const auto& o = request["Video"].value("S3Object", nlohmann::json::object());
-      if (o.is_object()) {
-        video = {{"S3Bucket", o.value("Bucket", "")}, {"S3ObjectName", o.value("Name", "")}};
-      }
-    }
-    nlohmann::json message = {{"JobId", job.id},
-                              {"Status", jobs::StateName(job.state)},
-                              {"API", job.api},
-                              {"Timestamp", job.completed_ms},
-                              {"Video", video}};
-    if (!job.job_tag.empty()) message["JobTag"] = job.job_tag;
-    nlohmann::json envelope = {
-        {"Type", "Notification"}, {"TopicArn", job.notification}, {"Message", message.dump()}};
-    std::string rest = url.substr(url.find("//") + 2);
-    size_t slash = rest.find('/');
-    std::string host_port = rest.substr(0, slash),
-                path = slash == std::string::npos ? "/" : rest.substr(slash);
-    httplib::Client c("http://" + host_port);
-    c.set_connection_timeout(2);
-    c.set_read_timeout(5);
-    c.set_write_timeout(5);
-    auto r = c.Post(
-        path,
-        {{"x-amz-sns-message-type", "Notification"}, {"x-amz-sns-topic-arn", job.notification}},
-        envelope.dump(), "text/plain; charset=UTF-8");
-    if (!r || r->status / 100 != 2) {
-      log::Error("notification of job " + job.id + " to " + url + " failed" +
-                 (r ? ": HTTP " + std::to_string(r->status) : ""));
-    }
-  } catch (const std::exception& e) {
-    log::Error("notification of job " + job.id + " failed: " + e.what());
-  }
-}
-
-}  // namespace
 
 int CmdServe(const Args& a) {
   ApplyThreads(a);
@@ -134,8 +85,8 @@ int CmdServe(const Args& a) {
     return 1;
   }
   server::MemoryBudget image_memory(int64_t(image_mb) << 20, server::kTrimAfterBytes);
-  // Stored-video jobs: kept in the store, run by --job-workers workers, resumed
-  // after a restart; --video-max-mb / --video-max-minutes refuse larger videos.
+  // Stored-video jobs: kept in the store, resumed after a restart;
+  // --video-max-mb / --video-max-minutes refuse larger videos at Start.
   // Fractions allowed (--video-max-mb 0.5).
   auto positive = [&](const char* flag, double def) {
     std::string v = a.Get(flag, "");
@@ -152,25 +103,13 @@ int CmdServe(const Args& a) {
   }
   services.video_limits.max_bytes = int64_t(video_mb * 1024 * 1024);
   services.video_limits.max_duration_ms = int64_t(video_minutes * 60 * 1000);
-  jobs::Options job_options;
-  job_options.workers = a.GetInt("job-workers", job_options.workers);
-  if (job_options.workers < 1) {
-    log::Error("--job-workers must be at least 1");
-    return 1;
-  }
-  auto jobs = jobs::JobManager::Open(*store.value(), job_options);
+  // Workers, pending limit, retention and webhooks: jobs_cli.h.
+  auto jobs = OpenJobs(a, *store.value());
   if (!jobs.ok()) {
     log::Error("jobs: " + jobs.status().message());
     return 1;
   }
   api::RegisterVideoRunners(*jobs.value(), api::VideoServices(services), services.video_limits);
-  if (std::string url = a.Get("notification-url", ""); !url.empty()) {
-    if (url.rfind("http://", 0) != 0) {
-      log::Error("--notification-url must be an http:// URL");
-      return 1;
-    }
-    jobs.value()->OnCompletion([url](const jobs::Job& job) { Notify(url, job); });
-  }
   services.jobs = jobs.value().get();
   jobs.value()->Start();
   SetImageMemory(&image_memory);

@@ -41,9 +41,8 @@ Commands:
       --video-max-mb N    refuse stored videos over N MiB (default 10240)
       --video-max-minutes N
                           refuse stored videos over N minutes (default 360)
-      --job-workers N     stored-video jobs run at once (default 1)
-      --notification-url URL
-                          POST each finished job's notification (SNS shape) to URL
+      --video-workers N   stored-video jobs run at once (default 1)
+      --webhook NAME=URL,...  POST notifications of jobs whose SNS topic is NAME to URL
       --no-auth           accept unsigned requests (local experiments only)
       --policy P,...      use policies: presets (moratorium-2020, eu-ai-act-art5, open) or JSON
                           files (default moratorium-2020); a bad policy refuses to start
