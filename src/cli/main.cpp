@@ -38,6 +38,11 @@ Commands:
       --rate-limit R      requests/s per principal, 0 = none (default 0); a key's own limit wins
       --rate-burst B      token bucket size for --rate-limit (default max(1, R))
       --s3-root DIR       serve S3Object {Bucket B, Name K} from DIR/B/K
+      --video-max-mb N    refuse stored videos over N MiB (default 10240)
+      --video-max-minutes N
+                          refuse stored videos over N minutes (default 360)
+      --video-workers N   stored-video jobs run at once (default 1)
+      --webhook NAME=URL,...  POST notifications of jobs whose SNS topic is NAME to URL
       --no-auth           accept unsigned requests (local experiments only)
       --policy P,...      use policies: presets (moratorium-2020, eu-ai-act-art5, open) or JSON
                           files (default moratorium-2020); a bad policy refuses to start
