@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "api/rekognition/media_analysis.h"
+
 namespace argus::api {
 namespace {
 
@@ -102,7 +104,7 @@ std::vector<OpSpec> Table() {
       {.name = "GetFaceLivenessSessionResults", .handler = nullptr, .op_class = kFaceDetection},
       {.name = "GetFaceSearch", .handler = nullptr, .op_class = kFaceIdentification},
       {.name = "GetLabelDetection", .handler = nullptr, .op_class = kLabels},
-      {.name = "GetMediaAnalysisJob", .handler = nullptr, .op_class = kModeration},
+      {.name = "GetMediaAnalysisJob", .handler = &GetMediaAnalysisJob, .op_class = kModeration},
       {.name = "GetPersonTracking", .handler = nullptr, .op_class = kLabels},
       {.name = "GetSegmentDetection", .handler = nullptr, .op_class = kLabels},
       {.name = "GetTextDetection", .handler = nullptr, .op_class = kText},
@@ -125,7 +127,7 @@ std::vector<OpSpec> Table() {
        .op_class = kAdmin,
        .collection = "CollectionId",
        .access = Access::kRead},
-      {.name = "ListMediaAnalysisJobs", .handler = nullptr, .op_class = kAdmin},
+      {.name = "ListMediaAnalysisJobs", .handler = &ListMediaAnalysisJobs, .op_class = kModeration},
       {.name = "ListProjectPolicies", .handler = nullptr, .op_class = kAdmin},
       {.name = "ListStreamProcessors", .handler = nullptr, .op_class = kAdmin},
       {.name = "ListTagsForResource",
@@ -185,7 +187,7 @@ std::vector<OpSpec> Table() {
       {.name = "StartFaceDetection", .handler = nullptr, .op_class = kFaceDetection},
       {.name = "StartFaceSearch", .handler = nullptr, .op_class = kFaceIdentification},
       {.name = "StartLabelDetection", .handler = nullptr, .op_class = kLabels},
-      {.name = "StartMediaAnalysisJob", .handler = nullptr, .op_class = kModeration},
+      {.name = "StartMediaAnalysisJob", .handler = &StartMediaAnalysisJob, .op_class = kModeration},
       {.name = "StartPersonTracking", .handler = nullptr, .op_class = kLabels},
       {.name = "StartProjectVersion", .handler = nullptr, .op_class = kAdmin},
       {.name = "StartSegmentDetection", .handler = nullptr, .op_class = kLabels},
