@@ -8,6 +8,7 @@
 #include "cli/cmd_vision.h"
 #include "cli/collections_cli.h"
 #include "cli/governance_cli.h"
+#include "cli/jobs_cli.h"
 
 namespace argus::cli {
 int CmdBenchMemory(const Args& a);  // bench memory: server RSS under large images
@@ -111,6 +112,9 @@ Commands:
   collections create|list|describe|delete|faces|index|search|share|unshare|chown|owners
                         collections on a data dir (--data-dir D; `argus collections` for
                         details); the server must not be running on that dir
+  jobs list [--state S] [--api A] | describe JOB_ID | cancel JOB_ID
+                        stored video and media analysis jobs on a data dir (--data-dir D);
+                        works while the server runs
   models list           list the models of the manifest and their state
   models verify         check every model file's sha256; non-zero exit on a problem
   bench models          per-model inference latency on synthetic input
@@ -190,6 +194,7 @@ int main(int argc, char** argv) {
   if (cmd == "models") return CmdModels(args);
   if (cmd == "bench") return CmdBench(args);
   if (cmd == "collections") return CmdCollections(args);
+  if (cmd == "jobs") return CmdJobs(args);
   if (cmd == "eval") return CmdEval(args);
   std::fprintf(stderr, "argus: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;

@@ -78,7 +78,8 @@ Status SqliteStore::Open() {
     sqlite3_free(err);
     return Internal("store: cannot create schema in " + path_ + ": " + m);
   }
-  return OpenGrants(path_);
+  ARGUS_RETURN_IF_ERROR(OpenGrants(path_));
+  return OpenJobs(path_);
 }
 
 Status SqliteStore::CreateCollection(const Collection& c) {

@@ -94,6 +94,41 @@ struct FaceFilter {
   bool descriptors = false;
 };
 
+// A job of the job engine (src/jobs/jobs.h says what each field means);
+// `state` is "IN_PROGRESS", "SUCCEEDED" or "FAILED".
+struct JobRecord {
+  std::string id, api, owner, request, client_token, job_tag, notification;
+  std::string state = "IN_PROGRESS";
+  bool queued = true;
+  std::string status_message;
+  double progress = 0;
+  std::string metadata;
+  int64_t created_ms = 0, started_ms = 0, completed_ms = 0;
+  int64_t result_count = 0;
+  int attempts = 0;
+  bool cancel_requested = false;
+};
+
+// One stored result of a job; `seq` is its position in append order.
+struct JobResultRecord {
+  int64_t seq = 0;
+  int64_t timestamp_ms = 0;
+  int64_t index = 0;
+  std::string body;
+};
+
+enum class JobResultOrder { kSeq, kTimestamp, kIndex };  // ties broken by seq
+
+struct JobQuery {
+  std::string owner;     // "" for every owner
+  std::string api;       // "" for every API
+  std::string state;     // "" for every state
+  std::string after_id;  // rows after this job in the order (newest first)
+  int limit = 100;
+  bool oldest_first = false;       // creation order instead (after_id unused)
+  int64_t completed_since_ms = 0;  // finished jobs completed before this left out
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -207,13 +242,61 @@ class Store {
   virtual Result<std::vector<CollectionGrant>> GrantsOfCollection(const std::string& collection);
   virtual Result<std::vector<CollectionGrant>> GrantsOfPrincipal(const std::string& principal);
 
+  // Jobs (src/jobs/jobs.h), kept in tables `jobs` and `job_results`: SQLite
+  // implements these in sqlite_jobs.cpp. Each write is durable on return.
+  // ResourceAlreadyExists when the id is taken.
+  virtual Status InsertJob(const JobRecord& job);
+  // ResourceNotFound when absent.
+  virtual Result<JobRecord> GetJob(const std::string& id);
+  // Newest first (created_ms, then id), or oldest first.
+  virtual Result<std::vector<JobRecord>> ListJobs(const JobQuery& query);
+  // The newest job of `owner` and `api` with `client_token`, completed at or
+  // after `completed_since_ms` or unfinished; nullopt when none.
+  virtual Result<std::optional<JobRecord>> FindJobByToken(const std::string& owner,
+                                                          const std::string& api,
+                                                          const std::string& client_token,
+                                                          int64_t completed_since_ms);
+  // Jobs of `owner` in progress (queued or running).
+  virtual Result<int64_t> CountUnfinishedJobs(const std::string& owner);
+  // Takes a queued job in progress for a run: queued off, started_ms set,
+  // attempts + 1. The record after the change, or nullopt when it is no
+  // longer queued and in progress (cancelled meanwhile).
+  virtual Result<std::optional<JobRecord>> ClaimJob(const std::string& id, int64_t started_ms);
+  // Puts a job in progress back in the queue (resume after a restart).
+  virtual Status RequeueJob(const std::string& id);
+  // Records progress and metadata of a job in progress; answers its stored
+  // cancel flag. ResourceNotFound.
+  virtual Result<bool> SaveJobProgress(const std::string& id, double progress,
+                                       const std::string& metadata);
+  // Ends a job in progress with job's state, status_message, progress,
+  // metadata and completed_ms, and stores `results` (seq set from their
+  // order) in the same transaction. False (nothing written) when the job had
+  // already finished.
+  virtual Result<bool> FinishJob(const JobRecord& job, const std::vector<JobResultRecord>& results);
+  // Cancels a job in progress: a queued one fails at once with "Cancelled"
+  // (completed at now_ms); a running one gets its cancel flag set. A
+  // finished one is left alone. The record after the change;
+  // ResourceNotFound.
+  virtual Result<JobRecord> CancelJob(const std::string& id, int64_t now_ms);
+  // Results from `offset` in `order`, at most `limit`.
+  virtual Result<std::vector<JobResultRecord>> JobResults(const std::string& id,
+                                                          JobResultOrder order, int64_t offset,
+                                                          int limit);
+  // Deletes the finished jobs completed before `cutoff_ms` with their
+  // results, atomically; returns how many jobs.
+  virtual Result<int64_t> DeleteJobsCompletedBefore(int64_t cutoff_ms);
+
  protected:
   // Opens the grants table in the SQLite database at `path` (creating it).
   Status OpenGrants(const std::string& path);
+  // Opens the job tables in the SQLite database at `path` (creating them).
+  Status OpenJobs(const std::string& path);
 
  private:
   struct Grants;
   std::shared_ptr<Grants> grants_;
+  struct JobTables;
+  std::shared_ptr<JobTables> jobs_;
 };
 
 }  // namespace argus::store
