@@ -12,6 +12,7 @@ PACKAGES=(
   libpcre2-dev clang libclang-rt-dev
   python3-opencv
   opencv-data tesseract-ocr tesseract-ocr-eng
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
 )
 
 missing=()

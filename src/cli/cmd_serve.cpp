@@ -1,6 +1,14 @@
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdlib>
+
+#include "api/rekognition/media_analysis.h"
+#include "api/rekognition/video_results.h"
 #include "cli/args.h"
 #include "cli/collections_cli.h"
 #include "cli/governance_cli.h"
+#include "cli/jobs_cli.h"
 #include "cli/serve_security.h"
 #include "core/log.h"
 #include "server/admission.h"
@@ -81,9 +89,48 @@ int CmdServe(const Args& a) {
     return 1;
   }
   server::MemoryBudget image_memory(int64_t(image_mb) << 20, server::kTrimAfterBytes);
+  // Stored-video jobs: kept in the store, resumed after a restart;
+  // --video-max-mb / --video-max-minutes refuse larger videos at Start.
+  // Fractions allowed (--video-max-mb 0.5).
+  auto positive = [&](const char* flag, double def) {
+    std::string v = a.Get(flag, "");
+    if (v.empty()) return def;
+    char* end = nullptr;
+    double d = std::strtod(v.c_str(), &end);
+    return end && *end == '\0' && d > 0 ? d : -1.0;
+  };
+  double video_mb = positive("video-max-mb", 10240),
+         video_minutes = positive("video-max-minutes", 360);
+  if (video_mb <= 0 || video_minutes <= 0) {
+    log::Error("--video-max-mb and --video-max-minutes must be positive numbers");
+    return 1;
+  }
+  services.video_limits.max_bytes = int64_t(video_mb * 1024 * 1024);
+  services.video_limits.max_duration_ms = int64_t(video_minutes * 60 * 1000);
+  // Workers, pending limit, retention and webhooks: jobs_cli.h.
+  auto jobs = OpenJobs(a, *store.value());
+  if (!jobs.ok()) {
+    log::Error("jobs: " + jobs.status().message());
+    return 1;
+  }
+  api::RegisterVideoRunners(*jobs.value(), api::VideoServices(services), services.video_limits);
+  api::RegisterMediaAnalysisRunner(*jobs.value(), services);
+  services.jobs = jobs.value().get();
+  {
+    // The workers inherit a mask without SIGINT/SIGTERM: those are for the
+    // thread that serves (server::Serve waits for them).
+    sigset_t signals, old;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, &old);
+    jobs.value()->Start();
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  }
   SetImageMemory(&image_memory);
   log::Info("data dir " + data_dir + ", model dir " + registry.dir());
   int rc = server::Serve(opts, services);
+  jobs.value()->Stop();
   SetImageMemory(nullptr);
   return rc;
 }

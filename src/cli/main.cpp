@@ -12,6 +12,7 @@
 
 namespace argus::cli {
 int CmdBenchMemory(const Args& a);  // bench memory: server RSS under large images
+int CmdBenchVideo(const Args& a);   // bench video: decode and analysis speed on video clips
 }  // namespace argus::cli
 
 namespace {
@@ -37,6 +38,11 @@ Commands:
       --rate-limit R      requests/s per principal, 0 = none (default 0); a key's own limit wins
       --rate-burst B      token bucket size for --rate-limit (default max(1, R))
       --s3-root DIR       serve S3Object {Bucket B, Name K} from DIR/B/K
+      --video-max-mb N    refuse stored videos over N MiB (default 10240)
+      --video-max-minutes N
+                          refuse stored videos over N minutes (default 360)
+      --video-workers N   stored-video jobs run at once (default 1)
+      --webhook NAME=URL,...  POST notifications of jobs whose SNS topic is NAME to URL
       --no-auth           accept unsigned requests (local experiments only)
       --policy P,...      use policies: presets (moratorium-2020, eu-ai-act-art5, open) or JSON
                           files (default moratorium-2020); a bad policy refuses to start
@@ -80,6 +86,10 @@ Commands:
       --megapixels M      image size, at most 50 (default 50)  --op OP  DetectFaces (default),
                           DetectLabels, DetectText, DetectModerationLabels, CompareFaces
       --workers N  --threads N  --queue N  --image-memory-mb MB   passed to argus serve
+  bench video [CLIP...] decode fps (libav, cv::VideoCapture) and the real-time factor of the
+                        faces, persons, labels and segments analyses; the face search check
+      --data DIR          shared data (default $ARGUS_DATA, else ../shared/data)
+      --ops LIST  --fps F (default 5)  --seconds S  per clip (default 20)  --no-720p  --no-search
   detect-faces IMAGE    print DetectFaces JSON for an image file
       --attributes ALL|DEFAULT
   compare-faces SOURCE TARGET
@@ -157,7 +167,7 @@ int main(int argc, char** argv) {
   }
   Args args = Parse(argc, argv, 2,
                     {"json", "no-auth", "help", "admin", "sweep", "reuse-snapshot", "beams", "keep",
-                     "no-peer", "read-only"});
+                     "no-peer", "read-only", "no-720p", "no-search"});
   if (!args.error.empty()) {
     std::fprintf(stderr, "argus %s: %s\n", cmd.c_str(), args.error.c_str());
     return 2;
@@ -180,6 +190,8 @@ int main(int argc, char** argv) {
     return CmdBenchFaces(args);
   if (cmd == "bench" && !args.positional.empty() && args.positional[0] == "memory")
     return CmdBenchMemory(args);
+  if (cmd == "bench" && !args.positional.empty() && args.positional[0] == "video")
+    return CmdBenchVideo(args);
   if (cmd == "detect-faces") return CmdDetectFaces(args);
   if (cmd == "compare-faces") return CmdCompareFaces(args);
   if (cmd == "detect-labels") return CmdDetectLabels(args);

@@ -263,12 +263,15 @@ Status RequestGate::Complete(const api::RequestFacts& facts, Result<json>& resul
     return Status::Ok();
   }
   if (!must_audit_) return Status::Ok();
+  std::string job = facts.job_id;
   if (result.ok()) {
     record_.outcome = "ok";
     ReadResults(op, result.value(), record_);
+    if (job.empty()) job = api::ReadResultFacts(op, result.value()).job_id;
   } else {
     record_.outcome = api::MapError(result.status().code()).type;
   }
+  if (!job.empty()) record_.detail = "JobId " + job;  // the stored-video job started or read
   Status st = audit_.Append(record_);
   if (!st.ok()) {
     log::Error("audit: request " + ctx_.request_id + " " + record_.operation +

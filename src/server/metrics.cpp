@@ -62,6 +62,19 @@ std::string Metrics::Prometheus() const {
                 "# TYPE argus_faces_indexed_total counter\nargus_faces_indexed_total %ld\n",
                 queue_depth_.load(), in_progress_.load(), faces_indexed_.load());
   out += buf;
+  if (jobs_set_) {
+    std::snprintf(buf, sizeof buf,
+                  "# HELP argus_video_jobs Stored-video jobs: queued and running now, succeeded "
+                  "and failed since the server started.\n"
+                  "# TYPE argus_video_jobs gauge\n"
+                  "argus_video_jobs{state=\"queued\"} %lld\n"
+                  "argus_video_jobs{state=\"running\"} %lld\n"
+                  "argus_video_jobs{state=\"succeeded\"} %lld\n"
+                  "argus_video_jobs{state=\"failed\"} %lld\n",
+                  static_cast<long long>(jobs_[0].load()), static_cast<long long>(jobs_[1].load()),
+                  static_cast<long long>(jobs_[2].load()), static_cast<long long>(jobs_[3].load()));
+    out += buf;
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 // (operation names of the model, error types), never from raw input.
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
@@ -23,6 +24,11 @@ class Metrics {
     queue_depth_ = queue_depth;
     in_progress_ = in_progress;
   }
+  // Stored-video jobs, read at scrape time (absent until set).
+  void SetJobs(int64_t queued, int64_t running, int64_t succeeded, int64_t failed) {
+    jobs_[0] = queued, jobs_[1] = running, jobs_[2] = succeeded, jobs_[3] = failed;
+    jobs_set_ = true;
+  }
   std::string Prometheus() const;
 
   static constexpr std::array<double, 12> kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
@@ -40,6 +46,8 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, long> errors_;  // (operation, type)
   std::atomic<long> faces_indexed_{0};
   std::atomic<int> queue_depth_{0}, in_progress_{0};
+  std::array<std::atomic<int64_t>, 4> jobs_{};
+  std::atomic<bool> jobs_set_{false};
 };
 
 }  // namespace argus::server

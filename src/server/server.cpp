@@ -105,8 +105,12 @@ int Serve(const Options& options, api::Services& services) {
                                  "are busy and the queue is full. Try your call again."));
         return;
       }
+      // The caller owns the stored-video jobs it starts.
+      api::Services scoped = services;
+      scoped.principal = options.auth ? principal_used.name : "";
+      scoped.admin = !options.auth || principal_used.admin;
       if (!options.policies || !options.audit) {
-        r = api::Handle(target, req.body, services);
+        r = api::Handle(target, req.body, scoped);
         return;
       }
       // Purpose and case id (X-Argus-Purpose, X-Argus-Case-Id), then the
@@ -121,7 +125,7 @@ int Serve(const Options& options, api::Services& services) {
         return;
       }
       gate.emplace(*options.policies, *options.audit, std::move(ctx.value()));
-      r = api::Handle(target, req.body, services, &*gate);
+      r = api::Handle(target, req.body, scoped, &*gate);
     }();
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     metrics.Observe(op, r.http_status, r.error_type, seconds);
@@ -150,6 +154,10 @@ int Serve(const Options& options, api::Services& services) {
       res.set_content("{\"status\":\"ok\"}", "application/json");
     } else if (req.method == "GET" && req.path() == "/metrics") {
       metrics.SetGauges(admission.waiting(), admission.running());
+      if (services.jobs) {
+        jobs::Stats js = services.jobs->stats();
+        metrics.SetJobs(js.queued, js.running, js.succeeded, js.failed);
+      }
       res.set_content(metrics.Prometheus(), "text/plain; version=0.0.4");
     } else if (req.method == "POST" && req.path() == "/") {
       return std::nullopt;

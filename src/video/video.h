@@ -27,36 +27,36 @@ namespace argus::video {
 
 // What the container says (Rekognition's VideoMetadata).
 struct VideoMetadata {
-  std::string codec;         // "h264"
+  std::string codec;  // "h264"
   int64_t duration_ms = 0;
-  std::string format;        // "QuickTime / MOV", "Matroska / WebM", ...
-  double frame_rate = 0;     // frames per second
+  std::string format;     // "QuickTime / MOV", "Matroska / WebM", ...
+  double frame_rate = 0;  // frames per second
   int width = 0, height = 0;
-  std::string color_range;   // "FULL" or "LIMITED"
-  int64_t frame_count = 0;   // estimated when the container does not say
+  std::string color_range;  // "FULL" or "LIMITED"
+  int64_t frame_count = 0;  // estimated when the container does not say
 };
 
 // Limits checked when a video is opened. Over max_bytes or max_duration_ms:
 // Code::kVideoTooLarge; a frame larger than max_width x max_height: the same.
 struct Limits {
-  int64_t max_bytes = 10LL << 30;                   // Rekognition: 10 GB
-  int64_t max_duration_ms = 6LL * 3600 * 1000;     // Rekognition: 6 hours
+  int64_t max_bytes = 10LL << 30;               // Rekognition: 10 GB
+  int64_t max_duration_ms = 6LL * 3600 * 1000;  // Rekognition: 6 hours
   int max_width = 4096, max_height = 4096;
 };
 
 struct Frame {
-  cv::Mat bgr;              // 8-bit BGR, owned by the caller after Next()
+  cv::Mat bgr;  // 8-bit BGR, owned by the caller after Next()
   int64_t timestamp_ms = 0;
-  int64_t number = 0;       // 0-based index of the frame in the stream
+  int64_t number = 0;  // 0-based index of the frame in the stream
 };
 
 // Sequential reader of one video stream. Not thread-safe; one per job.
 class VideoReader {
  public:
   virtual ~VideoReader() = default;
-  // `path` is a local file the caller resolved (S3 mapping). kVideoTooLarge over `limits`; kInvalidParameter with a clear
-  // message for a file that is not a decodable video ("no video stream",
-  // "unsupported codec", "truncated or corrupt container").
+  // `path` is a local file the caller resolved (S3 mapping). kVideoTooLarge over `limits`;
+  // kInvalidParameter with a clear message for a file that is not a decodable video ("no video
+  // stream", "unsupported codec", "truncated or corrupt container").
   static Result<std::unique_ptr<VideoReader>> Open(const std::string& path,
                                                    const Limits& limits = {});
   virtual const VideoMetadata& metadata() const = 0;
@@ -84,7 +84,8 @@ struct Services {
 };
 
 struct SampleRates {
-  double faces = 5, persons = 5, labels = 2, moderation = 2, text = 1, segments = 0;  // 0: every frame
+  double faces = 5, persons = 5, labels = 2, moderation = 2, text = 1,
+         segments = 0;  // 0: every frame
 };
 
 // GetFaceDetection: one item per face per sampled frame.
@@ -92,8 +93,9 @@ struct FaceItem {
   int64_t timestamp_ms = 0;
   service::FaceDetail face;  // attributes filled when asked for ALL
 };
-Result<std::vector<FaceItem>> DetectFaces(VideoReader& reader, const Services& s, bool all_attributes,
-                                          const SampleRates& rates, const ProgressFn& progress);
+Result<std::vector<FaceItem>> DetectFaces(VideoReader& reader, const Services& s,
+                                          bool all_attributes, const SampleRates& rates,
+                                          const ProgressFn& progress);
 
 // GetPersonTracking and GetFaceSearch: one item per tracked person per
 // sampled frame. `index` is the track's number (0, 1, ...), the same for one
@@ -101,9 +103,9 @@ Result<std::vector<FaceItem>> DetectFaces(VideoReader& reader, const Services& s
 struct PersonItem {
   int64_t timestamp_ms = 0;
   int64_t index = 0;
-  std::optional<cv::Rect2f> body;             // the person's box when seen
-  std::optional<service::FaceDetail> face;    // the person's face when seen
-  std::vector<service::FaceMatch> matches;    // face search only: agree across the track
+  std::optional<cv::Rect2f> body;           // the person's box when seen
+  std::optional<service::FaceDetail> face;  // the person's face when seen
+  std::vector<service::FaceMatch> matches;  // face search only: agree across the track
 };
 Result<std::vector<PersonItem>> TrackPersons(VideoReader& reader, const Services& s,
                                              const SampleRates& rates, const ProgressFn& progress);
@@ -160,7 +162,8 @@ struct SegmentItem {
   std::string cue_type;  // "BlackFrames", "ColorBars", ... for technical cues
   int64_t start_ms = 0, end_ms = 0, duration_ms = 0;
   int64_t start_frame = 0, end_frame = 0, duration_frames = 0;
-  std::string start_timecode, end_timecode, duration_timecode;  // SMPTE HH:MM:SS:FF (";" drop-frame)
+  std::string start_timecode, end_timecode,
+      duration_timecode;   // SMPTE HH:MM:SS:FF (";" drop-frame)
   int64_t shot_index = 0;  // shots only: 0, 1, ...
   float confidence = 0;
 };

@@ -88,6 +88,11 @@ Status ParseSettings(const json& request, service::LabelOptions& o) {
 
 }  // namespace
 
+Status ParseLabelFeatures(const json& request, service::LabelOptions& options) {
+  ARGUS_RETURN_IF_ERROR(ParseFeatures(request, options));
+  return ParseSettings(request, options);
+}
+
 Result<json> DetectLabels(const json& request, Services& services) {
   service::LabelOptions o;
   auto max_labels = IntParam(request, "MaxLabels", 0, 2147483647LL, 1000);

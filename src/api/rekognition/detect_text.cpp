@@ -108,6 +108,10 @@ json Geometry(const vision::Quad& q, cv::Size size) {
 
 }  // namespace
 
+Status ParseTextFilters(const json& request, service::TextOptions& options) {
+  return ParseFilters(request, options);
+}
+
 Result<json> DetectText(const json& request, Services& services) {
   service::TextOptions o;
   ARGUS_RETURN_IF_ERROR(ParseFilters(request, o));

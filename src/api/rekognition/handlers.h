@@ -7,11 +7,13 @@
 #include <string>
 
 #include "core/status.h"
+#include "jobs/jobs.h"
 #include "service/collections.h"
 #include "service/faces.h"
 #include "service/labels.h"
 #include "service/moderation.h"
 #include "service/text.h"
+#include "video/video.h"
 
 namespace argus::api {
 
@@ -25,7 +27,18 @@ struct Services {
   // Per request: whether the caller may see a collection (tenancy); empty
   // when every collection is visible (no gate). ListCollections reads it.
   std::function<bool(const std::string& id)> may_see;
+  // Stored-video jobs (Start*/Get*); null when the server runs none.
+  jobs::JobManager* jobs = nullptr;
+  // Checked when a Start request opens its video.
+  video::Limits video_limits;
+  // Per request: the caller, who owns the jobs it starts ("" under
+  // --no-auth), and whether it sees every principal's jobs.
+  std::string principal;
+  bool admin = true;
 };
+
+// The image services of `s` as the video analyses take them.
+video::Services VideoServices(const Services& s);
 
 using json = nlohmann::json;
 
@@ -59,5 +72,30 @@ Result<json> ListTagsForResource(const json& request, Services& services);
 Result<json> DetectLabels(const json& request, Services& services);
 Result<json> DetectText(const json& request, Services& services);
 Result<json> DetectModerationLabels(const json& request, Services& services);
+// Shared with the video operations: DetectText's Filters and DetectLabels'
+// Features and Settings, parsed as those operations parse them.
+Status ParseTextFilters(const json& request, service::TextOptions& options);
+Status ParseLabelFeatures(const json& request, service::LabelOptions& options);
+
+// Stored video (video_ops.cpp): each Start* answers {JobId} for a job the
+// JobManager runs; each Get* answers the job's state and a page of its
+// results. Jobs belong to the principal that started them.
+Result<json> StartFaceDetection(const json& request, Services& services);
+Result<json> GetFaceDetection(const json& request, Services& services);
+Result<json> StartFaceSearch(const json& request, Services& services);
+Result<json> GetFaceSearch(const json& request, Services& services);
+Result<json> StartPersonTracking(const json& request, Services& services);
+Result<json> GetPersonTracking(const json& request, Services& services);
+Result<json> StartLabelDetection(const json& request, Services& services);
+Result<json> GetLabelDetection(const json& request, Services& services);
+Result<json> StartContentModeration(const json& request, Services& services);
+Result<json> GetContentModeration(const json& request, Services& services);
+Result<json> StartTextDetection(const json& request, Services& services);
+Result<json> GetTextDetection(const json& request, Services& services);
+Result<json> StartSegmentDetection(const json& request, Services& services);
+Result<json> GetSegmentDetection(const json& request, Services& services);
+// Celebrity recognition is refused: argus has no consent basis for
+// identifying people who never enrolled.
+Result<json> RefuseCelebrityRecognition(const json& request, Services& services);
 
 }  // namespace argus::api

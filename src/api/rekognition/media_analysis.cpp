@@ -1,6 +1,5 @@
 #include "api/rekognition/media_analysis.h"
 
-#include <atomic>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,8 +11,6 @@
 
 namespace argus::api {
 namespace {
-
-std::atomic<jobs::JobManager*> g_jobs{nullptr};
 
 const char* kFailureCodes[] = {"INTERNAL_ERROR",        "INVALID_S3_OBJECT",  "INVALID_MANIFEST",
                                "INVALID_OUTPUT_CONFIG", "INVALID_KMS_KEY",    "ACCESS_DENIED",
@@ -35,19 +32,18 @@ json FailureDetails(const std::string& status_message) {
   return {{"Code", "INTERNAL_ERROR"}, {"Message", status_message}};
 }
 
-Result<jobs::JobManager*> Jobs() {
-  jobs::JobManager* j = g_jobs.load();
-  if (!j) {
+Result<jobs::JobManager*> Jobs(const Services& services) {
+  if (!services.jobs) {
     return Status(Code::kServiceUnavailable,
                   "Media analysis jobs are not enabled on this server (no job engine).");
   }
-  return j;
+  return services.jobs;
 }
 
-// The caller that owns the jobs it starts ("" when the server runs without
-// authentication) and whether it may see every caller's jobs.
-std::string Owner(const Services&) { return ""; }
-bool SeesAll(const Services&) { return true; }
+// The caller owns the jobs it starts ("" when the server runs without
+// authentication); an admin sees every caller's jobs.
+std::string Owner(const Services& s) { return s.principal; }
+bool SeesAll(const Services& s) { return s.admin; }
 
 // The output objects' keys: <prefix>/<JobId>/results.jsonl and
 // <prefix>/<JobId>/manifest-summary.json ("<JobId>/..." without a prefix).
@@ -250,7 +246,7 @@ bool HexId(const std::string& s) {
 }  // namespace
 
 Result<json> StartMediaAnalysisJob(const json& request, Services& services) {
-  auto jobs = Jobs();
+  auto jobs = Jobs(services);
   if (!jobs.ok()) return jobs.status();
   // Shapes, lengths and patterns were checked against the model; what is
   // left is what argus does not do and what the files must allow.
@@ -306,7 +302,7 @@ Result<json> StartMediaAnalysisJob(const json& request, Services& services) {
 }
 
 Result<json> GetMediaAnalysisJob(const json& request, Services& services) {
-  auto jobs = Jobs();
+  auto jobs = Jobs(services);
   if (!jobs.ok()) return jobs.status();
   auto job = FindJob(**jobs, request["JobId"].get<std::string>(), services);
   if (!job.ok()) return job.status();
@@ -314,7 +310,7 @@ Result<json> GetMediaAnalysisJob(const json& request, Services& services) {
 }
 
 Result<json> ListMediaAnalysisJobs(const json& request, Services& services) {
-  auto jobs = Jobs();
+  auto jobs = Jobs(services);
   if (!jobs.ok()) return jobs.status();
   auto max = IntParam(request, "MaxResults", 1, 100, 100);
   if (!max.ok()) return max.status();
@@ -346,7 +342,6 @@ Result<json> ListMediaAnalysisJobs(const json& request, Services& services) {
 void RegisterMediaAnalysisRunner(jobs::JobManager& jobs, Services& services) {
   Services* s = &services;
   jobs.RegisterRunner(kMediaAnalysisApi, [s](jobs::JobContext& ctx) { return RunJob(ctx, *s); });
-  g_jobs.store(&jobs);
 }
 
 }  // namespace argus::api

@@ -22,10 +22,11 @@ Result<json> StartMediaAnalysisJob(const json& request, Services& services);
 Result<json> GetMediaAnalysisJob(const json& request, Services& services);
 Result<json> ListMediaAnalysisJobs(const json& request, Services& services);
 
-// Registers the StartMediaAnalysisJob runner on `jobs` and makes `jobs` the
-// engine the three handlers submit to and read (process-wide). Call before
-// jobs.Start() and before serving; `services` (its moderation service) must
-// outlive the engine's workers.
+// The handlers submit to and read Services::jobs (ServiceUnavailable when
+// null); jobs belong to Services::principal, and only an admin sees others'.
+// Registers the StartMediaAnalysisJob runner on `jobs`: call before
+// jobs.Start(); `services` (its moderation service) must outlive the
+// engine's workers.
 void RegisterMediaAnalysisRunner(jobs::JobManager& jobs, Services& services);
 
 }  // namespace argus::api

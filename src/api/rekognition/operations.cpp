@@ -98,16 +98,44 @@ std::vector<OpSpec> Table() {
        .access = Access::kWrite},
       {.name = "DistributeDatasetEntries", .handler = nullptr, .op_class = kAdmin},
       {.name = "GetCelebrityInfo", .handler = nullptr, .op_class = kFaceIdentification},
-      {.name = "GetCelebrityRecognition", .handler = nullptr, .op_class = kFaceIdentification},
-      {.name = "GetContentModeration", .handler = nullptr, .op_class = kModeration},
-      {.name = "GetFaceDetection", .handler = nullptr, .op_class = kFaceDetection},
+      {.name = "GetCelebrityRecognition",
+       .handler = &RefuseCelebrityRecognition,
+       .op_class = kFaceIdentification,
+       .max_results = "MaxResults"},
+      {.name = "GetContentModeration",
+       .handler = &GetContentModeration,
+       .op_class = kModeration,
+       .job_id = "JobId"},
+      {.name = "GetFaceDetection",
+       .handler = &GetFaceDetection,
+       .op_class = kFaceDetection,
+       .job_id = "JobId"},
       {.name = "GetFaceLivenessSessionResults", .handler = nullptr, .op_class = kFaceDetection},
-      {.name = "GetFaceSearch", .handler = nullptr, .op_class = kFaceIdentification},
-      {.name = "GetLabelDetection", .handler = nullptr, .op_class = kLabels},
+      {.name = "GetFaceSearch",
+       .handler = &GetFaceSearch,
+       .op_class = kFaceIdentification,
+       .max_results = "MaxResults",
+       .results = "Persons",
+       .similarity = "Similarity",
+       .nested_results = "FaceMatches",
+       .job_id = "JobId"},
+      {.name = "GetLabelDetection",
+       .handler = &GetLabelDetection,
+       .op_class = kLabels,
+       .job_id = "JobId"},
       {.name = "GetMediaAnalysisJob", .handler = &GetMediaAnalysisJob, .op_class = kModeration},
-      {.name = "GetPersonTracking", .handler = nullptr, .op_class = kLabels},
-      {.name = "GetSegmentDetection", .handler = nullptr, .op_class = kLabels},
-      {.name = "GetTextDetection", .handler = nullptr, .op_class = kText},
+      {.name = "GetPersonTracking",
+       .handler = &GetPersonTracking,
+       .op_class = kLabels,
+       .job_id = "JobId"},
+      {.name = "GetSegmentDetection",
+       .handler = &GetSegmentDetection,
+       .op_class = kLabels,
+       .job_id = "JobId"},
+      {.name = "GetTextDetection",
+       .handler = &GetTextDetection,
+       .op_class = kText,
+       .job_id = "JobId"},
       {.name = "IndexFaces",
        .handler = &IndexFaces,
        .op_class = kFaceEnrollment,
@@ -182,17 +210,44 @@ std::vector<OpSpec> Table() {
        .similarity = "Similarity",
        .collection = "CollectionId",
        .access = Access::kRead},
-      {.name = "StartCelebrityRecognition", .handler = nullptr, .op_class = kFaceIdentification},
-      {.name = "StartContentModeration", .handler = nullptr, .op_class = kModeration},
-      {.name = "StartFaceDetection", .handler = nullptr, .op_class = kFaceDetection},
-      {.name = "StartFaceSearch", .handler = nullptr, .op_class = kFaceIdentification},
-      {.name = "StartLabelDetection", .handler = nullptr, .op_class = kLabels},
+      {.name = "StartCelebrityRecognition",
+       .handler = &RefuseCelebrityRecognition,
+       .op_class = kFaceIdentification},
+      {.name = "StartContentModeration",
+       .handler = &StartContentModeration,
+       .op_class = kModeration,
+       .job_id = "JobId"},
+      {.name = "StartFaceDetection",
+       .handler = &StartFaceDetection,
+       .op_class = kFaceDetection,
+       .job_id = "JobId"},
+      {.name = "StartFaceSearch",
+       .handler = &StartFaceSearch,
+       .op_class = kFaceIdentification,
+       .threshold = "FaceMatchThreshold",
+       .default_threshold = 80,
+       .collection = "CollectionId",
+       .access = Access::kRead,
+       .job_id = "JobId"},
+      {.name = "StartLabelDetection",
+       .handler = &StartLabelDetection,
+       .op_class = kLabels,
+       .job_id = "JobId"},
       {.name = "StartMediaAnalysisJob", .handler = &StartMediaAnalysisJob, .op_class = kModeration},
-      {.name = "StartPersonTracking", .handler = nullptr, .op_class = kLabels},
+      {.name = "StartPersonTracking",
+       .handler = &StartPersonTracking,
+       .op_class = kLabels,
+       .job_id = "JobId"},
       {.name = "StartProjectVersion", .handler = nullptr, .op_class = kAdmin},
-      {.name = "StartSegmentDetection", .handler = nullptr, .op_class = kLabels},
+      {.name = "StartSegmentDetection",
+       .handler = &StartSegmentDetection,
+       .op_class = kLabels,
+       .job_id = "JobId"},
       {.name = "StartStreamProcessor", .handler = nullptr, .op_class = kRealtimeIdentification},
-      {.name = "StartTextDetection", .handler = nullptr, .op_class = kText},
+      {.name = "StartTextDetection",
+       .handler = &StartTextDetection,
+       .op_class = kText,
+       .job_id = "JobId"},
       {.name = "StopProjectVersion", .handler = nullptr, .op_class = kAdmin},
       {.name = "StopStreamProcessor", .handler = nullptr, .op_class = kAdmin},
       {.name = "TagResource",
@@ -280,6 +335,9 @@ RequestFacts ReadRequestFacts(const OpSpec& op, const json& request, Services& s
   if (const json* m = Member(request, op.max_results); m && m->is_number_integer()) {
     f.max_results = m->get<int64_t>();
   }
+  if (const json* j = Member(request, op.job_id); j && j->is_string()) {
+    f.job_id = j->get<std::string>();
+  }
   return f;
 }
 
@@ -296,10 +354,24 @@ ResultFacts ReadResultFacts(const OpSpec& op, const json& answer) {
   ResultFacts r;
   if (const json* l = Member(answer, op.results); l && l->is_array()) {
     r.count = int64_t(l->size());
+    if (op.nested_results) r.count = 0;
     for (const auto& m : *l) {
+      if (op.nested_results) {
+        const json* n = Member(m, op.nested_results);
+        if (!n || !n->is_array()) continue;
+        *r.count += int64_t(n->size());
+        for (const auto& x : *n) {
+          const json* s = Member(x, op.similarity);
+          if (s && s->is_number()) r.similarities.push_back(s->get<double>());
+        }
+        continue;
+      }
       const json* s = Member(m, op.similarity);
       if (s && s->is_number()) r.similarities.push_back(s->get<double>());
     }
+  }
+  if (const json* j = Member(answer, op.job_id); j && j->is_string()) {
+    r.job_id = j->get<std::string>();
   }
   if (const json* u = Member(answer, op.unmatched); u && u->is_array()) {
     r.unmatched = int64_t(u->size());

@@ -55,6 +55,12 @@ struct OpSpec {
   // the grants; kList shows only the collections the caller may see.
   enum class Access { kNone, kRead, kWrite, kCreate, kDelete, kList };
   Access access = Access::kNone;
+  // When set, each item of `results` lists its matches in this member, and
+  // those carry the similarity (GetFaceSearch: Persons[].FaceMatches[]).
+  const char* nested_results = nullptr;
+  // The member naming a job ("JobId"): read from the request, or from the
+  // answer of the operation that starts it; the audit record names it.
+  const char* job_id = nullptr;
 };
 
 // The row of `name` ("SearchFacesByImage"), or null when the model has no
@@ -84,13 +90,15 @@ struct RequestFacts {
   // integer; the gate may lower (or set) it and the router writes it back.
   std::optional<int64_t> max_results;
   bool max_results_changed = false;
+  std::string job_id;  // op->job_id of the request, "" when absent
 };
 
 // What the gate needs from an answer, read through the table.
 struct ResultFacts {
-  std::optional<int64_t> count;      // size of op->results, when present
+  std::optional<int64_t> count;      // size of op->results (or of the nested matches)
   std::vector<double> similarities;  // of the results that carry one
   int64_t unmatched = 0;             // size of op->unmatched
+  std::string job_id;                // op->job_id of the answer, "" when absent
 };
 
 RequestFacts ReadRequestFacts(const OpSpec& op, const json& request, Services& services);

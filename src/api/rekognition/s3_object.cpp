@@ -178,7 +178,10 @@ Status SetS3Root(const std::string& dir) {
   return Status::Ok();
 }
 
-Result<std::string> ReadS3Object(const nlohmann::json& s3object, size_t max_bytes) {
+namespace {
+
+// Opens the object `s3object` names after every check; `path` is its real path.
+Result<int> OpenS3Object(const nlohmann::json& s3object, fs::path* path) {
   fs::path root;
   {
     std::lock_guard lock(g_mutex);
@@ -223,6 +226,29 @@ Result<std::string> ReadS3Object(const nlohmann::json& s3object, size_t max_byte
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return Bad(kNotFound);
   fs::path opened = fs::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
   if (ec || !Inside(opened, bucket_dir)) return Bad(kNotFound);
+  guard.fd = -1;
+  *path = opened;
+  return fd;
+}
+
+}  // namespace
+
+Result<std::string> ResolveS3Object(const nlohmann::json& s3object) {
+  fs::path path;
+  auto fd = OpenS3Object(s3object, &path);
+  if (!fd.ok()) return fd.status();
+  ::close(fd.value());
+  return path.native();
+}
+
+Result<std::string> ReadS3Object(const nlohmann::json& s3object, size_t max_bytes) {
+  fs::path path;
+  auto opened = OpenS3Object(s3object, &path);
+  if (!opened.ok()) return opened.status();
+  int fd = opened.value();
+  Fd guard{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return Bad(kNotFound);
   if (uint64_t(st.st_size) > max_bytes) {
     return Status(Code::kImageTooLarge, "Image size exceeds the limit of " +
                                             std::to_string(max_bytes) + " bytes for S3Object.");

@@ -24,6 +24,11 @@ Status SetS3Root(const std::string& dir);
 // ImageTooLarge (over max_bytes).
 Result<std::string> ReadS3Object(const nlohmann::json& s3object, size_t max_bytes);
 
+// The checked local path of the object `s3object` names (a regular file
+// inside its bucket, as ReadS3Object checks it), without reading it.
+// InvalidS3Object as ReadS3Object answers it.
+Result<std::string> ResolveS3Object(const nlohmann::json& s3object);
+
 // Output objects (media analysis results). A key prefix is valid when it is
 // empty or a relative key (a trailing '/' allowed) without empty, "." or ".."
 // segments.

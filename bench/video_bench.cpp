@@ -1,0 +1,339 @@
+// `argus bench video`: decode speed and analysis real-time factors on the
+// shared clips, plus the face search check on hamilton_clip.mp4.
+#include "bench/video_bench.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+#include <set>
+
+#include "core/image.h"
+#include "ml/model.h"
+#include "service/collections.h"
+#include "service/labels.h"
+#include "video/decoder.h"
+#include "video/video.h"
+
+namespace argus::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+double PeakRssMiB() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) / 1024.0;
+}
+
+// A reader that ends after `max_ms` of video.
+class Limited final : public video::VideoReader {
+ public:
+  Limited(std::unique_ptr<video::VideoReader> inner, int64_t max_ms)
+      : inner_(std::move(inner)), meta_(inner_->metadata()), max_ms_(max_ms) {
+    if (max_ms_ > 0 && meta_.duration_ms > max_ms_) meta_.duration_ms = max_ms_;
+  }
+  const video::VideoMetadata& metadata() const override { return meta_; }
+  Result<bool> Next(video::Frame& f, double fps) override {
+    if (done_) return false;
+    auto more = inner_->Next(f, fps);
+    if (!more.ok() || !more.value()) return more;
+    if (max_ms_ > 0 && f.timestamp_ms >= max_ms_) {
+      done_ = true;
+      return false;
+    }
+    last_ms_ = f.timestamp_ms;
+    return true;
+  }
+  int64_t analysed_ms() const { return meta_.duration_ms; }
+
+ private:
+  std::unique_ptr<video::VideoReader> inner_;
+  video::VideoMetadata meta_;
+  int64_t max_ms_;
+  int64_t last_ms_ = 0;
+  bool done_ = false;
+};
+
+Result<std::unique_ptr<Limited>> OpenLimited(const std::string& path, double seconds,
+                                             const video::DecoderOptions& d = {}) {
+  auto r = video::OpenVideo(path, video::Limits{}, d);
+  if (!r.ok()) return r.status();
+  return std::make_unique<Limited>(std::move(r.value()), int64_t(seconds * 1000));
+}
+
+// Frames per second of decoding `path` for at most `seconds` of video.
+void DecodeFigures(const std::string& path, double seconds, double fps) {
+  struct Way {
+    const char* name;
+    double sample;
+    int skip;
+  };
+  for (const Way& w : {Way{"libav every frame", 0, 0}, Way{"libav sampled", fps, 0},
+                       Way{"libav sampled, skip non-ref", fps, 3}}) {
+    video::DecoderOptions d;
+    d.skip_nonref_min_gap_frames = w.skip;
+    auto r = OpenLimited(path, seconds, d);
+    if (!r.ok()) {
+      std::printf("    %-30s %s\n", w.name, r.status().message().c_str());
+      continue;
+    }
+    const double rate = (*r)->metadata().frame_rate;
+    video::Frame f;
+    int n = 0;
+    int64_t last = 0;
+    auto t0 = Clock::now();
+    while (true) {
+      auto more = (*r)->Next(f, w.sample);
+      if (!more.ok() || !more.value()) break;
+      ++n;
+      last = f.timestamp_ms;
+    }
+    const double s = Seconds(t0);
+    const double decoded = rate * (last + 1000.0 / std::max(1.0, rate)) / 1000.0;
+    std::printf("    %-30s %5d frames out, %7.1f video frames/s, %5.1fx real time\n", w.name, n,
+                decoded / s, (last / 1000.0 + 1.0 / std::max(1.0, rate)) / s);
+  }
+  cv::VideoCapture cap(path, cv::CAP_FFMPEG);
+  if (!cap.isOpened()) {
+    std::printf("    %-30s cannot open\n", "cv::VideoCapture");
+    return;
+  }
+  const double rate = cap.get(cv::CAP_PROP_FPS);
+  const int max_frames = seconds > 0 ? int(seconds * rate) : INT32_MAX;
+  cv::Mat m;
+  int n = 0;
+  auto t0 = Clock::now();
+  while (n < max_frames && cap.read(m)) ++n;
+  const double s = Seconds(t0);
+  std::printf("    %-30s %5d frames out, %7.1f video frames/s, %5.1fx real time\n",
+              "cv::VideoCapture every frame", n, n / s, n / std::max(1.0, rate) / s);
+}
+
+// hamilton_clip.mp4 upscaled to 1280x720 into `out`.
+bool Make720p(const std::string& src, const std::string& out) {
+  auto r = video::VideoReader::Open(src);
+  if (!r.ok()) return false;
+  cv::VideoWriter w(out, cv::VideoWriter::fourcc('a', 'v', 'c', '1'), (*r)->metadata().frame_rate,
+                    cv::Size(1280, 720));
+  if (!w.isOpened()) return false;
+  video::Frame f;
+  cv::Mat big;
+  while (true) {
+    auto more = (*r)->Next(f, 0);
+    if (!more.ok() || !more.value()) break;
+    cv::resize(f.bgr, big, cv::Size(1280, 720), 0, 0, cv::INTER_LINEAR);
+    w.write(big);
+  }
+  w.release();
+  return fs::exists(out) && fs::file_size(out) > 0;
+}
+
+void SearchCheck(const std::string& data_dir, service::FaceService& faces) {
+  const std::string clip = data_dir + "/video/hamilton_clip.mp4";
+  const std::string lin = data_dir + "/faces-misc/lin-manuel-miranda.png";
+  const std::string alex = data_dir + "/faces-misc/alex-lacamoire.png";
+  std::printf(
+      "\nface search check: hamilton_clip.mp4 against {lin-manuel-miranda, "
+      "alex-lacamoire} at threshold 80\n");
+  if (!fs::exists(clip) || !fs::exists(lin) || !fs::exists(alex)) {
+    std::printf("  skipped: the clip or the portraits are not under %s\n", data_dir.c_str());
+    return;
+  }
+  const fs::path dir =
+      fs::temp_directory_path() / ("argus_bench_video_search_" + std::to_string(::getpid()));
+  {
+    service::CollectionsConfig cc;
+    cc.data_dir = dir.string();
+    cc.background = false;
+    auto svc = service::CollectionService::Open(cc, &faces);
+    if (!svc.ok() || !(*svc)->CreateCollection("cast", {}).ok()) {
+      std::printf("  cannot make the collection\n");
+      return;
+    }
+    for (const auto& [path, name] :
+         {std::pair{lin, "lin-manuel-miranda"}, std::pair{alex, "alex-lacamoire"}}) {
+      auto bytes = ReadFile(path);
+      auto img = bytes.ok() ? DecodeImage(bytes.value()) : Result<Image>(bytes.status());
+      service::IndexFacesRequest req;
+      req.collection_id = "cast";
+      req.external_image_id = name;
+      req.max_faces = 1;
+      auto done = img.ok() ? (*svc)->IndexFaces(img.value(), req)
+                           : Result<service::IndexFacesResult>(img.status());
+      if (!done.ok() || done->indexed.empty()) {
+        std::printf("  cannot index %s\n", name);
+        return;
+      }
+    }
+    video::Services s;
+    s.faces = &faces;
+    s.collections = svc->get();
+    auto r = video::VideoReader::Open(clip);
+    if (!r.ok()) return;
+    auto t0 = Clock::now();
+    auto items = video::SearchFaces(**r, s, "cast", 80, {}, nullptr);
+    const double wall = Seconds(t0);
+    if (!items.ok()) {
+      std::printf("  SearchFaces failed: %s\n", items.status().message().c_str());
+      return;
+    }
+    struct Seen {
+      int64_t first = -1, last = -1, items = 0;
+      std::set<std::string> names;
+      float best = 0;
+    };
+    std::map<int64_t, Seen> people;
+    for (const auto& it : items.value()) {
+      Seen& p = people[it.index];
+      if (p.first < 0) p.first = it.timestamp_ms;
+      p.last = it.timestamp_ms;
+      ++p.items;
+      for (const auto& m : it.matches) {
+        p.names.insert(m.face.external_image_id);
+        p.best = std::max(p.best, m.similarity);
+      }
+    }
+    std::set<std::string> found;
+    bool ambiguous = false;
+    for (const auto& [index, p] : people) {
+      std::string names;
+      for (const auto& n : p.names) names += (names.empty() ? "" : ",") + n;
+      std::printf("  person %lld: %lld..%lld ms, %lld items, matches: %s", (long long)index,
+                  (long long)p.first, (long long)p.last, (long long)p.items,
+                  names.empty() ? "none" : names.c_str());
+      if (!names.empty()) std::printf(" (similarity %.1f)", p.best);
+      std::printf("\n");
+      found.insert(p.names.begin(), p.names.end());
+      ambiguous = ambiguous || p.names.size() > 1;
+    }
+    const bool ok = found.size() == 2 && found.count("lin-manuel-miranda") &&
+                    found.count("alex-lacamoire") && !ambiguous;
+    std::printf(
+        "  %zu people tracked in %.1f s; expected both portraits found and nobody "
+        "else: %s\n",
+        people.size(), wall, ok ? "yes" : "NO");
+    (*svc)->Close();
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace
+
+int RunVideoBench(const VideoBenchOptions& o) {
+  std::vector<std::pair<std::string, std::string>> clips;  // name, path
+  for (const auto& c : o.clips) clips.emplace_back(fs::path(c).filename().string(), c);
+  const fs::path tmp =
+      fs::temp_directory_path() / ("argus_bench_video_" + std::to_string(::getpid()));
+  if (o.clips.empty()) {
+    for (const char* name : {"hamilton_clip.mp4", "mot20_crowd.mp4", "one_by_one_person.mp4"}) {
+      const std::string p = o.data_dir + "/video/" + name;
+      if (fs::exists(p)) clips.emplace_back(name, p);
+    }
+    if (o.make_720p && !clips.empty() && clips[0].first == "hamilton_clip.mp4") {
+      fs::create_directories(tmp);
+      const std::string out = (tmp / "hamilton_720p.mp4").string();
+      if (Make720p(clips[0].second, out)) clips.emplace_back("hamilton_720p.mp4 (upscaled)", out);
+    }
+  }
+  if (clips.empty()) {
+    std::fprintf(stderr, "argus bench video: no clip under %s/video (use --data DIR or CLIP...)\n",
+                 o.data_dir.c_str());
+    return 1;
+  }
+  ml::Registry registry(o.model_dir);
+  auto faces = service::FaceService::Create(registry, o.face);
+  auto labels = service::LabelService::Create(registry);
+  if (!faces.ok() || !labels.ok()) {
+    std::fprintf(stderr, "argus bench video: %s\n",
+                 (!faces.ok() ? faces.status() : labels.status()).message().c_str());
+    return 1;
+  }
+  video::Services s;
+  s.faces = faces->get();
+  s.labels = labels->get();
+  std::printf(
+      "argus bench video: %d inference threads, analyses sampled at %.1f fps, each clip "
+      "cut at %.0f s\n",
+      o.threads, o.fps, o.seconds);
+  for (const auto& [name, path] : clips) {
+    auto probe = video::VideoReader::Open(path);
+    if (!probe.ok()) {
+      std::printf("\n%s: %s\n", name.c_str(), probe.status().message().c_str());
+      continue;
+    }
+    const auto& m = (*probe)->metadata();
+    std::printf("\n%s: %dx%d, %.2f fps, %.1f s, %s, %s\n", name.c_str(), m.width, m.height,
+                m.frame_rate, m.duration_ms / 1000.0, m.codec.c_str(), m.format.c_str());
+    std::printf("  decode\n");
+    DecodeFigures(path, o.seconds, o.fps);
+    std::printf("  analyses\n");
+    for (const auto& op : o.ops) {
+      auto r = OpenLimited(path, o.seconds);
+      if (!r.ok()) continue;
+      const double video_s = (*r)->analysed_ms() / 1000.0;
+      video::SampleRates rates;
+      rates.faces = rates.persons = rates.labels = o.fps;
+      std::string result;
+      auto t0 = Clock::now();
+      if (op == "faces") {
+        auto items = video::DetectFaces(**r, s, false, rates, nullptr);
+        result =
+            items.ok() ? std::to_string(items->size()) + " face items" : items.status().message();
+      } else if (op == "persons") {
+        auto items = video::TrackPersons(**r, s, rates, nullptr);
+        if (items.ok()) {
+          std::set<int64_t> ids;
+          std::map<int64_t, int> per_ts;
+          for (const auto& it : items.value()) {
+            ids.insert(it.index);
+            ++per_ts[it.timestamp_ms];
+          }
+          int most = 0;
+          for (const auto& [ts, n] : per_ts) most = std::max(most, n);
+          result = std::to_string(ids.size()) + " distinct person indices, at most " +
+                   std::to_string(most) + " in one frame, " + std::to_string(items->size()) +
+                   " items";
+        } else {
+          result = items.status().message();
+        }
+      } else if (op == "labels") {
+        auto items = video::DetectLabels(**r, s, {}, true, rates, nullptr);
+        result = items.ok() ? std::to_string(items->size()) + " label segments"
+                            : items.status().message();
+      } else if (op == "segments") {
+        auto items = video::DetectSegments(**r, {}, nullptr);
+        if (items.ok()) {
+          int shots = 0;
+          for (const auto& it : items.value()) shots += it.type == video::SegmentItem::Type::kShot;
+          result = std::to_string(shots) + " shots, " + std::to_string(items->size() - shots) +
+                   " technical cues";
+        } else {
+          result = items.status().message();
+        }
+      } else {
+        result = "unknown op";
+      }
+      const double wall = Seconds(t0);
+      std::printf(
+          "    %-9s %6.2f s for %5.1f s of video: %5.2fx real time; %s; peak RSS %.0f MiB\n",
+          op.c_str(), wall, video_s, video_s / wall, result.c_str(), PeakRssMiB());
+    }
+  }
+  if (o.search) SearchCheck(o.data_dir, **faces);
+  fs::remove_all(tmp);
+  return 0;
+}
+
+}  // namespace argus::bench

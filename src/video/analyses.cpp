@@ -1,0 +1,469 @@
+// The frame-by-frame analyses of video.h over the image services: faces,
+// people tracking, face search, labels, moderation and text.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <opencv2/imgproc.hpp>
+#include <set>
+#include <utility>
+
+#include "video/analysis_util.h"
+#include "video/tracker.h"
+#include "video/video.h"
+
+namespace argus::video {
+
+Status Cancelled() { return Internal("The job was cancelled."); }
+
+namespace internal {
+
+Status Unavailable(const char* model) {
+  return {Code::kServiceUnavailable,
+          std::string("The ") + model + " model is not available on this server."};
+}
+
+Status ForEachFrame(VideoReader& reader, double fps, const ProgressFn& progress,
+                    const std::function<Status(const Frame&)>& fn) {
+  using Clock = std::chrono::steady_clock;
+  const double duration = double(std::max<int64_t>(1, reader.metadata().duration_ms));
+  if (progress && !progress(0.0)) return Cancelled();
+  auto last = Clock::now();
+  Frame frame;
+  while (true) {
+    auto more = reader.Next(frame, fps);
+    if (!more.ok()) return more.status();
+    if (!more.value()) break;
+    ARGUS_RETURN_IF_ERROR(fn(frame));
+    if (progress && Clock::now() - last >= std::chrono::milliseconds(500)) {
+      last = Clock::now();
+      if (!progress(std::min(0.999, double(frame.timestamp_ms) / duration))) return Cancelled();
+    }
+  }
+  if (progress && !progress(1.0)) return Cancelled();
+  return Status::Ok();
+}
+
+int64_t RunGapMs(double rate, const VideoMetadata& meta) {
+  const double gap =
+      rate > 0 ? 1000.0 / rate : (meta.frame_rate > 0 ? 1000.0 / meta.frame_rate : 40);
+  const double frame = meta.frame_rate > 0 ? 1000.0 / meta.frame_rate : 40;
+  return int64_t(std::ceil(2 * gap + frame));
+}
+
+}  // namespace internal
+
+using internal::ForEachFrame;
+using internal::Unavailable;
+
+namespace {
+
+Image ToImage(const Frame& f) {
+  Image img;
+  img.bgr = f.bgr;
+  return img;
+}
+
+// Runs of one name: a run continues while the name is seen again within
+// `max_gap_ms` of its last sighting. T is the item type, keyed by name.
+template <typename Item>
+class Runs {
+ public:
+  explicit Runs(int64_t max_gap_ms) : max_gap_ms_(max_gap_ms) {}
+  // `confidence` decides which sighting represents the run.
+  void See(const std::string& name, int64_t ts, float confidence, Item item) {
+    auto it = open_.find(name);
+    if (it != open_.end() && ts - it->second.last > max_gap_ms_) {
+      Close(it->second);
+      open_.erase(it);
+      it = open_.end();
+    }
+    if (it == open_.end()) {
+      open_.emplace(name, Run{ts, ts, confidence, std::move(item)});
+      return;
+    }
+    Run& r = it->second;
+    r.last = ts;
+    if (confidence > r.best) {
+      r.best = confidence;
+      r.item = std::move(item);
+    }
+  }
+  std::vector<Item> Finish() {
+    for (auto& [name, r] : open_) Close(r);
+    open_.clear();
+    std::stable_sort(done_.begin(), done_.end(),
+                     [](const Item& a, const Item& b) { return a.start_ms < b.start_ms; });
+    return std::move(done_);
+  }
+
+ private:
+  struct Run {
+    int64_t start, last;
+    float best;
+    Item item;
+  };
+  void Close(Run& r) {
+    r.item.timestamp_ms = r.item.start_ms = r.start;
+    r.item.end_ms = r.last;
+    r.item.duration_ms = r.last - r.start;
+    done_.push_back(std::move(r.item));
+  }
+  int64_t max_gap_ms_;
+  std::map<std::string, Run> open_;
+  std::vector<Item> done_;
+};
+
+// A colour descriptor of a body: a hue/saturation histogram of the middle
+// of its box (the torso), square-rooted and L2-normalised.
+std::vector<float> BodyDescriptor(const cv::Mat& bgr, const cv::Rect2f& box) {
+  cv::Rect r(int(box.x + box.width * 0.2f), int(box.y + box.height * 0.15f), int(box.width * 0.6f),
+             int(box.height * 0.5f));
+  r &= cv::Rect(0, 0, bgr.cols, bgr.rows);
+  if (r.width < 4 || r.height < 4) return {};
+  cv::Mat hsv;
+  cv::cvtColor(bgr(r), hsv, cv::COLOR_BGR2HSV);
+  constexpr int kHue = 12, kSat = 4, kGrey = 4;
+  std::vector<float> h(kHue * kSat + kGrey, 0.f);
+  for (int y = 0; y < hsv.rows; ++y) {
+    const auto* p = hsv.ptr<cv::Vec3b>(y);
+    for (int x = 0; x < hsv.cols; ++x) {
+      const int s = p[x][1], v = p[x][2];
+      if (s < 40 || v < 40)
+        h[kHue * kSat + std::min(kGrey - 1, v * kGrey / 256)] += 1;
+      else
+        h[std::min(kHue - 1, p[x][0] * kHue / 180) * kSat + std::min(kSat - 1, s * kSat / 256)] +=
+            1;
+    }
+  }
+  double n = 0;
+  for (float& v : h) {
+    v = std::sqrt(v);
+    n += double(v) * v;
+  }
+  if (n <= 0) return {};
+  for (float& v : h) v = float(v / std::sqrt(n));
+  return h;
+}
+
+// A body box estimated from a face seen without one.
+cv::Rect2f BodyFromFace(const cv::Rect2f& f, const cv::Size& size) {
+  cv::Rect2f b(f.x - f.width, f.y - f.height * 0.3f, f.width * 3, f.height * 7);
+  return b & cv::Rect2f(0, 0, float(size.width), float(size.height));
+}
+
+// The body (index into `bodies`) holding a face: the smallest body whose
+// upper half holds the face's centre; -1 when none does.
+int BodyOfFace(const std::vector<cv::Rect2f>& bodies, const cv::Rect2f& face,
+               const std::vector<bool>& taken) {
+  const cv::Point2f c(face.x + face.width / 2, face.y + face.height / 2);
+  int best = -1;
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    const cv::Rect2f& b = bodies[i];
+    if (taken[i] || !b.contains(c) || c.y > b.y + b.height * 0.5f) continue;
+    if (face.width > b.width * 1.2f) continue;
+    if (best < 0 || b.area() < bodies[best].area()) best = int(i);
+  }
+  return best;
+}
+
+struct Observation {
+  int64_t timestamp_ms = 0;
+  int track = -1;
+  std::optional<cv::Rect2f> body;
+  std::optional<service::FaceDetail> face;
+};
+
+Result<std::vector<cv::Rect2f>> DetectBodies(service::LabelService& labels, const Image& img) {
+  service::LabelOptions o;
+  o.include_labels = {"Person"};
+  o.min_confidence = 50.f;
+  auto r = labels.DetectLabels(img, o);
+  if (!r.ok()) return r.status();
+  std::vector<cv::Rect2f> out;
+  for (const auto& l : r->labels)
+    if (l.name == "Person")
+      for (const auto& inst : l.instances) out.push_back(inst.box);
+  return out;
+}
+
+// Pairs faces with bodies; faces without a body get an estimated one.
+void PairFacesAndBodies(const std::vector<cv::Rect2f>& bodies,
+                        std::vector<service::FaceDetail>& faces, const cv::Size& size,
+                        std::vector<Observation>& obs, std::vector<cv::Rect2f>& boxes) {
+  std::vector<bool> taken(bodies.size(), false);
+  std::vector<int> face_body(faces.size(), -1);
+  for (size_t f = 0; f < faces.size(); ++f) {
+    face_body[f] = BodyOfFace(bodies, faces[f].box, taken);
+    if (face_body[f] >= 0) taken[face_body[f]] = true;
+  }
+  for (size_t b = 0; b < bodies.size(); ++b) {
+    Observation o;
+    o.body = bodies[b];
+    for (size_t f = 0; f < faces.size(); ++f)
+      if (face_body[f] == int(b)) o.face = faces[f];
+    obs.push_back(std::move(o));
+    boxes.push_back(bodies[b]);
+  }
+  for (size_t f = 0; f < faces.size(); ++f) {
+    if (face_body[f] >= 0) continue;
+    Observation o;
+    o.face = faces[f];
+    obs.push_back(std::move(o));
+    boxes.push_back(BodyFromFace(faces[f].box, size));
+  }
+}
+
+std::vector<PersonItem> ToPersonItems(const std::vector<Observation>& obs, const Tracker& tracker) {
+  const auto indices = tracker.Indices();
+  std::vector<PersonItem> items;
+  for (const auto& o : obs) {
+    auto it = indices.find(o.track);
+    if (it == indices.end()) continue;
+    PersonItem p;
+    p.timestamp_ms = o.timestamp_ms;
+    p.index = it->second;
+    p.body = o.body;
+    p.face = o.face;
+    items.push_back(std::move(p));
+  }
+  std::stable_sort(items.begin(), items.end(), [](const PersonItem& a, const PersonItem& b) {
+    return a.timestamp_ms != b.timestamp_ms ? a.timestamp_ms < b.timestamp_ms : a.index < b.index;
+  });
+  return items;
+}
+
+int SampledFrames(double seconds, double rate) {
+  return std::max(1, int(std::ceil(seconds * (rate > 0 ? rate : 25))));
+}
+
+}  // namespace
+
+Result<std::vector<FaceItem>> DetectFaces(VideoReader& reader, const Services& s,
+                                          bool all_attributes, const SampleRates& rates,
+                                          const ProgressFn& progress) {
+  if (!s.faces) return Unavailable("face detection");
+  std::vector<FaceItem> items;
+  Status st = ForEachFrame(reader, rates.faces, progress, [&](const Frame& f) -> Status {
+    const Image img = ToImage(f);
+    ARGUS_ASSIGN(faces, s.faces->DetectFaces(img));
+    if (all_attributes && !faces.empty()) {
+      std::vector<service::FaceDetail*> ptrs;
+      for (auto& fd : faces)
+        if (!fd.landmarks68.empty()) ptrs.push_back(&fd);
+      ARGUS_RETURN_IF_ERROR(s.faces->AnalyzeAll(img, ptrs, vision::kAttrAll));
+    }
+    for (auto& fd : faces) items.push_back({f.timestamp_ms, std::move(fd)});
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return items;
+}
+
+Result<std::vector<PersonItem>> TrackPersons(VideoReader& reader, const Services& s,
+                                             const SampleRates& rates, const ProgressFn& progress) {
+  if (!s.labels) return Unavailable("object detection");
+  TrackerOptions to;
+  to.min_iou = 0.2f;
+  to.reid_similarity = 0.9f;
+  to.reid_max_shift = 1.5f;
+  to.similarity_weight = 0.3f;
+  to.max_lost = SampledFrames(2.0, rates.persons);
+  to.min_hits = 3;
+  Tracker tracker(to);
+  std::vector<Observation> all;
+  Status st = ForEachFrame(reader, rates.persons, progress, [&](const Frame& f) -> Status {
+    const Image img = ToImage(f);
+    ARGUS_ASSIGN(bodies, DetectBodies(*s.labels, img));
+    std::vector<service::FaceDetail> faces;
+    if (s.faces && !bodies.empty()) {
+      ARGUS_ASSIGN(found, s.faces->DetectFaces(img));
+      faces = std::move(found);
+    }
+    std::vector<Observation> obs;
+    std::vector<cv::Rect2f> boxes;
+    PairFacesAndBodies(bodies, faces, f.bgr.size(), obs, boxes);
+    std::vector<TrackDetection> dets;
+    for (size_t i = 0; i < obs.size(); ++i) {
+      TrackDetection d;
+      d.box = boxes[i];
+      d.descriptor = BodyDescriptor(f.bgr, boxes[i]);
+      dets.push_back(std::move(d));
+    }
+    const auto ids = tracker.Update(dets);
+    for (size_t i = 0; i < obs.size(); ++i) {
+      obs[i].timestamp_ms = f.timestamp_ms;
+      obs[i].track = ids[i];
+      all.push_back(std::move(obs[i]));
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return ToPersonItems(all, tracker);
+}
+
+Result<std::vector<PersonItem>> SearchFaces(VideoReader& reader, const Services& s,
+                                            const std::string& collection, float threshold,
+                                            const SampleRates& rates, const ProgressFn& progress) {
+  if (!s.faces) return Unavailable("face detection");
+  if (!s.collections) return Unavailable("face search");
+  {
+    auto c = s.collections->DescribeCollection(collection);
+    if (!c.ok()) return c.status();
+  }
+  // Face descriptors of one person agree at cosine >= 0.8 (euclidean
+  // distance <= 0.63); below 0.5 they are different people.
+  TrackerOptions to;
+  to.min_iou = 0.1f;
+  to.min_similarity = 0.5f;
+  to.reid_similarity = 0.8f;
+  to.reid_max_shift = 4.f;
+  to.similarity_weight = 0.5f;
+  to.max_lost = SampledFrames(2.0, rates.faces);
+  to.min_hits = 3;
+  Tracker tracker(to);
+  // The best few descriptors of each track, by face size times confidence.
+  constexpr size_t kBestFaces = 3;
+  std::map<int, std::vector<std::pair<float, std::vector<float>>>> best;
+  std::vector<Observation> all;
+  Status st = ForEachFrame(reader, rates.faces, progress, [&](const Frame& f) -> Status {
+    const Image img = ToImage(f);
+    ARGUS_ASSIGN(faces, s.faces->DetectFaces(img));
+    std::vector<const service::FaceDetail*> ptrs;
+    for (const auto& fd : faces)
+      if (!fd.landmarks68.empty()) ptrs.push_back(&fd);
+    auto descs = s.faces->DescribeAll(img, ptrs);
+    std::vector<service::FaceDetail> described;
+    std::vector<std::vector<float>> vectors;
+    for (size_t i = 0; i < ptrs.size(); ++i) {
+      if (!descs[i].ok()) continue;
+      described.push_back(*ptrs[i]);
+      vectors.push_back(std::move(descs[i].value()));
+    }
+    std::vector<cv::Rect2f> bodies;
+    if (s.labels && !described.empty()) {
+      ARGUS_ASSIGN(found, DetectBodies(*s.labels, img));
+      bodies = std::move(found);
+    }
+    std::vector<bool> taken(bodies.size(), false);
+    std::vector<TrackDetection> dets;
+    for (size_t i = 0; i < described.size(); ++i)
+      dets.push_back({described[i].box, described[i].confidence, vectors[i]});
+    const auto ids = tracker.Update(dets);
+    for (size_t i = 0; i < described.size(); ++i) {
+      Observation o;
+      o.timestamp_ms = f.timestamp_ms;
+      o.track = ids[i];
+      const int b = BodyOfFace(bodies, described[i].box, taken);
+      if (b >= 0) {
+        taken[b] = true;
+        o.body = bodies[b];
+      }
+      const float score =
+          described[i].box.area() * described[i].confidence * (1 + described[i].quality.sharpness);
+      auto& list = best[ids[i]];
+      list.emplace_back(score, vectors[i]);
+      std::sort(list.begin(), list.end(),
+                [](const auto& x, const auto& y) { return x.first > y.first; });
+      if (list.size() > kBestFaces) list.resize(kBestFaces);
+      o.face = std::move(described[i]);
+      all.push_back(std::move(o));
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  auto items = ToPersonItems(all, tracker);
+  // Each kept track's matches: the union of its best faces' matches, each
+  // stored face at its highest similarity.
+  std::map<int64_t, std::vector<service::FaceMatch>> matches;
+  for (const auto& [id, index] : tracker.Indices()) {
+    std::map<std::string, service::FaceMatch> merged;
+    for (const auto& [score, d] : best[id]) {
+      auto found = s.collections->SearchDescriptor(collection, d.data(), 10, threshold);
+      if (!found.ok()) return found.status();
+      for (auto& m : found.value()) {
+        auto [it, fresh] = merged.try_emplace(m.face.face_id, m);
+        if (!fresh && m.similarity > it->second.similarity) it->second = m;
+      }
+    }
+    std::vector<service::FaceMatch> list;
+    for (auto& [fid, m] : merged) list.push_back(std::move(m));
+    std::sort(list.begin(), list.end(),
+              [](const auto& a, const auto& b) { return a.similarity > b.similarity; });
+    matches[index] = std::move(list);
+  }
+  for (auto& item : items)
+    if (item.face) item.matches = matches[item.index];
+  return items;
+}
+
+Result<std::vector<LabelItem>> DetectLabels(VideoReader& reader, const Services& s,
+                                            const service::LabelOptions& options,
+                                            bool aggregate_segments, const SampleRates& rates,
+                                            const ProgressFn& progress) {
+  if (!s.labels) return Unavailable("object detection");
+  std::vector<LabelItem> items;
+  Runs<LabelItem> runs(internal::RunGapMs(rates.labels, reader.metadata()));
+  Status st = ForEachFrame(reader, rates.labels, progress, [&](const Frame& f) -> Status {
+    ARGUS_ASSIGN(result, s.labels->DetectLabels(ToImage(f), options));
+    for (auto& l : result.labels) {
+      LabelItem item;
+      item.timestamp_ms = item.start_ms = item.end_ms = f.timestamp_ms;
+      const std::string name = l.name;
+      const float conf = l.confidence;
+      item.label = std::move(l);
+      if (aggregate_segments)
+        runs.See(name, f.timestamp_ms, conf, std::move(item));
+      else
+        items.push_back(std::move(item));
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  if (aggregate_segments) return runs.Finish();
+  return items;
+}
+
+Result<std::vector<ModerationItem>> DetectModeration(VideoReader& reader, const Services& s,
+                                                     float min_confidence, bool aggregate_segments,
+                                                     const SampleRates& rates,
+                                                     const ProgressFn& progress) {
+  if (!s.moderation) return Unavailable("moderation");
+  std::vector<ModerationItem> items;
+  Runs<ModerationItem> runs(internal::RunGapMs(rates.moderation, reader.metadata()));
+  Status st = ForEachFrame(reader, rates.moderation, progress, [&](const Frame& f) -> Status {
+    ARGUS_ASSIGN(result, s.moderation->Detect(ToImage(f), min_confidence));
+    for (auto& l : result.labels) {
+      ModerationItem item;
+      item.timestamp_ms = item.start_ms = item.end_ms = f.timestamp_ms;
+      item.content_types = result.content_types;
+      const std::string name = l.parent + "/" + l.name;
+      const float conf = l.confidence;
+      item.label = std::move(l);
+      if (aggregate_segments)
+        runs.See(name, f.timestamp_ms, conf, std::move(item));
+      else
+        items.push_back(std::move(item));
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  if (aggregate_segments) return runs.Finish();
+  return items;
+}
+
+Result<std::vector<TextItem>> DetectText(VideoReader& reader, const Services& s,
+                                         const service::TextOptions& options,
+                                         const SampleRates& rates, const ProgressFn& progress) {
+  if (!s.text) return Unavailable("text detection");
+  std::vector<TextItem> items;
+  Status st = ForEachFrame(reader, rates.text, progress, [&](const Frame& f) -> Status {
+    ARGUS_ASSIGN(found, s.text->DetectText(ToImage(f), options));
+    for (auto& t : found) items.push_back({f.timestamp_ms, std::move(t)});
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return items;
+}
+
+}  // namespace argus::video

@@ -1,0 +1,106 @@
+// The tracker on synthetic boxes: crossing people, occlusion, flicker,
+// re-identification by descriptor.
+#include <gtest/gtest.h>
+
+#include "video/tracker.h"
+
+namespace argus::video {
+namespace {
+
+TrackDetection Box(float x, float y, std::vector<float> d = {}) {
+  return {cv::Rect2f(x, y, 50, 120), 90.f, std::move(d)};
+}
+
+std::vector<float> Unit(int axis) {
+  std::vector<float> v(8, 0.f);
+  v[axis] = 1.f;
+  return v;
+}
+
+TEST(VideoTracker, TwoPeopleCrossingKeepTheirIndices) {
+  Tracker t;
+  std::vector<int> a_ids, b_ids;
+  for (int f = 0; f < 25; ++f) {
+    // A walks right, B walks left; their boxes overlap around frame 12.
+    auto ids = t.Update({Box(20.f + 20 * f, 100), Box(500.f - 20 * f, 104)});
+    a_ids.push_back(ids[0]);
+    b_ids.push_back(ids[1]);
+  }
+  for (int f = 1; f < 25; ++f) {
+    EXPECT_EQ(a_ids[f], a_ids[0]) << "frame " << f;
+    EXPECT_EQ(b_ids[f], b_ids[0]) << "frame " << f;
+  }
+  auto idx = t.Indices();
+  ASSERT_EQ(idx.size(), 2u);
+  EXPECT_EQ(idx.at(a_ids[0]), 0);  // left of B when both first appear
+  EXPECT_EQ(idx.at(b_ids[0]), 1);
+}
+
+TEST(VideoTracker, ThreeFramesOfOcclusionKeepTheIndex) {
+  Tracker t;
+  std::vector<int> ids;
+  for (int f = 0; f < 20; ++f) {
+    if (f >= 8 && f < 11) {
+      t.Update({});  // hidden
+      continue;
+    }
+    ids.push_back(t.Update({Box(100.f + 4 * f, 50)})[0]);
+  }
+  for (int id : ids) EXPECT_EQ(id, ids[0]);
+  EXPECT_EQ(t.Indices().size(), 1u);
+}
+
+TEST(VideoTracker, FlickerIsDropped) {
+  Tracker t;
+  int steady = -1, flicker = -1;
+  for (int f = 0; f < 10; ++f) {
+    std::vector<TrackDetection> d = {Box(100, 50)};
+    if (f == 3 || f == 4) d.push_back(Box(400, 300));  // two frames only
+    auto ids = t.Update(d);
+    steady = ids[0];
+    if (ids.size() > 1) flicker = ids[1];
+  }
+  auto idx = t.Indices();
+  EXPECT_EQ(idx.size(), 1u);
+  EXPECT_TRUE(idx.count(steady));
+  EXPECT_FALSE(idx.count(flicker));
+}
+
+TEST(VideoTracker, LostBeyondMaxLostStartsANewTrack) {
+  TrackerOptions o;
+  o.max_lost = 3;
+  Tracker t(o);
+  int first = -1, second = -1;
+  for (int f = 0; f < 5; ++f) first = t.Update({Box(100, 50)})[0];
+  for (int f = 0; f < 5; ++f) t.Update({});
+  for (int f = 0; f < 5; ++f) second = t.Update({Box(100, 50)})[0];
+  EXPECT_NE(first, second);
+  auto idx = t.Indices();
+  EXPECT_EQ(idx.at(first), 0);
+  EXPECT_EQ(idx.at(second), 1);
+}
+
+TEST(VideoTracker, DescriptorsReidentifyAfterAJumpAndVetoStrangers) {
+  TrackerOptions o;
+  o.min_similarity = 0.5f;
+  o.reid_similarity = 0.8f;
+  Tracker t(o);
+  int a = -1;
+  for (int f = 0; f < 4; ++f) a = t.Update({Box(100, 50, Unit(0))})[0];
+  t.Update({});
+  // Back 120 px to the right (no overlap) with the same descriptor: the same track.
+  EXPECT_EQ(t.Update({Box(220, 50, Unit(0))})[0], a);
+  // Someone else in the same place: a new track despite full overlap.
+  const int b = t.Update({Box(220, 50, Unit(1))})[0];
+  EXPECT_NE(b, a);
+}
+
+TEST(VideoTracker, CosineOfDescriptors) {
+  EXPECT_FLOAT_EQ(Cosine(Unit(0), Unit(0)), 1.f);
+  EXPECT_FLOAT_EQ(Cosine(Unit(0), Unit(1)), 0.f);
+  EXPECT_FLOAT_EQ(Cosine({}, Unit(1)), 0.f);
+  EXPECT_FLOAT_EQ(Cosine({1, 0}, Unit(1)), 0.f);
+}
+
+}  // namespace
+}  // namespace argus::video
