@@ -1,5 +1,9 @@
+#include <pthread.h>
+#include <signal.h>
+
 #include <cstdlib>
 
+#include "api/rekognition/media_analysis.h"
 #include "api/rekognition/video_results.h"
 #include "cli/args.h"
 #include "cli/collections_cli.h"
@@ -110,8 +114,19 @@ int CmdServe(const Args& a) {
     return 1;
   }
   api::RegisterVideoRunners(*jobs.value(), api::VideoServices(services), services.video_limits);
+  api::RegisterMediaAnalysisRunner(*jobs.value(), services);
   services.jobs = jobs.value().get();
-  jobs.value()->Start();
+  {
+    // The workers inherit a mask without SIGINT/SIGTERM: those are for the
+    // thread that serves (server::Serve waits for them).
+    sigset_t signals, old;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, &old);
+    jobs.value()->Start();
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  }
   SetImageMemory(&image_memory);
   log::Info("data dir " + data_dir + ", model dir " + registry.dir());
   int rc = server::Serve(opts, services);

@@ -12,6 +12,7 @@
 
 namespace argus::cli {
 int CmdBenchMemory(const Args& a);  // bench memory: server RSS under large images
+int CmdVideo(const Args& a);        // video analyse: one stored-video analysis in-process
 int CmdBenchVideo(const Args& a);   // bench video: decode and analysis speed on video clips
 }  // namespace argus::cli
 
@@ -102,6 +103,14 @@ Commands:
   detect-moderation-labels IMAGE
                         print DetectModerationLabels JSON for an image file
       --min-confidence C
+  video analyse --op faces|search|persons|labels|moderation|text|segments FILE
+                        run one stored-video analysis in-process and print the JSON its Get*
+                        operation answers (all results), with a progress bar on stderr
+      --collection C --threshold T   face search (collections from --data-dir)
+      --attributes DEFAULT|ALL       faces
+      --min-confidence X             labels, moderation, text
+      --aggregate-by TIMESTAMPS|SEGMENTS
+                                     labels, moderation
   eval text --data DIR [--tesseract auto|none] [--json]
                         word recall / character accuracy (word crops) and word detection
                         (scene images) of argus and, when installed, Tesseract
@@ -203,6 +212,7 @@ int main(int argc, char** argv) {
     return CmdEvalLabels(args);
   if (cmd == "bench" && !args.positional.empty() && args.positional[0] == "ops")
     return CmdBenchOps(args);
+  if (cmd == "video") return CmdVideo(args);
   if (cmd == "models") return CmdModels(args);
   if (cmd == "bench") return CmdBench(args);
   if (cmd == "collections") return CmdCollections(args);

@@ -54,6 +54,8 @@ const char* CodeName(Code code) {
       return "ServiceQuotaExceeded";
     case Code::kVideoTooLarge:
       return "VideoTooLarge";
+    case Code::kInvalidManifest:
+      return "InvalidManifest";
   }
   return "Unknown";
 }

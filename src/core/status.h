@@ -38,6 +38,8 @@ enum class Code {
   kServiceQuotaExceeded,
   // Stored video.
   kVideoTooLarge,
+  // Media analysis jobs.
+  kInvalidManifest,
 };
 
 const char* CodeName(Code code);

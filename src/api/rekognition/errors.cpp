@@ -56,6 +56,8 @@ ErrorShape MapError(Code code) {
       return {400, "ServiceQuotaExceededException"};
     case Code::kVideoTooLarge:
       return {400, "VideoTooLargeException"};
+    case Code::kInvalidManifest:
+      return {400, "InvalidManifestException"};
   }
   return {500, "InternalServerError"};
 }

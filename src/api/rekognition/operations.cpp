@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "api/rekognition/media_analysis.h"
+
 namespace argus::api {
 namespace {
 
@@ -121,7 +123,7 @@ std::vector<OpSpec> Table() {
        .handler = &GetLabelDetection,
        .op_class = kLabels,
        .job_id = "JobId"},
-      {.name = "GetMediaAnalysisJob", .handler = nullptr, .op_class = kModeration},
+      {.name = "GetMediaAnalysisJob", .handler = &GetMediaAnalysisJob, .op_class = kModeration},
       {.name = "GetPersonTracking",
        .handler = &GetPersonTracking,
        .op_class = kLabels,
@@ -153,7 +155,7 @@ std::vector<OpSpec> Table() {
        .op_class = kAdmin,
        .collection = "CollectionId",
        .access = Access::kRead},
-      {.name = "ListMediaAnalysisJobs", .handler = nullptr, .op_class = kAdmin},
+      {.name = "ListMediaAnalysisJobs", .handler = &ListMediaAnalysisJobs, .op_class = kModeration},
       {.name = "ListProjectPolicies", .handler = nullptr, .op_class = kAdmin},
       {.name = "ListStreamProcessors", .handler = nullptr, .op_class = kAdmin},
       {.name = "ListTagsForResource",
@@ -231,7 +233,7 @@ std::vector<OpSpec> Table() {
        .handler = &StartLabelDetection,
        .op_class = kLabels,
        .job_id = "JobId"},
-      {.name = "StartMediaAnalysisJob", .handler = nullptr, .op_class = kModeration},
+      {.name = "StartMediaAnalysisJob", .handler = &StartMediaAnalysisJob, .op_class = kModeration},
       {.name = "StartPersonTracking",
        .handler = &StartPersonTracking,
        .op_class = kLabels,

@@ -4,9 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <vector>
 
 namespace argus::api {
 namespace {
@@ -62,7 +65,107 @@ struct Fd {
   }
 };
 
+fs::path Root() {
+  std::lock_guard lock(g_mutex);
+  return g_root;
+}
+
+const char* kNoRoot =
+    "S3 output is not enabled on this server: start argus with --s3-root DIR to write bucket "
+    "B, key K to DIR/B/K.";
+
+// The canonical directory of an existing bucket strictly inside the root.
+Result<fs::path> BucketDir(const fs::path& root, const std::string& b) {
+  if (!ValidBucket(b)) return Bad("Bucket '" + b.substr(0, 255) + "' is not a valid bucket name.");
+  std::error_code ec;
+  fs::path dir = fs::canonical(root / b, ec);
+  if (ec || !Inside(dir, root) || !fs::is_directory(dir, ec)) {
+    return Bad("The bucket '" + b + "' does not exist.");
+  }
+  return dir;
+}
+
+std::vector<std::string> Segments(const std::string& key) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t end = key.find('/', start);
+    if (end == std::string::npos) end = key.size();
+    out.push_back(key.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace
+
+bool ValidS3KeyPrefix(const std::string& prefix) {
+  if (prefix.empty()) return true;
+  std::string p = prefix;
+  if (p.back() == '/') p.pop_back();
+  return ValidKey(p);
+}
+
+Status CheckS3Bucket(const std::string& bucket) {
+  fs::path root = Root();
+  if (root.empty()) return Bad(kNoRoot);
+  auto dir = BucketDir(root, bucket);
+  return dir.ok() ? Status::Ok() : dir.status();
+}
+
+Status WriteS3Object(const std::string& bucket, const std::string& key, std::string_view data) {
+  fs::path root = Root();
+  if (root.empty()) return Bad(kNoRoot);
+  auto bucket_dir = BucketDir(root, bucket);
+  if (!bucket_dir.ok()) return bucket_dir.status();
+  if (!ValidKey(key)) {
+    return Bad("Object key must be a relative key without empty, '.' or '..' segments.");
+  }
+  const std::string where = "s3://" + bucket + "/" + key;
+  Fd dir{::open(bucket_dir->c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
+  if (dir.fd < 0) return Bad("The bucket '" + bucket + "' does not exist.");
+  // The directory opened is the bucket (not a link swapped in since).
+  std::error_code ec;
+  fs::path opened = fs::read_symlink("/proc/self/fd/" + std::to_string(dir.fd), ec);
+  if (ec || opened != bucket_dir.value()) return Bad("The bucket '" + bucket + "' does not exist.");
+  std::vector<std::string> segs = Segments(key);
+  for (size_t i = 0; i + 1 < segs.size(); ++i) {
+    if (::mkdirat(dir.fd, segs[i].c_str(), 0700) != 0 && errno != EEXIST) {
+      return Bad("Cannot create " + where + ": " + std::strerror(errno) + ".");
+    }
+    int next = ::openat(dir.fd, segs[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0) {
+      return Bad("Cannot create " + where + ": '" + segs[i] +
+                 "' exists and is not a directory of the bucket.");
+    }
+    ::close(dir.fd);
+    dir.fd = next;
+  }
+  static std::atomic<uint64_t> counter{0};
+  const std::string& name = segs.back();
+  std::string tmp =
+      ".argus-write-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+  Fd out{::openat(dir.fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)};
+  if (out.fd < 0) return Bad("Cannot write " + where + ": " + std::strerror(errno) + ".");
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(out.fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      ::unlinkat(dir.fd, tmp.c_str(), 0);
+      return Bad("Cannot write " + where + ": " + std::strerror(err) + ".");
+    }
+    done += size_t(n);
+  }
+  if (::fchmod(out.fd, 0600) != 0 || ::fsync(out.fd) != 0 ||
+      ::renameat(dir.fd, tmp.c_str(), dir.fd, name.c_str()) != 0) {
+    int err = errno;
+    ::unlinkat(dir.fd, tmp.c_str(), 0);
+    return Bad("Cannot write " + where + ": " + std::strerror(err) + ".");
+  }
+  return Status::Ok();
+}
 
 Status SetS3Root(const std::string& dir) {
   std::error_code ec;

@@ -7,6 +7,7 @@
 // S3Object is refused.
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "core/status.h"
 
@@ -27,5 +28,20 @@ Result<std::string> ReadS3Object(const nlohmann::json& s3object, size_t max_byte
 // inside its bucket, as ReadS3Object checks it), without reading it.
 // InvalidS3Object as ReadS3Object answers it.
 Result<std::string> ResolveS3Object(const nlohmann::json& s3object);
+
+// Output objects (media analysis results). A key prefix is valid when it is
+// empty or a relative key (a trailing '/' allowed) without empty, "." or ".."
+// segments.
+bool ValidS3KeyPrefix(const std::string& prefix);
+// OK when `bucket` is a valid bucket name whose directory exists inside the
+// root; InvalidS3Object otherwise (or when no root is configured).
+Status CheckS3Bucket(const std::string& bucket);
+// Writes `data` as object `key` of `bucket`, replacing it. Missing parent
+// directories are created (0700) and the object is written (0600) to a
+// temporary name and renamed into place, every step relative to the bucket's
+// directory and never through a link, so nothing lands outside the bucket.
+// InvalidS3Object: not configured, bad bucket or key, missing bucket, or a
+// path that cannot be created (a file or link where a directory is needed).
+Status WriteS3Object(const std::string& bucket, const std::string& key, std::string_view data);
 
 }  // namespace argus::api
