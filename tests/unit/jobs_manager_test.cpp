@@ -364,6 +364,20 @@ TEST_F(JobsTest, ExpiredJobsAreGoneAndPurged) {
   EXPECT_TRUE(store_->JobResults(id, store::JobResultOrder::kSeq, 0, 10).value().empty());
 }
 
+TEST_F(JobsTest, ExpiredJobsArePurgedAtStart) {
+  store::JobRecord old;
+  old.id = std::string(64, 'e');
+  old.api = "Fake";
+  old.created_ms = 1;
+  ASSERT_TRUE(store_->InsertJob(old).ok());
+  old.state = "SUCCEEDED";
+  old.completed_ms = 2;  // long before the retention period
+  ASSERT_TRUE(store_->FinishJob(old, {{0, 1, 1, "r"}}).value());
+  Open([](JobContext&) { return Status::Ok(); });
+  EXPECT_TRUE(
+      WaitFor([&] { return store_->GetJob(old.id).status().code() == Code::kResourceNotFound; }));
+}
+
 TEST_F(JobsTest, ProgressIsStoredWhileRunning) {
   Gate gate;
   auto& m = Open(gate.Blocking());
