@@ -1,6 +1,6 @@
 // The job engine over the store's job tables: a FIFO queue, a pool of
 // worker threads, progress and cancel flags exchanged with the store at most
-// once a second, and an hourly purge of expired jobs.
+// once a second, and a purge of expired jobs at start and hourly.
 #include "jobs/jobs.h"
 
 #include <algorithm>
@@ -497,18 +497,17 @@ class Manager : public JobManager {
     Completed(FromRecord(r));
   }
 
+  // At Start, then every hour.
   void PurgeLoop() {
-    std::unique_lock lock(mu_);
-    while (!stopping_) {
-      if (purge_cv_.wait_for(lock, kPurgeInterval, [&] { return stopping_; })) return;
-      lock.unlock();
+    for (;;) {
       auto n = PurgeExpired(NowMs());
       if (!n.ok()) {
         log::Warn("jobs: purge of expired jobs failed: " + n.status().message());
       } else if (n.value() > 0) {
         log::Info("jobs: purged " + std::to_string(n.value()) + " expired job(s)");
       }
-      lock.lock();
+      std::unique_lock lock(mu_);
+      if (purge_cv_.wait_for(lock, kPurgeInterval, [&] { return stopping_; })) return;
     }
   }
 

@@ -108,8 +108,8 @@ class JobManager {
   static Result<std::unique_ptr<JobManager>> Open(store::Store& store, const Options& options);
   virtual void RegisterRunner(const std::string& api, Runner runner) = 0;
   virtual void OnCompletion(CompletionFn fn) = 0;
-  // Starts the workers (after every runner is registered) and an hourly
-  // PurgeExpired; completions of jobs Open failed are announced here.
+  // Starts the workers (after every runner is registered) and PurgeExpired
+  // now and hourly; completions of jobs Open failed are announced here.
   virtual void Start() = 0;
   // Stops taking jobs; running ones are interrupted (Progress returns false)
   // and stay unfinished in the store, to be re-run after a restart.
