@@ -36,7 +36,6 @@ float SimilarityOfScore(float ip) {
   return FaceService::SimilarityFromDistance(std::sqrt(std::max(0.f, 2.f - 2.f * ip)));
 }
 
-
 Status NoFace() {
   return InvalidParameter("There are no faces in the image. Should be at least 1.");
 }
