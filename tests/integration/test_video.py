@@ -436,10 +436,6 @@ PORTRAITS = {"lin-manuel-miranda": os.path.join(SHARED, "faces-misc/lin-manuel-m
 
 
 class HamiltonClip(unittest.TestCase):
-    # Known defects: the decoder stops this clip at 2803 ms of 9176 ms
-    # ("truncated or corrupt container"; OpenCV reads its 275 frames), and
-    # video::SearchFaces under-scores matches (see VideoJobs).
-    @unittest.expectedFailure
     def test_face_search_finds_both_people(self):
         if not os.path.exists(HAMILTON) or not all(map(os.path.exists, PORTRAITS.values())):
             self.skipTest("shared video data not present (%s)" % HAMILTON)
