@@ -19,7 +19,11 @@ import numpy as np
 from harness import ARGUS_BIN, FACEAPI_DEMO, Server, create_key, temp_dir
 
 SAMPLES = [os.path.join(FACEAPI_DEMO, "sample%d.jpg" % i) for i in range(1, 7)]
-SHARED = "/work/shared/data"
+# The evaluation data beside the project (ARGUS_DATA, else ../shared/data);
+# the tests that need it skip without it.
+SHARED = os.environ.get("ARGUS_DATA") or os.path.join(
+    os.environ.get("ARGUS_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", "..")),
+    "..", "shared", "data")
 BUCKET = "clips"
 
 
