@@ -93,7 +93,9 @@ Status ParseFilters(const json& request, service::TextOptions& o) {
   return Status::Ok();
 }
 
-json Geometry(const service::Quad& q, cv::Size size) {
+}  // namespace
+
+json TextGeometryJson(const service::Quad& q, cv::Size size) {
   float x0 = q[0].x, x1 = q[0].x, y0 = q[0].y, y1 = q[0].y;
   json poly = json::array();
   for (const auto& p : q) {
@@ -105,8 +107,6 @@ json Geometry(const service::Quad& q, cv::Size size) {
   return {{"BoundingBox", BoundingBoxJson(cv::Rect2f(x0, y0, x1 - x0, y1 - y0), size)},
           {"Polygon", poly}};
 }
-
-}  // namespace
 
 Status ParseTextFilters(const json& request, service::TextOptions& options) {
   return ParseFilters(request, options);
@@ -128,7 +128,7 @@ Result<json> DetectText(const json& request, Services& services) {
               {"Id", d.id}};
     if (d.parent_id >= 0) j["ParentId"] = d.parent_id;
     j["Confidence"] = d.confidence;
-    j["Geometry"] = Geometry(d.quad, size);
+    j["Geometry"] = TextGeometryJson(d.quad, size);
     detections.push_back(std::move(j));
   }
   return json{{"TextDetections", detections},

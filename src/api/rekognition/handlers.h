@@ -71,6 +71,8 @@ Result<json> UntagResource(const json& request, Services& services);
 Result<json> ListTagsForResource(const json& request, Services& services);
 Result<json> DetectLabels(const json& request, Services& services);
 Result<json> DetectText(const json& request, Services& services);
+// Geometry {BoundingBox, Polygon} of a text quad in pixels of an image of `size`.
+json TextGeometryJson(const service::Quad& q, cv::Size size);
 Result<json> DetectModerationLabels(const json& request, Services& services);
 // Shared with the video operations: DetectText's Filters and DetectLabels'
 // Features and Settings, parsed as those operations parse them.

@@ -32,19 +32,6 @@ json Names(const std::vector<std::string>& names) {
   return out;
 }
 
-json TextGeometry(const vision::Quad& q, cv::Size size) {
-  float x0 = q[0].x, x1 = q[0].x, y0 = q[0].y, y1 = q[0].y;
-  json poly = json::array();
-  for (const auto& p : q) {
-    float x = std::clamp(p.x, 0.f, float(size.width)), y = std::clamp(p.y, 0.f, float(size.height));
-    x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
-    poly.push_back({{"X", x / size.width}, {"Y", y / size.height}});
-  }
-  x0 = std::max(x0, 0.f), y0 = std::max(y0, 0.f);
-  return {{"BoundingBox", BoundingBoxJson(cv::Rect2f(x0, y0, x1 - x0, y1 - y0), size)},
-          {"Polygon", poly}};
-}
-
 json PersonJson(const video::PersonItem& p, cv::Size size) {
   json person = {{"Index", p.index}};
   if (p.body) person["BoundingBox"] = BoundingBoxJson(*p.body, size);
@@ -338,7 +325,7 @@ Result<VideoAnalysis> AnalyseVideo(const std::string& api, const json& request,
                 {"Id", d.id}};
       if (d.parent_id >= 0) j["ParentId"] = d.parent_id;
       j["Confidence"] = d.confidence;
-      j["Geometry"] = TextGeometry(d.quad, size);
+      j["Geometry"] = TextGeometryJson(d.quad, size);
       out.items.push_back(
           {t.timestamp_ms, 0, {{"Timestamp", t.timestamp_ms}, {"TextDetection", std::move(j)}}});
     }
