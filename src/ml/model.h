@@ -21,7 +21,10 @@
 
 namespace argus::ml {
 
-// Sets OpenCV's worker threads for inference (0 = OpenCV's default).
+class OnednnGraph;
+
+// Sets the worker threads for inference, OpenCV's and oneDNN's (OpenMP)
+// (0 = the libraries' defaults).
 void SetInferenceThreads(int threads);
 
 // In place: each run of `classes` consecutive values of the continuous float
@@ -34,7 +37,8 @@ bool SideBySide(size_t n);
 
 // Calls each(i) for every i in [0, n). Where SideBySide(n), the calls run
 // side by side in cv::parallel_for_ (one stripe each), so each net inside
-// runs on one thread: OpenCV runs nested parallel loops serially. Several
+// runs on one thread: OpenCV runs nested parallel loops serially, and a
+// oneDNN run inside a stripe is told to use one thread. Several
 // single-threaded runs fill the cores better than each run on all threads
 // in turn (docs/ARCHITECTURE.md has the figures); with more threads than
 // runs, each run on all of them wins, so they run in turn. While another
@@ -66,14 +70,20 @@ class Model {
                                    const std::vector<std::string>& outputs = {});
 
   const ModelSpec& spec() const { return spec_; }
+  // The runtime this model runs on: "onednn", or "opencv" when the manifest
+  // asks for it or the oneDNN runtime cannot run the graph.
+  std::string runtime() const { return graph_ ? "onednn" : "opencv"; }
 
  private:
-  explicit Model(ModelSpec spec) : spec_(std::move(spec)) {}
+  explicit Model(ModelSpec spec);
   std::unique_ptr<cv::dnn::Net> NewNet() const;
+  Result<std::vector<cv::Mat>> RunOpenCV(const cv::Mat& blob,
+                                         const std::vector<std::string>& names);
 
   ModelSpec spec_;
   std::vector<uchar> onnx_;
-  std::mutex mu_;  // guards free_
+  std::unique_ptr<OnednnGraph> graph_;  // null: OpenCV DNN
+  std::mutex mu_;                       // guards free_
   struct PooledNet {
     std::vector<int> shape;  // input shape it was last run on (empty: not yet)
     std::unique_ptr<cv::dnn::Net> net;

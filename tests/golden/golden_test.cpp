@@ -1,7 +1,7 @@
-// Every converted model, run in OpenCV DNN on the synthetic input of
-// models/README.md, must reproduce the outputs its original runtime gave
-// (tests/golden/<model>.json, made by tools/golden/) within the tolerance
-// stated in that file.
+// Every converted model, run on each runtime (oneDNN and OpenCV DNN) on the
+// synthetic input of models/README.md, must reproduce the outputs its
+// original runtime gave (tests/golden/<model>.json, made by tools/golden/)
+// within the tolerance stated in that file.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -41,16 +41,37 @@ TEST(GoldenFiles, ReferenceDirectoryHoldsReferences) {
       << GoldenDir() << " is missing or holds no <model>.json reference outputs";
 }
 
-class Golden : public ::testing::TestWithParam<std::string> {};
+const std::vector<std::string> kRuntimes = {"onednn", "opencv"};
+
+// `name` loaded on `runtime`: the oneDNN runtime must not have fallen back.
+Result<std::shared_ptr<Model>> LoadOn(const std::string& name, const std::string& runtime) {
+  const ModelSpec* found = Manifest::Embedded().FindModel(name);
+  if (!found) return Internal(name + " is not in the manifest");
+  ModelSpec spec = *found;
+  spec.runtime = runtime;
+  auto model = Model::Load(spec, DefaultModelDir());
+  if (model.ok() && model.value()->runtime() != runtime)
+    return Internal(name + " runs on " + model.value()->runtime() + ", not " + runtime);
+  return model;
+}
+
+// A model the manifest keeps on OpenCV DNN is not run on oneDNN.
+bool ManifestKeepsOnOpenCV(const std::string& name, const std::string& runtime) {
+  const ModelSpec* spec = Manifest::Embedded().FindModel(name);
+  return runtime == "onednn" && spec && spec->runtime == "opencv";
+}
+
+class Golden : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
 
 TEST_P(Golden, ConvertedModelMatchesReference) {
-  std::ifstream in(GoldenDir() + "/" + GetParam() + ".json");
+  const auto& [file, runtime] = GetParam();
+  std::ifstream in(GoldenDir() + "/" + file + ".json");
   auto ref = nlohmann::json::parse(in);
   const std::string name = ref.at("model");
-  const ModelSpec* spec = Manifest::Embedded().FindModel(name);
-  ASSERT_NE(spec, nullptr) << name << " is not in the manifest";
-  auto model = Model::Load(*spec, DefaultModelDir());
+  if (ManifestKeepsOnOpenCV(name, runtime)) GTEST_SKIP() << name << ": runtime opencv";
+  auto model = LoadOn(name, runtime);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
+  const ModelSpec* spec = &model.value()->spec();
 
   const uint32_t seed = ref.at("input").value("seed", 1u);
   const double atol = ref.at("atol"), rtol = ref.at("rtol");
@@ -101,8 +122,12 @@ TEST_P(Golden, ConvertedModelMatchesReference) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, Golden, ::testing::ValuesIn(GoldenFiles()),
-                         [](const auto& test) { return test.param; });
+INSTANTIATE_TEST_SUITE_P(Models, Golden,
+                         ::testing::Combine(::testing::ValuesIn(GoldenFiles()),
+                                            ::testing::ValuesIn(kRuntimes)),
+                         [](const auto& test) {
+                           return std::get<0>(test.param) + "_" + std::get<1>(test.param);
+                         });
 
 // With no reference files the suite has no instances; the failure is
 // ReferenceDirectoryHoldsReferences's.
@@ -113,11 +138,13 @@ GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Golden);
 // Resize layer's first output size per net, so each size needs its own),
 // and its top-left matches a run on the image padded with tensor value 0
 // away from the padding's edge.
-TEST(GoldenAnySize, TextDetectorRunsAtEverySize) {
-  const ModelSpec* spec = Manifest::Embedded().FindModel("paddleocr_det");
-  ASSERT_NE(spec, nullptr);
-  auto model = Model::Load(*spec, DefaultModelDir());
+class GoldenAnySize : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenAnySize, TextDetectorRunsAtEverySize) {
+  if (ManifestKeepsOnOpenCV("paddleocr_det", GetParam())) GTEST_SKIP() << "runtime opencv";
+  auto model = LoadOn("paddleocr_det", GetParam());
   ASSERT_TRUE(model.ok()) << model.status().ToString();
+  const ModelSpec* spec = &model.value()->spec();
   cv::Mat big = SyntheticInput(spec->input, 3);  // 1x3x640x640
   const int sz[] = {1, 3, 480, 640};
   cv::Mat small(4, sz, CV_32F);
@@ -142,14 +169,18 @@ TEST(GoldenAnySize, TextDetectorRunsAtEverySize) {
   EXPECT_LT(worst, 0.05);
 }
 
+INSTANTIATE_TEST_SUITE_P(Runtimes, GoldenAnySize, ::testing::ValuesIn(kRuntimes));
+
 // faceapi_ssd_mobilenetv1_window is faceapi_ssd_mobilenetv1 on a 256x256 crop
 // of its 512x512 input: on a crop whose origin is on the 64-pixel grid, each
 // face the full net finds well inside the crop comes out of the window net
 // with the same box and score (its anchors keep their sizes in pixels).
-TEST(GoldenWindow, SsdWindowGivesTheFullNetsFaces) {
-  const Manifest& m = Manifest::Embedded();
-  auto full = Model::Load(*m.FindModel("faceapi_ssd_mobilenetv1"), DefaultModelDir());
-  auto window = Model::Load(*m.FindModel("faceapi_ssd_mobilenetv1_window"), DefaultModelDir());
+class GoldenWindow : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenWindow, SsdWindowGivesTheFullNetsFaces) {
+  if (ManifestKeepsOnOpenCV("faceapi_ssd_mobilenetv1", GetParam())) GTEST_SKIP();
+  auto full = LoadOn("faceapi_ssd_mobilenetv1", GetParam());
+  auto window = LoadOn("faceapi_ssd_mobilenetv1_window", GetParam());
   ASSERT_TRUE(full.ok()) << full.status().ToString();
   ASSERT_TRUE(window.ok()) << window.status().ToString();
   const std::string photo = DefaultModelDir() + "/packages/face-api/package/demo/sample1.jpg";
@@ -197,6 +228,8 @@ TEST(GoldenWindow, SsdWindowGivesTheFullNetsFaces) {
   }
   EXPECT_GE(checked, 3) << "sample1.jpg's faces at score 0.5 and at most 128 px";
 }
+
+INSTANTIATE_TEST_SUITE_P(Runtimes, GoldenWindow, ::testing::ValuesIn(kRuntimes));
 
 }  // namespace
 }  // namespace argus::ml

@@ -1,0 +1,53 @@
+#pragma once
+// ml::OnednnGraph runs a converted ONNX graph on oneDNN primitives (the
+// "onednn" runtime of models/README.md). The graph is parsed once:
+// BatchNormalization and per-channel Mul/Add/Div by constants fold into the
+// preceding Conv's weights and bias, and a Conv's activation (Relu, Clip,
+// Sigmoid, HardSigmoid, x*HardSigmoid(x), PRelu) and a residual Add become
+// post-ops when the conv output has no other consumer. Convolutions,
+// pooling, matmul, eltwise, binary, softmax, reduction and concat are oneDNN
+// primitives on the memory formats oneDNN picks; Reshape, Squeeze, Slice,
+// Transpose and Pad are views and reorders; Resize is plain C++.
+//
+// A plan (primitives plus activation buffers, reused by liveness) is built
+// per input shape; each Run borrows one, so concurrent callers each get
+// their own and Run is thread-safe. Reordered weights are shared by plans.
+#include <memory>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace argus::ml {
+
+class OnednnGraph {
+ public:
+  ~OnednnGraph();
+  // Parses ONNX bytes. Fails (kInternalError) naming the first operator or
+  // attribute this runtime does not implement, so the caller can fall back.
+  static Result<std::unique_ptr<OnednnGraph>> Parse(const std::vector<uchar>& onnx);
+
+  // Runs on a NCHW float blob; returns the named outputs as float mats of
+  // their ONNX shapes. Fails for an unknown output name or a shape the graph
+  // cannot take. Thread-safe.
+  Result<std::vector<cv::Mat>> Run(const cv::Mat& blob, const std::vector<std::string>& outputs);
+
+  // Threads oneDNN uses for a Run on the calling thread (OpenMP); 0 = the
+  // process-wide setting of SetThreads.
+  static void SetThreads(int threads);
+  // Marks the calling thread as running one of several side-by-side runs:
+  // while set, its runs use one thread.
+  static void SetSingleThreadedHere(bool on);
+
+  OnednnGraph(const OnednnGraph&) = delete;
+  OnednnGraph& operator=(const OnednnGraph&) = delete;
+
+  struct Impl;  // defined in the .cpp
+
+ private:
+  explicit OnednnGraph(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace argus::ml
