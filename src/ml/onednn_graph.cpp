@@ -212,8 +212,30 @@ memory OnednnGraph::Impl::Weights(int op, const memory::desc& want, const memory
 namespace {
 
 // Folds per-output-channel affine ops that follow a Conv into its weights.
+// Output channels of a Conv or ConvTranspose (0: a grouped ConvTranspose,
+// whose weights this file does not fold into).
+int64_t OutChannels(const Op& op) {
+  if (op.type == "Conv") return op.w.dims[0];
+  return AttrInt(op.node, "group", 1) == 1 ? op.w.dims[1] : 0;
+}
+
+// Multiplies output channel c's weights by s: Conv weights are
+// (OC, IC/G, KH, KW), ConvTranspose ones (IC, OC, KH, KW).
+void ScaleOutChannel(Op& op, int64_t c, float s) {
+  const int64_t kk = op.w.dims[2] * op.w.dims[3];
+  if (op.type == "Conv") {
+    const int64_t per = Numel(op.w.dims) / op.w.dims[0];
+    for (int64_t j = 0; j < per; ++j) op.w.f[size_t(c * per + j)] *= s;
+    return;
+  }
+  const int64_t oc = op.w.dims[1];
+  for (int64_t i = 0; i < op.w.dims[0]; ++i)
+    for (int64_t j = 0; j < kk; ++j) op.w.f[size_t((i * oc + c) * kk + j)] *= s;
+}
+
 bool FoldAffine(Op& conv, const std::string& type, const Const& k, bool conv_first) {
-  const int64_t oc = conv.w.dims[0];
+  const int64_t oc = OutChannels(conv);
+  if (oc == 0) return false;
   const int64_t n = Numel(k.dims);
   if (n != 1 && n != oc) return false;
   if (n == oc && n != 1) {
@@ -227,7 +249,6 @@ bool FoldAffine(Op& conv, const std::string& type, const Const& k, bool conv_fir
     conv.b.dims = {oc};
     conv.b.f.assign(size_t(oc), 0.f);
   }
-  const int64_t per = Numel(conv.w.dims) / oc;
   for (int64_t c = 0; c < oc; ++c) {
     float v = k.f[size_t(n == 1 ? 0 : c)];
     if (type == "Add") {
@@ -237,7 +258,7 @@ bool FoldAffine(Op& conv, const std::string& type, const Const& k, bool conv_fir
     } else {
       float s = type == "Mul" ? v : 1.f / v;
       conv.b.f[size_t(c)] *= s;
-      for (int64_t j = 0; j < per; ++j) conv.w.f[size_t(c * per + j)] *= s;
+      ScaleOutChannel(conv, c, s);
     }
   }
   return true;
@@ -255,7 +276,7 @@ void OnednnGraph::Impl::Fold() {
   std::vector<bool> dead(ops.size(), false);
   for (size_t k = 0; k < ops.size(); ++k) {
     Op& op = ops[k];
-    if (dead[k] || op.type != "Conv") continue;
+    if (dead[k] || (op.type != "Conv" && op.type != "ConvTranspose")) continue;
     for (;;) {
       const std::string cur = op.out[0];
       if (uses[cur] != 1) break;
@@ -269,17 +290,16 @@ void OnednnGraph::Impl::Fold() {
       if (next.type == "BatchNormalization" && next.in.size() == 5 && next.in[0] == cur) {
         const Const *s = FindConst(next.in[1]), *b = FindConst(next.in[2]),
                     *m = FindConst(next.in[3]), *v = FindConst(next.in[4]);
-        const int64_t oc = op.w.dims[0];
-        if (s && b && m && v && Numel(s->dims) == oc) {
+        const int64_t oc = OutChannels(op);
+        if (s && b && m && v && oc > 0 && Numel(s->dims) == oc) {
           const float eps = AttrFloat(next.node, "epsilon", 1e-5f);
           if (op.b.f.empty()) {
             op.b.dims = {oc};
             op.b.f.assign(size_t(oc), 0.f);
           }
-          const int64_t per = Numel(op.w.dims) / oc;
           for (int64_t c = 0; c < oc; ++c) {
             const float g = s->f[size_t(c)] / std::sqrt(v->f[size_t(c)] + eps);
-            for (int64_t q = 0; q < per; ++q) op.w.f[size_t(c * per + q)] *= g;
+            ScaleOutChannel(op, c, g);
             op.b.f[size_t(c)] = (op.b.f[size_t(c)] - m->f[size_t(c)]) * g + b->f[size_t(c)];
           }
           folded = true;
