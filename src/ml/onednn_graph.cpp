@@ -162,6 +162,7 @@ struct Plan {
   dnnl::stream strm{Engine()};
   int input = -1;
   std::vector<int> outputs;
+  double flops = 0;  // multiply-adds x 2 of convolutions and matrix products
 
   std::vector<int> input_views;  // values over the input's buffer
   memory& M(int v) { return vals[size_t(v)].mem; }
@@ -712,6 +713,8 @@ std::unique_ptr<Plan> OnednnGraph::Impl::Build(const Dims& in_dims,
         prim = dnnl::convolution_forward(p);
         src_md = p.src_desc(), w_md = p.weights_desc(), dst_md = p.dst_desc();
       }
+      plan->flops += 2.0 * double(sd[0]) * double(deconv ? Numel(sd) / sd[0] : Numel(od) / od[0]) *
+                     double((deconv ? OC : IC) / G) * double(wd[2] * wd[3]);
       const int src = b.As(x, src_md);
       std::vector<std::pair<int, memory>> fixed{
           {DNNL_ARG_WEIGHTS, Weights(int(k), w_md, user_w, op.w.f.data())}};
@@ -870,6 +873,7 @@ std::unique_ptr<Plan> OnednnGraph::Impl::Build(const Dims& in_dims,
       for (size_t i = 0; i + 2 < od.size(); ++i) od[i] = std::max(da[i], dw[i]);
       od[od.size() - 1] = dw.back();
       const memory::desc omd = PlainMd(od);
+      plan->flops += 2.0 * double(Numel(od)) * double(da.back());
       dnnl::matmul::primitive_desc p(bias >= 0
                                          ? dnnl::matmul::desc(b.Md(a), b.Md(w), b.Md(bias), omd)
                                          : dnnl::matmul::desc(b.Md(a), b.Md(w), omd),
@@ -1151,6 +1155,14 @@ std::unique_ptr<Plan> OnednnGraph::Impl::Build(const Dims& in_dims,
     val.mem = memory(val.md, Engine(), handle ? handle : DNNL_MEMORY_NONE);
   }
   return plan;
+}
+
+Result<double> OnednnGraph::Flops(const std::vector<int>& shape) {
+  try {
+    return impl_->Build(Dims(shape.begin(), shape.end()), impl_->graph_outputs)->flops;
+  } catch (const std::exception& e) {
+    return Internal(std::string("oneDNN runtime: ") + e.what());
+  }
 }
 
 Result<std::vector<cv::Mat>> OnednnGraph::Run(const cv::Mat& blob,

@@ -33,6 +33,10 @@ class OnednnGraph {
   // cannot take. Thread-safe.
   Result<std::vector<cv::Mat>> Run(const cv::Mat& blob, const std::vector<std::string>& outputs);
 
+  // Multiply-adds x 2 of the convolutions and matrix products of one pass
+  // at input `shape` (what GFLOP/s figures count).
+  Result<double> Flops(const std::vector<int>& shape);
+
   // Threads oneDNN uses for a Run on the calling thread (OpenMP); 0 = the
   // process-wide setting of SetThreads.
   static void SetThreads(int threads);
