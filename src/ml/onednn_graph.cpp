@@ -2,10 +2,12 @@
 
 #include <omp.h>
 #include <onnx/onnx_pb.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -24,6 +26,7 @@ using Tag = memory::format_tag;
 constexpr auto kF32 = memory::data_type::f32;
 
 std::atomic<int> g_threads{0};
+constexpr double kSmallGraphFlops = 0.25e9;
 thread_local bool t_single = false;
 
 dnnl::engine& Engine() {
@@ -179,6 +182,11 @@ struct OnednnGraph::Impl {
   std::mutex wmu;
   std::map<std::pair<int, std::string>, memory> wcache;
 
+  // Threads a run may use: 1 for a graph whose first plan has under
+  // kSmallGraphFlops (thread start-up and barriers cost more than they
+  // save there), else unbounded (0: no plan built yet).
+  std::atomic<int> max_threads{0};
+
   std::mutex mu;
   struct Pooled {
     std::string key;
@@ -330,6 +338,12 @@ OnednnGraph::OnednnGraph(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 OnednnGraph::~OnednnGraph() = default;
 
 void OnednnGraph::SetThreads(int threads) { g_threads = threads; }
+
+void OnednnGraph::PreferPassiveWaiting(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY")) return;
+  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  execv("/proc/self/exe", argv);
+}
 void OnednnGraph::SetSingleThreadedHere(bool on) { t_single = on; }
 
 Result<std::unique_ptr<OnednnGraph>> OnednnGraph::Parse(const std::vector<uchar>& onnx) {
@@ -1170,7 +1184,8 @@ Result<std::vector<cv::Mat>> OnednnGraph::Run(const cv::Mat& blob,
   if (blob.depth() != CV_32F || !blob.isContinuous() || blob.dims < 1)
     return Internal("the oneDNN runtime takes a continuous float blob");
   Dims in_dims(blob.size.p, blob.size.p + blob.dims);
-  const int threads = t_single ? 1 : g_threads.load();
+  int threads = t_single ? 1 : g_threads.load();
+  if (impl_->max_threads == 1) threads = 1;
   if (threads > 0) omp_set_num_threads(threads);
   std::string key = std::to_string(omp_get_max_threads()) + ":" + DimsStr(in_dims);
   for (const auto& o : outputs) key += "|" + o;
@@ -1186,7 +1201,12 @@ Result<std::vector<cv::Mat>> OnednnGraph::Run(const cv::Mat& blob,
   }
   std::vector<cv::Mat> result;
   try {
-    if (!plan) plan = impl_->Build(in_dims, outputs);
+    if (!plan) {
+      plan = impl_->Build(in_dims, outputs);
+      int unknown = 0;
+      impl_->max_threads.compare_exchange_strong(unknown,
+                                                 plan->flops < kSmallGraphFlops ? 1 : 1 << 20);
+    }
     float* in = const_cast<float*>(blob.ptr<float>());
     plan->M(plan->input).set_data_handle(in);
     for (int v : plan->input_views) plan->M(v).set_data_handle(in);

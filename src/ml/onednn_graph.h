@@ -44,6 +44,15 @@ class OnednnGraph {
   // while set, its runs use one thread.
   static void SetSingleThreadedHere(bool on);
 
+  // OpenMP threads spin after each parallel region by default (libgomp), and
+  // on two cores that spinning starves OpenCV's pool and the other requests
+  // (a 2-thread pass of the SSD detector 3-20x slower on a busy machine).
+  // Passive waiting must be in the environment before libgomp starts, so
+  // this re-executes the program (/proc/self/exe, same argv) with
+  // OMP_WAIT_POLICY=PASSIVE when the variable is unset. Returns when it is
+  // set or the re-execution fails. Call first thing in main.
+  static void PreferPassiveWaiting(char** argv);
+
   OnednnGraph(const OnednnGraph&) = delete;
   OnednnGraph& operator=(const OnednnGraph&) = delete;
 

@@ -14,6 +14,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "ml/model.h"
+#include "ml/onednn_graph.h"
 
 namespace argus::ml {
 namespace {
@@ -235,6 +236,7 @@ INSTANTIATE_TEST_SUITE_P(Runtimes, GoldenWindow, ::testing::ValuesIn(kRuntimes))
 }  // namespace argus::ml
 
 int main(int argc, char** argv) {
+  argus::ml::OnednnGraph::PreferPassiveWaiting(argv);
   ::testing::InitGoogleTest(&argc, argv);
   argus::ml::SetInferenceThreads(2);
   return RUN_ALL_TESTS();
