@@ -2,6 +2,8 @@
 
 #include <omp.h>
 #include <onnx/onnx_pb.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -562,8 +564,8 @@ Dims Broadcast(Dims a, Dims b) {
   return o;
 }
 
-void ResizePlain(const float* src, float* dst, const Dims& in, const Dims& out, float sh, float sw,
-                 bool linear, const std::string& ct) {
+void ResizePlain(const float* src, float* dst, bool nhwc, const Dims& in, const Dims& out, float sh,
+                 float sw, bool linear, const std::string& ct) {
   const int64_t NC = in[0] * in[1], H = in[2], W = in[3], OH = out[2], OW = out[3];
   auto coord = [&](int64_t o, float scale, int64_t isz, int64_t osz) -> float {
     if (ct == "half_pixel") return (float(o) + 0.5f) / scale - 0.5f;
@@ -591,6 +593,36 @@ void ResizePlain(const float* src, float* dst, const Dims& in, const Dims& out, 
   };
   axis(OH, H, sh, y0, y1, fy);
   axis(OW, W, sw, x0, x1, fx);
+  if (nhwc) {
+    // N x H x W x C: interpolate whole pixels of C channels.
+    const int64_t N = in[0], C = in[1];
+#pragma omp parallel for collapse(2)
+    for (int64_t n = 0; n < N; ++n) {
+      for (int64_t y = 0; y < OH; ++y) {
+        const float* r0 = src + (n * H + y0[size_t(y)]) * W * C;
+        const float* r1 = src + (n * H + y1[size_t(y)]) * W * C;
+        const float a = fy[size_t(y)];
+        float* d = dst + (n * OH + y) * OW * C;
+        for (int64_t x = 0; x < OW; ++x, d += C) {
+          const float* p00 = r0 + x0[size_t(x)] * C;
+          const float* p01 = r0 + x1[size_t(x)] * C;
+          const float* p10 = r1 + x0[size_t(x)] * C;
+          const float* p11 = r1 + x1[size_t(x)] * C;
+          const float bx = fx[size_t(x)];
+          if (!linear) {
+            std::memcpy(d, p00, size_t(C) * sizeof(float));
+            continue;
+          }
+          for (int64_t c = 0; c < C; ++c) {
+            const float top = p00[c] + (p01[c] - p00[c]) * bx;
+            const float bot = p10[c] + (p11[c] - p10[c]) * bx;
+            d[c] = top + (bot - top) * a;
+          }
+        }
+      }
+    }
+    return;
+  }
 #pragma omp parallel for
   for (int64_t p = 0; p < NC; ++p) {
     const float* s = src + p * H * W;
@@ -714,9 +746,13 @@ std::unique_ptr<Plan> OnednnGraph::Impl::Build(const Dims& in_dims,
       dnnl::primitive prim;
       memory::desc src_md, w_md, dst_md;
       if (deconv) {
-        dnnl::deconvolution_forward::desc d(dnnl::prop_kind::forward_inference,
-                                            A::deconvolution_direct, any_src, any_w, bias_md,
-                                            any_dst, strides, dil, pl, pr);
+        // NHWC: oneDNN's blocked choice pads the output channels to 16
+        // (paddleocr_det's last one has 1) and its eltwise then runs the
+        // reference code.
+        dnnl::deconvolution_forward::desc d(
+            dnnl::prop_kind::forward_inference, A::deconvolution_direct,
+            memory::desc(sd, kF32, Tag::acdb), any_w, bias_md, memory::desc(od, kF32, Tag::acdb),
+            strides, dil, pl, pr);
         dnnl::deconvolution_forward::primitive_desc p(d, attr, Engine());
         prim = dnnl::deconvolution_forward(p);
         src_md = p.src_desc(), w_md = p.weights_desc(), dst_md = p.dst_desc();
@@ -1075,7 +1111,10 @@ std::unique_ptr<Plan> OnednnGraph::Impl::Build(const Dims& in_dims,
       continue;
     }
     if (t == "Resize") {
-      const int x = b.Plain(b.Get(op.in[0]));
+      // NCHW or NHWC (the convolutions' format here), computed in that format.
+      int x = b.Get(op.in[0]);
+      const bool nhwc = b.Md(x) == memory::desc(b.D(x), kF32, Tag::acdb);
+      if (!nhwc) x = b.Plain(x);
       const Dims d = b.D(x);
       if (d.size() != 4) throw Unsupported("Resize of a non-4-D tensor");
       const bool opset10 = op.in.size() == 2;
@@ -1095,12 +1134,13 @@ std::unique_ptr<Plan> OnednnGraph::Impl::Build(const Dims& in_dims,
       const bool linear = AttrStr(n, "mode", "nearest") == "linear";
       const std::string ct =
           opset10 ? "asymmetric" : AttrStr(n, "coordinate_transformation_mode", "half_pixel");
-      const int o = b.NewVal(PlainMd(od));
+      const int o = b.NewVal(nhwc ? memory::desc(od, kF32, Tag::acdb) : PlainMd(od));
       const float sh = scales[2], sw = scales[3];
       b.Step(
-          [x, o, d, od, sh, sw, linear, ct](Plan& p) {
+          [x, o, nhwc, d, od, sh, sw, linear, ct](Plan& p) {
             ResizePlain(static_cast<const float*>(p.M(x).get_data_handle()),
-                        static_cast<float*>(p.M(o).get_data_handle()), d, od, sh, sw, linear, ct);
+                        static_cast<float*>(p.M(o).get_data_handle()), nhwc, d, od, sh, sw, linear,
+                        ct);
           },
           {x, o});
       b.Set(op.out[0], o);
@@ -1207,6 +1247,19 @@ Result<std::vector<cv::Mat>> OnednnGraph::Run(const cv::Mat& blob,
       impl_->max_threads.compare_exchange_strong(unknown,
                                                  plan->flops < kSmallGraphFlops ? 1 : 1 << 20);
     }
+    // OpenMP's workers are created on a first parallel region and inherit
+    // this thread's signal mask: with SIGINT/SIGTERM/SIGHUP blocked they
+    // never take the signals the server waits for (server::Serve).
+    sigset_t quiet, old;
+    sigemptyset(&quiet);
+    sigaddset(&quiet, SIGINT);
+    sigaddset(&quiet, SIGTERM);
+    sigaddset(&quiet, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &quiet, &old);
+    struct Restore {
+      sigset_t* mask;
+      ~Restore() { pthread_sigmask(SIG_SETMASK, mask, nullptr); }
+    } restore{&old};
     float* in = const_cast<float*>(blob.ptr<float>());
     plan->M(plan->input).set_data_handle(in);
     for (int v : plan->input_views) plan->M(v).set_data_handle(in);
