@@ -1240,6 +1240,19 @@ Result<std::vector<cv::Mat>> OnednnGraph::Run(const cv::Mat& blob,
       }
   }
   std::vector<cv::Mat> result;
+  // OpenMP's workers are created on a first parallel region and inherit
+  // this thread's signal mask: with SIGINT/SIGTERM/SIGHUP blocked they
+  // never take the signals the server waits for (server::Serve).
+  sigset_t quiet, old;
+  sigemptyset(&quiet);
+  sigaddset(&quiet, SIGINT);
+  sigaddset(&quiet, SIGTERM);
+  sigaddset(&quiet, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &quiet, &old);
+  struct Restore {
+    sigset_t* mask;
+    ~Restore() { pthread_sigmask(SIG_SETMASK, mask, nullptr); }
+  } restore{&old};
   try {
     if (!plan) {
       plan = impl_->Build(in_dims, outputs);
@@ -1247,19 +1260,6 @@ Result<std::vector<cv::Mat>> OnednnGraph::Run(const cv::Mat& blob,
       impl_->max_threads.compare_exchange_strong(unknown,
                                                  plan->flops < kSmallGraphFlops ? 1 : 1 << 20);
     }
-    // OpenMP's workers are created on a first parallel region and inherit
-    // this thread's signal mask: with SIGINT/SIGTERM/SIGHUP blocked they
-    // never take the signals the server waits for (server::Serve).
-    sigset_t quiet, old;
-    sigemptyset(&quiet);
-    sigaddset(&quiet, SIGINT);
-    sigaddset(&quiet, SIGTERM);
-    sigaddset(&quiet, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &quiet, &old);
-    struct Restore {
-      sigset_t* mask;
-      ~Restore() { pthread_sigmask(SIG_SETMASK, mask, nullptr); }
-    } restore{&old};
     float* in = const_cast<float*>(blob.ptr<float>());
     plan->M(plan->input).set_data_handle(in);
     for (int v : plan->input_views) plan->M(v).set_data_handle(in);
