@@ -92,7 +92,11 @@ Result<std::shared_ptr<Model>> Model::Load(const ModelSpec& spec, const std::str
       else
         why = probe.status();
     }
-    if (m->graph_) return m;
+    if (m->graph_) {
+      // The graph holds the weights; the bytes are only OpenCV's.
+      std::vector<uchar>().swap(m->onnx_);
+      return m;
+    }
     std::fprintf(stderr, "model %s: runs in OpenCV DNN: %s\n", spec.name.c_str(),
                  why.message().c_str());
   }

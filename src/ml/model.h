@@ -81,7 +81,7 @@ class Model {
                                          const std::vector<std::string>& names);
 
   ModelSpec spec_;
-  std::vector<uchar> onnx_;
+  std::vector<uchar> onnx_;             // the ONNX bytes (empty on oneDNN)
   std::unique_ptr<OnednnGraph> graph_;  // null: OpenCV DNN
   std::mutex mu_;                       // guards free_
   struct PooledNet {

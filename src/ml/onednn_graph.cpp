@@ -80,7 +80,8 @@ Const ReadTensor(const onnx::TensorProto& t) {
       else
         for (int64_t k = 0; k < n && k < t.float_data_size(); ++k)
           c.f[size_t(k)] = t.float_data(int(k));
-      for (float v : c.f) c.i.push_back(int64_t(v));
+      if (n <= 16)  // shapes, axes and the like only: weights stay float
+        for (float v : c.f) c.i.push_back(int64_t(v));
       break;
     case onnx::TensorProto::INT64:
       c.i.resize(size_t(n));
@@ -413,6 +414,13 @@ Result<std::unique_ptr<OnednnGraph>> OnednnGraph::Parse(const std::vector<uchar>
     }
     if (impl->input.empty()) throw Unsupported("a graph without an input");
     impl->Fold();
+    // Weights now live in their ops; drop the constants nothing else reads.
+    for (auto it = impl->consts.begin(); it != impl->consts.end();) {
+      bool used = false;
+      for (const auto& op : impl->ops)
+        if (std::find(op.in.begin(), op.in.end(), it->first) != op.in.end()) used = true;
+      it = used ? std::next(it) : impl->consts.erase(it);
+    }
   } catch (const Unsupported& e) {
     return Internal(std::string("not supported by the oneDNN runtime: ") + e.what());
   }
