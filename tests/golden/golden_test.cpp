@@ -3,6 +3,7 @@
 // original runtime gave (tests/golden/<model>.json, made by tools/golden/)
 // within the tolerance stated in that file.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -231,6 +232,39 @@ TEST_P(GoldenWindow, SsdWindowGivesTheFullNetsFaces) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Runtimes, GoldenWindow, ::testing::ValuesIn(kRuntimes));
+
+// A model with an operator the oneDNN runtime lacks loads on OpenCV DNN
+// (with a line on stderr) and gives OpenCV's right answer.
+TEST(RuntimeFallback, UnsupportedOperatorRunsOnOpenCV) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("argus-fallback-" + std::to_string(getpid())))
+          .string();
+  std::filesystem::create_directories(dir);
+  const std::string cmd =
+      std::string("/usr/bin/python3 ") + ARGUS_FALLBACK_SCRIPT + " " + dir + "/fallback.onnx";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  ModelSpec spec;
+  spec.name = "fallback";
+  spec.file = "fallback.onnx";
+  spec.input.shape = {1, 3, 8, 8};
+  spec.input.scale = 1.f / 255;  // inputs 0..1, away from tanh's saturation
+  spec.outputs.push_back({"output", {1, 1, 8, 8}, ""});
+  ASSERT_EQ(spec.runtime, "onednn");
+  auto model = Model::Load(spec, dir);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_EQ(model.value()->runtime(), "opencv");
+  cv::Mat in = SyntheticInput(spec.input, 5);
+  auto out = model.value()->Run(in);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out.value()[0].total(), size_t(64));
+  const float* x = in.ptr<float>();
+  const float* y = out.value()[0].ptr<float>();
+  for (int i = 0; i < 64; ++i) {
+    const float want = std::tanh(0.5f * x[i] + 0.25f * x[64 + i] - 0.5f * x[128 + i] + 0.1f);
+    EXPECT_NEAR(y[i], want, 1e-5) << "pixel " << i;
+  }
+}
 
 }  // namespace
 }  // namespace argus::ml
