@@ -28,6 +28,7 @@ using Tag = memory::format_tag;
 constexpr auto kF32 = memory::data_type::f32;
 
 std::atomic<int> g_threads{0};
+std::atomic<int> g_running{0};  // oneDNN runs in progress, all graphs
 constexpr double kSmallGraphFlops = 0.25e9;
 thread_local bool t_single = false;
 
@@ -1232,8 +1233,15 @@ Result<std::vector<cv::Mat>> OnednnGraph::Run(const cv::Mat& blob,
   if (blob.depth() != CV_32F || !blob.isContinuous() || blob.dims < 1)
     return Internal("the oneDNN runtime takes a continuous float blob");
   Dims in_dims(blob.size.p, blob.size.p + blob.dims);
+  // Each calling thread gets its own OpenMP team: while another run is in
+  // progress (a concurrent request) this one takes one thread, so requests
+  // do not multiply the threads on the cores.
+  struct Running {
+    int before = g_running.fetch_add(1);
+    ~Running() { g_running.fetch_sub(1); }
+  } running;
   int threads = t_single ? 1 : g_threads.load();
-  if (impl_->max_threads == 1) threads = 1;
+  if (impl_->max_threads == 1 || running.before > 0) threads = 1;
   if (threads > 0) omp_set_num_threads(threads);
   std::string key = std::to_string(omp_get_max_threads()) + ":" + DimsStr(in_dims);
   for (const auto& o : outputs) key += "|" + o;
