@@ -1,17 +1,19 @@
 #pragma once
 // ml::OnednnGraph runs a converted ONNX graph on oneDNN primitives (the
 // "onednn" runtime of models/README.md). The graph is parsed once:
-// BatchNormalization and per-channel Mul/Add/Div by constants fold into the
-// preceding Conv's weights and bias, and a Conv's activation (Relu, Clip,
-// Sigmoid, HardSigmoid, x*HardSigmoid(x), PRelu) and a residual Add become
-// post-ops when the conv output has no other consumer. Convolutions,
-// pooling, matmul, eltwise, binary, softmax, reduction and concat are oneDNN
+// BatchNormalization and per-channel Mul/Add/Sub/Div by constants fold into
+// the preceding Conv's (or ConvTranspose's) weights and bias. When a plan is
+// built, a Conv's activation (Relu, Clip, Sigmoid, HardSigmoid, and
+// x*HardSigmoid(x) as hardswish) and a residual Add become post-ops while
+// each intermediate has one consumer. Convolutions, pooling, matmul,
+// eltwise, binary, PRelu, softmax, reduction and concat are oneDNN
 // primitives on the memory formats oneDNN picks; Reshape, Squeeze, Slice,
 // Transpose and Pad are views and reorders; Resize is plain C++.
 //
 // A plan (primitives plus activation buffers, reused by liveness) is built
-// per input shape; each Run borrows one, so concurrent callers each get
-// their own and Run is thread-safe. Reordered weights are shared by plans.
+// per input shape, thread count and output list; each Run borrows one, so
+// concurrent callers each get their own and Run is thread-safe. Reordered
+// weights are shared by plans.
 #include <memory>
 #include <opencv2/core.hpp>
 #include <string>
