@@ -29,7 +29,7 @@ constexpr auto kF32 = memory::data_type::f32;
 
 std::atomic<int> g_threads{0};
 std::atomic<int> g_running{0};  // oneDNN runs in progress, all graphs
-constexpr double kSmallGraphFlops = 0.25e9;
+constexpr double kSmallGraphFlops = 0.5e9;
 thread_local bool t_single = false;
 
 dnnl::engine& Engine() {
