@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <thread>
 
 #include "ml/model.h"
 #include "ml/onednn_graph.h"
@@ -232,6 +234,49 @@ TEST_P(GoldenWindow, SsdWindowGivesTheFullNetsFaces) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Runtimes, GoldenWindow, ::testing::ValuesIn(kRuntimes));
+
+// Concurrent callers of one model (each borrows its own plan or net) get
+// the answers the same inputs give one after the other.
+class GoldenConcurrent : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenConcurrent, ConcurrentRunsGiveTheSerialAnswers) {
+  auto model = LoadOn("faceapi_ssd_mobilenetv1_window", GetParam());
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  constexpr int kThreads = 4;
+  std::vector<cv::Mat> inputs, serial(kThreads), parallel(kThreads);
+  for (int i = 0; i < kThreads; ++i) {
+    inputs.push_back(SyntheticInput(model.value()->spec().input, uint32_t(10 + i)));
+    auto r = model.value()->Run(inputs.back());
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    serial[size_t(i)] = r.value()[1];
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&, i] {
+      for (int round = 0; round < 3; ++round) {
+        auto r = model.value()->Run(inputs[size_t(i)]);
+        if (!r.ok()) {
+          ++failures;
+          return;
+        }
+        parallel[size_t(i)] = r.value()[1];
+      }
+    });
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(failures.load(), 0);
+  for (int i = 0; i < kThreads; ++i) {
+    ASSERT_EQ(parallel[size_t(i)].total(), serial[size_t(i)].total());
+    // Scores of a run on one thread may differ from a 2-thread run in the
+    // last bits (another summation order); nothing more.
+    EXPECT_LE(cv::norm(parallel[size_t(i)], serial[size_t(i)], cv::NORM_INF), 1e-5)
+        << "input " << i;
+    EXPECT_GT(cv::norm(serial[size_t(i)], serial[size_t((i + 1) % kThreads)], cv::NORM_INF), 1e-4)
+        << "inputs " << i << " and " << (i + 1) % kThreads << " give the same scores";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Runtimes, GoldenConcurrent, ::testing::ValuesIn(kRuntimes));
 
 // A model with an operator the oneDNN runtime lacks loads on OpenCV DNN
 // (with a line on stderr) and gives OpenCV's right answer.
