@@ -45,9 +45,9 @@ void ForEachSideBySide(size_t n, const std::function<void(size_t)>& each) {
       [&](const cv::Range& r) {
         // One thread per stripe for oneDNN runs too (OpenMP does not see
         // OpenCV's nesting); restored for whatever else this thread runs.
-        OnednnGraph::SetSingleThreadedHere(true);
+        const bool was = OnednnGraph::SetSingleThreadedHere(true);
         for (int i = r.start; i < r.end; ++i) each(size_t(i));
-        OnednnGraph::SetSingleThreadedHere(false);
+        OnednnGraph::SetSingleThreadedHere(was);
       },
       double(n));
 }

@@ -18,6 +18,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <set>
 #include <stdexcept>
+#include <utility>
 
 namespace argus::ml {
 namespace {
@@ -348,7 +349,7 @@ void OnednnGraph::PreferPassiveWaiting(char** argv) {
   setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
   execv("/proc/self/exe", argv);
 }
-void OnednnGraph::SetSingleThreadedHere(bool on) { t_single = on; }
+bool OnednnGraph::SetSingleThreadedHere(bool on) { return std::exchange(t_single, on); }
 
 Result<std::unique_ptr<OnednnGraph>> OnednnGraph::Parse(const std::vector<uchar>& onnx) {
   onnx::ModelProto model;

@@ -43,8 +43,8 @@ class OnednnGraph {
   // process-wide setting of SetThreads.
   static void SetThreads(int threads);
   // Marks the calling thread as running one of several side-by-side runs:
-  // while set, its runs use one thread.
-  static void SetSingleThreadedHere(bool on);
+  // while set, its runs use one thread. Returns the previous mark.
+  static bool SetSingleThreadedHere(bool on);
 
   // OpenMP threads spin after each parallel region by default (libgomp), and
   // on two cores that spinning starves OpenCV's pool and the other requests
