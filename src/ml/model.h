@@ -1,5 +1,9 @@
 #pragma once
-// ml::Model wraps a converted ONNX model in OpenCV DNN. cv::dnn::Net is not
+// ml::Model wraps a converted ONNX model on one of two runtimes, chosen by
+// the manifest's "runtime": oneDNN (ml::OnednnGraph, the default; it keeps
+// its own pool of plans per input shape) or OpenCV DNN, the reference and
+// the fallback for a graph the oneDNN runtime cannot run (one stderr line
+// at Load). On OpenCV, cv::dnn::Net is not
 // thread-safe, so a Model keeps a pool of nets: each Run() borrows one, and a
 // new one is created (from the bytes read once) only when all are busy.
 // A net serves one input shape: OpenCV 4.6's Resize layer keeps the output
