@@ -13,6 +13,7 @@ PACKAGES=(
   python3-opencv
   opencv-data tesseract-ocr tesseract-ocr-eng
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
+  libdnnl-dev libonnx-dev libprotobuf-dev
 )
 
 missing=()

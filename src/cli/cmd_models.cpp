@@ -48,11 +48,13 @@ int CmdBench(const Args& a) {
   if (what == "search") return CmdBenchSearch(a);
   if (what != "models") {
     std::fprintf(stderr,
-                 "usage: argus bench models [--iterations N] [--threads N] [--only NAME]\n");
+                 "usage: argus bench models [--iterations N] [--threads N] [--only NAME]\n"
+                 "                          [--backend onednn|opencv|both]\n");
     return 2;
   }
+  std::string backend = a.Get("backend");
   return bench::RunModelsBench(ModelDir(a), a.GetInt("threads", 2), a.GetInt("iterations", 20),
-                               a.Get("only"));
+                               a.Get("only"), backend.empty() ? "both" : backend);
 }
 
 }  // namespace argus::cli

@@ -9,6 +9,7 @@
 #include "cli/collections_cli.h"
 #include "cli/governance_cli.h"
 #include "cli/jobs_cli.h"
+#include "ml/onednn_graph.h"
 
 namespace argus::cli {
 int CmdBenchMemory(const Args& a);  // bench memory: server RSS under large images
@@ -163,6 +164,7 @@ Commands:
 }  // namespace
 
 int main(int argc, char** argv) {
+  argus::ml::OnednnGraph::PreferPassiveWaiting(argv);
   using namespace argus::cli;
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {

@@ -77,6 +77,10 @@ Result<Manifest> Manifest::Parse(const std::vector<std::string_view>& parts) {
             return Internal("manifest: embedder entry of " + s.name + " needs a model_version");
           s.embedder = es;
         }
+        s.runtime = j.value("runtime", s.runtime);
+        if (s.runtime != "onednn" && s.runtime != "opencv")
+          return Internal("manifest: runtime of " + s.name + " is \"" + s.runtime +
+                          "\", expected \"onednn\" or \"opencv\"");
         if (s.name.empty() || s.file.empty() || s.input.shape.size() != 4)
           return Internal("manifest: model entry needs name, file and a 4-d input shape");
         m.models_.push_back(std::move(s));

@@ -52,6 +52,9 @@ struct ModelSpec {
   InputSpec input;
   std::vector<OutputSpec> outputs;
   std::optional<EmbedderSpec> embedder;
+  // Inference runtime (models/README.md, "runtime"): "onednn" (default) or
+  // "opencv". A model the oneDNN runtime cannot run falls back to OpenCV.
+  std::string runtime = "onednn";
 };
 
 class Manifest {

@@ -1,5 +1,6 @@
 #include "ml/model.h"
 
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <opencv2/core/utility.hpp>
@@ -7,11 +8,13 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/hash.h"
+#include "ml/onednn_graph.h"
 
 namespace argus::ml {
 
 void SetInferenceThreads(int threads) {
   if (threads > 0) cv::setNumThreads(threads);
+  OnednnGraph::SetThreads(threads);
 }
 
 void SoftmaxLastAxis(cv::Mat& m, int classes) {
@@ -40,7 +43,11 @@ void ForEachSideBySide(size_t n, const std::function<void(size_t)>& each) {
   cv::parallel_for_(
       cv::Range(0, int(n)),
       [&](const cv::Range& r) {
+        // One thread per stripe for oneDNN runs too (OpenMP does not see
+        // OpenCV's nesting); restored for whatever else this thread runs.
+        const bool was = OnednnGraph::SetSingleThreadedHere(true);
         for (int i = r.start; i < r.end; ++i) each(size_t(i));
+        OnednnGraph::SetSingleThreadedHere(was);
       },
       double(n));
 }
@@ -52,6 +59,7 @@ Status AllSideBySide(size_t n, const std::function<Status(size_t)>& each) {
   return Status::Ok();
 }
 
+Model::Model(ModelSpec spec) : spec_(std::move(spec)) {}
 Model::~Model() = default;
 
 Result<std::shared_ptr<Model>> Model::Load(const ModelSpec& spec, const std::string& model_dir) {
@@ -69,6 +77,28 @@ Result<std::shared_ptr<Model>> Model::Load(const ModelSpec& spec, const std::str
   if (!spec.sha256.empty() && got != spec.sha256) {
     return Status(Code::kServiceUnavailable, "model " + spec.name + " at " + path + " has sha256 " +
                                                  got + ", manifest pins " + spec.sha256);
+  }
+  if (spec.runtime == "onednn") {
+    // The graph must parse and run at the manifest's input shape (which
+    // also builds that shape's plan); else the model runs in OpenCV DNN.
+    auto graph = OnednnGraph::Parse(m->onnx_);
+    Status why = graph.status();
+    if (graph.ok()) {
+      std::vector<std::string> names;
+      for (const auto& o : spec.outputs) names.push_back(o.name);
+      auto probe = graph.value()->Run(SyntheticInput(spec.input, 1), names);
+      if (probe.ok())
+        m->graph_ = std::move(graph).value();
+      else
+        why = probe.status();
+    }
+    if (m->graph_) {
+      // The graph holds the weights; the bytes are only OpenCV's.
+      std::vector<uchar>().swap(m->onnx_);
+      return m;
+    }
+    std::fprintf(stderr, "model %s: runs in OpenCV DNN: %s\n", spec.name.c_str(),
+                 why.message().c_str());
   }
   try {
     m->free_.push_back({{}, m->NewNet()});
@@ -114,6 +144,17 @@ Result<std::vector<cv::Mat>> Model::Run(const cv::Mat& blob,
   std::vector<std::string> names = outputs;
   if (names.empty())
     for (const auto& o : spec_.outputs) names.push_back(o.name);
+  if (graph_) {
+    auto r = graph_->Run(blob, names);
+    if (!r.ok())
+      return Internal("inference failed in model " + spec_.name + ": " + r.status().message());
+    return r;
+  }
+  return RunOpenCV(blob, names);
+}
+
+Result<std::vector<cv::Mat>> Model::RunOpenCV(const cv::Mat& blob,
+                                              const std::vector<std::string>& names) {
   const std::vector<int> shape(blob.size.p, blob.size.p + blob.dims);
   std::unique_ptr<cv::dnn::Net> net;
   {

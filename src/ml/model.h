@@ -1,5 +1,9 @@
 #pragma once
-// ml::Model wraps a converted ONNX model in OpenCV DNN. cv::dnn::Net is not
+// ml::Model wraps a converted ONNX model on one of two runtimes, chosen by
+// the manifest's "runtime": oneDNN (ml::OnednnGraph, the default; it keeps
+// its own pool of plans per input shape) or OpenCV DNN, the reference and
+// the fallback for a graph the oneDNN runtime cannot run (one stderr line
+// at Load). On OpenCV, cv::dnn::Net is not
 // thread-safe, so a Model keeps a pool of nets: each Run() borrows one, and a
 // new one is created (from the bytes read once) only when all are busy.
 // A net serves one input shape: OpenCV 4.6's Resize layer keeps the output
@@ -21,7 +25,10 @@
 
 namespace argus::ml {
 
-// Sets OpenCV's worker threads for inference (0 = OpenCV's default).
+class OnednnGraph;
+
+// Sets the worker threads for inference, OpenCV's and oneDNN's (OpenMP)
+// (0 = the libraries' defaults).
 void SetInferenceThreads(int threads);
 
 // In place: each run of `classes` consecutive values of the continuous float
@@ -34,7 +41,8 @@ bool SideBySide(size_t n);
 
 // Calls each(i) for every i in [0, n). Where SideBySide(n), the calls run
 // side by side in cv::parallel_for_ (one stripe each), so each net inside
-// runs on one thread: OpenCV runs nested parallel loops serially. Several
+// runs on one thread: OpenCV runs nested parallel loops serially, and a
+// oneDNN run inside a stripe is told to use one thread. Several
 // single-threaded runs fill the cores better than each run on all threads
 // in turn (docs/ARCHITECTURE.md has the figures); with more threads than
 // runs, each run on all of them wins, so they run in turn. While another
@@ -66,14 +74,20 @@ class Model {
                                    const std::vector<std::string>& outputs = {});
 
   const ModelSpec& spec() const { return spec_; }
+  // The runtime this model runs on: "onednn", or "opencv" when the manifest
+  // asks for it or the oneDNN runtime cannot run the graph.
+  std::string runtime() const { return graph_ ? "onednn" : "opencv"; }
 
  private:
-  explicit Model(ModelSpec spec) : spec_(std::move(spec)) {}
+  explicit Model(ModelSpec spec);
   std::unique_ptr<cv::dnn::Net> NewNet() const;
+  Result<std::vector<cv::Mat>> RunOpenCV(const cv::Mat& blob,
+                                         const std::vector<std::string>& names);
 
   ModelSpec spec_;
-  std::vector<uchar> onnx_;
-  std::mutex mu_;  // guards free_
+  std::vector<uchar> onnx_;             // the ONNX bytes (empty on oneDNN)
+  std::unique_ptr<OnednnGraph> graph_;  // null: OpenCV DNN
+  std::mutex mu_;                       // guards free_
   struct PooledNet {
     std::vector<int> shape;  // input shape it was last run on (empty: not yet)
     std::unique_ptr<cv::dnn::Net> net;

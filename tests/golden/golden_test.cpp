@@ -1,10 +1,12 @@
-// Every converted model, run in OpenCV DNN on the synthetic input of
-// models/README.md, must reproduce the outputs its original runtime gave
-// (tests/golden/<model>.json, made by tools/golden/) within the tolerance
-// stated in that file.
+// Every converted model, run on each runtime (oneDNN and OpenCV DNN) on the
+// synthetic input of models/README.md, must reproduce the outputs its
+// original runtime gave (tests/golden/<model>.json, made by tools/golden/)
+// within the tolerance stated in that file.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -12,8 +14,10 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <thread>
 
 #include "ml/model.h"
+#include "ml/onednn_graph.h"
 
 namespace argus::ml {
 namespace {
@@ -41,16 +45,37 @@ TEST(GoldenFiles, ReferenceDirectoryHoldsReferences) {
       << GoldenDir() << " is missing or holds no <model>.json reference outputs";
 }
 
-class Golden : public ::testing::TestWithParam<std::string> {};
+const std::vector<std::string> kRuntimes = {"onednn", "opencv"};
+
+// `name` loaded on `runtime`: the oneDNN runtime must not have fallen back.
+Result<std::shared_ptr<Model>> LoadOn(const std::string& name, const std::string& runtime) {
+  const ModelSpec* found = Manifest::Embedded().FindModel(name);
+  if (!found) return Internal(name + " is not in the manifest");
+  ModelSpec spec = *found;
+  spec.runtime = runtime;
+  auto model = Model::Load(spec, DefaultModelDir());
+  if (model.ok() && model.value()->runtime() != runtime)
+    return Internal(name + " runs on " + model.value()->runtime() + ", not " + runtime);
+  return model;
+}
+
+// A model the manifest keeps on OpenCV DNN is not run on oneDNN.
+bool ManifestKeepsOnOpenCV(const std::string& name, const std::string& runtime) {
+  const ModelSpec* spec = Manifest::Embedded().FindModel(name);
+  return runtime == "onednn" && spec && spec->runtime == "opencv";
+}
+
+class Golden : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
 
 TEST_P(Golden, ConvertedModelMatchesReference) {
-  std::ifstream in(GoldenDir() + "/" + GetParam() + ".json");
+  const auto& [file, runtime] = GetParam();
+  std::ifstream in(GoldenDir() + "/" + file + ".json");
   auto ref = nlohmann::json::parse(in);
   const std::string name = ref.at("model");
-  const ModelSpec* spec = Manifest::Embedded().FindModel(name);
-  ASSERT_NE(spec, nullptr) << name << " is not in the manifest";
-  auto model = Model::Load(*spec, DefaultModelDir());
+  if (ManifestKeepsOnOpenCV(name, runtime)) GTEST_SKIP() << name << ": runtime opencv";
+  auto model = LoadOn(name, runtime);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
+  const ModelSpec* spec = &model.value()->spec();
 
   const uint32_t seed = ref.at("input").value("seed", 1u);
   const double atol = ref.at("atol"), rtol = ref.at("rtol");
@@ -101,8 +126,12 @@ TEST_P(Golden, ConvertedModelMatchesReference) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, Golden, ::testing::ValuesIn(GoldenFiles()),
-                         [](const auto& test) { return test.param; });
+INSTANTIATE_TEST_SUITE_P(Models, Golden,
+                         ::testing::Combine(::testing::ValuesIn(GoldenFiles()),
+                                            ::testing::ValuesIn(kRuntimes)),
+                         [](const auto& test) {
+                           return std::get<0>(test.param) + "_" + std::get<1>(test.param);
+                         });
 
 // With no reference files the suite has no instances; the failure is
 // ReferenceDirectoryHoldsReferences's.
@@ -113,11 +142,13 @@ GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Golden);
 // Resize layer's first output size per net, so each size needs its own),
 // and its top-left matches a run on the image padded with tensor value 0
 // away from the padding's edge.
-TEST(GoldenAnySize, TextDetectorRunsAtEverySize) {
-  const ModelSpec* spec = Manifest::Embedded().FindModel("paddleocr_det");
-  ASSERT_NE(spec, nullptr);
-  auto model = Model::Load(*spec, DefaultModelDir());
+class GoldenAnySize : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenAnySize, TextDetectorRunsAtEverySize) {
+  if (ManifestKeepsOnOpenCV("paddleocr_det", GetParam())) GTEST_SKIP() << "runtime opencv";
+  auto model = LoadOn("paddleocr_det", GetParam());
   ASSERT_TRUE(model.ok()) << model.status().ToString();
+  const ModelSpec* spec = &model.value()->spec();
   cv::Mat big = SyntheticInput(spec->input, 3);  // 1x3x640x640
   const int sz[] = {1, 3, 480, 640};
   cv::Mat small(4, sz, CV_32F);
@@ -142,14 +173,18 @@ TEST(GoldenAnySize, TextDetectorRunsAtEverySize) {
   EXPECT_LT(worst, 0.05);
 }
 
+INSTANTIATE_TEST_SUITE_P(Runtimes, GoldenAnySize, ::testing::ValuesIn(kRuntimes));
+
 // faceapi_ssd_mobilenetv1_window is faceapi_ssd_mobilenetv1 on a 256x256 crop
 // of its 512x512 input: on a crop whose origin is on the 64-pixel grid, each
 // face the full net finds well inside the crop comes out of the window net
 // with the same box and score (its anchors keep their sizes in pixels).
-TEST(GoldenWindow, SsdWindowGivesTheFullNetsFaces) {
-  const Manifest& m = Manifest::Embedded();
-  auto full = Model::Load(*m.FindModel("faceapi_ssd_mobilenetv1"), DefaultModelDir());
-  auto window = Model::Load(*m.FindModel("faceapi_ssd_mobilenetv1_window"), DefaultModelDir());
+class GoldenWindow : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenWindow, SsdWindowGivesTheFullNetsFaces) {
+  if (ManifestKeepsOnOpenCV("faceapi_ssd_mobilenetv1", GetParam())) GTEST_SKIP();
+  auto full = LoadOn("faceapi_ssd_mobilenetv1", GetParam());
+  auto window = LoadOn("faceapi_ssd_mobilenetv1_window", GetParam());
   ASSERT_TRUE(full.ok()) << full.status().ToString();
   ASSERT_TRUE(window.ok()) << window.status().ToString();
   const std::string photo = DefaultModelDir() + "/packages/face-api/package/demo/sample1.jpg";
@@ -198,10 +233,89 @@ TEST(GoldenWindow, SsdWindowGivesTheFullNetsFaces) {
   EXPECT_GE(checked, 3) << "sample1.jpg's faces at score 0.5 and at most 128 px";
 }
 
+INSTANTIATE_TEST_SUITE_P(Runtimes, GoldenWindow, ::testing::ValuesIn(kRuntimes));
+
+// Concurrent callers of one model (each borrows its own plan or net) get
+// the answers the same inputs give one after the other.
+class GoldenConcurrent : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenConcurrent, ConcurrentRunsGiveTheSerialAnswers) {
+  auto model = LoadOn("faceapi_ssd_mobilenetv1_window", GetParam());
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  constexpr int kThreads = 4;
+  std::vector<cv::Mat> inputs, serial(kThreads), parallel(kThreads);
+  for (int i = 0; i < kThreads; ++i) {
+    inputs.push_back(SyntheticInput(model.value()->spec().input, uint32_t(10 + i)));
+    auto r = model.value()->Run(inputs.back());
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    serial[size_t(i)] = r.value()[1];
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&, i] {
+      for (int round = 0; round < 3; ++round) {
+        auto r = model.value()->Run(inputs[size_t(i)]);
+        if (!r.ok()) {
+          ++failures;
+          return;
+        }
+        parallel[size_t(i)] = r.value()[1];
+      }
+    });
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(failures.load(), 0);
+  for (int i = 0; i < kThreads; ++i) {
+    ASSERT_EQ(parallel[size_t(i)].total(), serial[size_t(i)].total());
+    // Scores of a run on one thread may differ from a 2-thread run in the
+    // last bits (another summation order); nothing more.
+    EXPECT_LE(cv::norm(parallel[size_t(i)], serial[size_t(i)], cv::NORM_INF), 1e-5)
+        << "input " << i;
+    EXPECT_GT(cv::norm(serial[size_t(i)], serial[size_t((i + 1) % kThreads)], cv::NORM_INF), 1e-4)
+        << "inputs " << i << " and " << (i + 1) % kThreads << " give the same scores";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Runtimes, GoldenConcurrent, ::testing::ValuesIn(kRuntimes));
+
+// A model with an operator the oneDNN runtime lacks loads on OpenCV DNN
+// (with a line on stderr) and gives OpenCV's right answer.
+TEST(RuntimeFallback, UnsupportedOperatorRunsOnOpenCV) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("argus-fallback-" + std::to_string(getpid())))
+          .string();
+  std::filesystem::create_directories(dir);
+  const std::string cmd =
+      std::string("/usr/bin/python3 ") + ARGUS_FALLBACK_SCRIPT + " " + dir + "/fallback.onnx";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  ModelSpec spec;
+  spec.name = "fallback";
+  spec.file = "fallback.onnx";
+  spec.input.shape = {1, 3, 8, 8};
+  spec.input.scale = 1.f / 255;  // inputs 0..1, away from tanh's saturation
+  spec.outputs.push_back({"output", {1, 1, 8, 8}, ""});
+  ASSERT_EQ(spec.runtime, "onednn");
+  auto model = Model::Load(spec, dir);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_EQ(model.value()->runtime(), "opencv");
+  cv::Mat in = SyntheticInput(spec.input, 5);
+  auto out = model.value()->Run(in);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out.value()[0].total(), size_t(64));
+  const float* x = in.ptr<float>();
+  const float* y = out.value()[0].ptr<float>();
+  for (int i = 0; i < 64; ++i) {
+    const float want = std::tanh(0.5f * x[i] + 0.25f * x[64 + i] - 0.5f * x[128 + i] + 0.1f);
+    EXPECT_NEAR(y[i], want, 1e-5) << "pixel " << i;
+  }
+}
+
 }  // namespace
 }  // namespace argus::ml
 
 int main(int argc, char** argv) {
+  argus::ml::OnednnGraph::PreferPassiveWaiting(argv);
   ::testing::InitGoogleTest(&argc, argv);
   argus::ml::SetInferenceThreads(2);
   return RUN_ALL_TESTS();

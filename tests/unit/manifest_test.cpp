@@ -38,6 +38,21 @@ TEST(Manifest, RejectsModelWithoutInputShape) {
   EXPECT_FALSE(m.ok());
 }
 
+TEST(Manifest, RuntimeDefaultsToOnednnAndAcceptsOnlyKnownOnes) {
+  auto plain = Manifest::Parse({R"({"models": [{"name": "m", "file": "m.onnx",
+      "input": {"shape": [1, 3, 2, 2]}}]})"});
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->FindModel("m")->runtime, "onednn");
+  auto opencv = Manifest::Parse({R"({"models": [{"name": "m", "file": "m.onnx", "runtime": "opencv",
+      "input": {"shape": [1, 3, 2, 2]}}]})"});
+  ASSERT_TRUE(opencv.ok()) << opencv.status().ToString();
+  EXPECT_EQ(opencv->FindModel("m")->runtime, "opencv");
+  auto bad = Manifest::Parse({R"({"models": [{"name": "m", "file": "m.onnx", "runtime": "tvm",
+      "input": {"shape": [1, 3, 2, 2]}}]})"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("runtime"), std::string::npos);
+}
+
 TEST(Manifest, EmbeddedManifestIsConsistent) {
   const Manifest& m = Manifest::Embedded();
   for (const auto& s : m.models()) {
