@@ -48,7 +48,8 @@ struct Options {
   auth::Principal anonymous;
 };
 
-// Serves until SIGINT/SIGTERM. Returns a process exit code.
+// Serves until SIGINT/SIGTERM. Returns 0 after a clean stop, non-zero when
+// it could not start (the reason logged: the address and the errno text).
 int Serve(const Options& options, api::Services& services);
 
 // A random RFC 4122 version-4 UUID, as AWS request ids look.
