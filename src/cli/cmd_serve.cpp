@@ -1,6 +1,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "api/rekognition/media_analysis.h"
@@ -18,6 +19,17 @@
 namespace argus::cli {
 
 int CmdServe(const Args& a) {
+  log::Level level = log::Level::kInfo;
+  log::Format format = log::Format::kText;
+  if (!log::ParseLevel(a.Get("log-level", "info"), &level) ||
+      !log::ParseFormat(a.Get("log-format", "text"), &format)) {
+    std::fprintf(stderr,
+                 "argus serve: --log-level is debug|info|warn|error, --log-format "
+                 "text|logfmt|json\n");
+    return kExitUsage;
+  }
+  log::SetLevel(level);
+  log::SetFormat(format);
   ApplyThreads(a);
   // A bad policy refuses to start before anything else is done.
   if (auto p = LoadPolicies(a); !p.ok()) {
@@ -68,6 +80,11 @@ int CmdServe(const Args& a) {
   opts.host = a.Get("host", opts.host);
   opts.port = a.GetInt("port", opts.port);
   opts.workers = a.GetInt("workers", opts.workers);
+  for (std::string rest = a.Get("region"); !rest.empty();) {
+    size_t comma = rest.find(',');
+    if (std::string r = rest.substr(0, comma); !r.empty()) opts.regions.push_back(r);
+    rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
+  }
   // SigV4 key store (first-start admin key), --no-auth, limits, --s3-root.
   auto keys = ConfigureServeSecurity(a, data_dir, opts);
   if (!keys.ok()) {

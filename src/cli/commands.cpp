@@ -90,7 +90,10 @@ const Flags kServe = {
     {"no-auth", nullptr, "accept unsigned requests (local experiments only)"},
     {"log-format", "text|logfmt|json",
      "access log and messages: text (default), logfmt or JSON, one line each"},
-    {"log-level", "debug|info|warn|error", "the least severe messages written (default info)"}};
+    {"log-level", "debug|info|warn|error", "the least severe messages written (default info)"},
+    {"region", "R,...",
+     "regions a request may be signed for (default: any; the region is logged); another "
+     "region gets InvalidSignatureException"}};
 const Flags kKeyCreate = {{"name", "N", "the principal's name"},
                           {"org-type", "T", "organisation type"},
                           {"purpose", "P", "the principal's default purpose"},

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <ctime>
@@ -65,7 +66,7 @@ int Serve(const Options& options, api::Services& services) {
     std::string id = NewRequestId();
     std::string target = req.get_header_value("X-Amz-Target");
     std::string op = op_names.Of(target);
-    std::string who = "anonymous", region;
+    std::string who = "anonymous", region, key_id;
     api::Response r;
     std::optional<RequestGate> gate;
     [&] {
@@ -77,8 +78,9 @@ int Serve(const Options& options, api::Services& services) {
         std::optional<auth::Principal> principal;
         auto verified = auth::Verify(
             hr,
-            [&](const std::string& key_id) -> std::optional<std::string> {
-              auto a = options.keys->Lookup(key_id);
+            [&](const std::string& requested) -> std::optional<std::string> {
+              key_id = requested;
+              auto a = options.keys->Lookup(requested);
               if (!a) return std::nullopt;
               principal = a->principal;
               return a->secret;
@@ -90,6 +92,15 @@ int Serve(const Options& options, api::Services& services) {
         }
         who = principal->name;
         region = verified->region;
+        if (!options.regions.empty() && std::find(options.regions.begin(), options.regions.end(),
+                                                  region) == options.regions.end()) {
+          std::string list;
+          for (const auto& name : options.regions) list += (list.empty() ? "" : ", ") + name;
+          r = ErrorResponse(Status(Code::kInvalidSignature,
+                                   "Credential should be scoped to a valid region, not '" + region +
+                                       "'. This server serves: " + list + "."));
+          return;
+        }
         if (principal->rate_limit > 0) rate = principal->rate_limit;
         principal_used = *principal;
       }
@@ -139,10 +150,21 @@ int Serve(const Options& options, api::Services& services) {
       }
     }
     res.set_content(r.body, kJsonType);
-    if (!r.error_type.empty()) {
-      log::Info("request " + id + " " + op + " principal=" + who +
-                (region.empty() ? "" : " region=" + region) + " -> " +
-                std::to_string(r.http_status) + " " + r.error_type);
+    // The access log: one line per request, never a body or a secret.
+    if (log::Enabled(log::Level::kInfo)) {
+      char ms[32];
+      std::snprintf(ms, sizeof ms, "%.1f", seconds * 1000);
+      log::Event(log::Level::kInfo, "request",
+                 {{"request_id", id},
+                  {"operation", op},
+                  {"principal", who},
+                  {"access_key_id", key_id},
+                  {"region", region},
+                  {"status", std::to_string(r.http_status), true},
+                  {"error", r.error_type},
+                  {"latency_ms", ms, true},
+                  {"bytes_in", std::to_string(req.body.size()), true},
+                  {"bytes_out", std::to_string(r.body.size()), true}});
     }
   };
   // /healthz, /metrics and unknown paths are answered on the I/O thread, so

@@ -5,6 +5,7 @@
 // SigV4 (→ principal) → per-principal rate limit → admission (bounded
 // workers and queue) → api::Handle → metrics.
 #include <string>
+#include <vector>
 
 #include "api/rekognition/handlers.h"
 #include "auth/key_store.h"
@@ -46,6 +47,9 @@ struct Options {
   // Who unsigned requests are under --no-auth: name "anonymous", with the
   // organisation type and purpose given by --anonymous-org-type/-purpose.
   auth::Principal anonymous;
+  // Regions a request may be signed for; empty = any (the region is logged).
+  // Another region is refused with InvalidSignatureException, as AWS does.
+  std::vector<std::string> regions;
 };
 
 // Serves until SIGINT/SIGTERM. Returns 0 after a clean stop, non-zero when
