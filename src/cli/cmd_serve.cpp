@@ -6,6 +6,7 @@
 
 #include "api/rekognition/media_analysis.h"
 #include "api/rekognition/video_results.h"
+#include "argus/version.h"
 #include "cli/args.h"
 #include "cli/collections_cli.h"
 #include "cli/commands.h"
@@ -62,21 +63,33 @@ int CmdServe(const Args& a) {
   // Labels, text and moderation: a missing model disables only its operation
   // (ServiceUnavailableException naming the model), not the server.
   auto labels = service::LabelService::Create(registry);
+  // GET /readyz reports what is disabled and every model file missing or
+  // altered (checked once, here).
+  server::Options opts;
+  auto disabled = [&](const std::string& what) {
+    log::Error(what);
+    opts.model_problems.push_back(what);
+  };
   if (labels.ok())
     services.labels = labels.value().get();
   else
-    log::Error("DetectLabels disabled: " + labels.status().message());
+    disabled("DetectLabels disabled: " + labels.status().message());
   auto text = service::TextService::Create(registry);
   if (text.ok())
     services.text = text.value().get();
   else
-    log::Error("DetectText disabled: " + text.status().message());
+    disabled("DetectText disabled: " + text.status().message());
   auto moderation = service::ModerationService::Create(registry);
   if (moderation.ok())
     services.moderation = moderation.value().get();
   else
-    log::Error("DetectModerationLabels disabled: " + moderation.status().message());
-  server::Options opts;
+    disabled("DetectModerationLabels disabled: " + moderation.status().message());
+  for (auto& problem : ml::VerifyModelDir(registry.dir(), ml::Manifest::Embedded())) {
+    log::Warn("model " + problem);
+    opts.model_problems.push_back(problem);
+  }
+  opts.data_dir = data_dir;
+  opts.version = kVersion;
   opts.host = a.Get("host", opts.host);
   opts.port = a.GetInt("port", opts.port);
   opts.workers = a.GetInt("workers", opts.workers);

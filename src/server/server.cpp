@@ -1,13 +1,16 @@
 #include "server/server.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -42,6 +45,27 @@ class OperationNames {
   }
 };
 
+// GET /readyz's database check: the data dir takes a new file, argus.db
+// (and its WAL) may be written. Empty when all is well, else what is wrong.
+std::string ProbeDataDir(const std::string& dir) {
+  if (dir.empty()) return "";
+  const std::string probe = dir + "/.readyz-probe";
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return "cannot create " + probe + ": " + std::strerror(errno);
+  bool wrote = ::write(fd, "x", 1) == 1;
+  int err = errno;
+  ::close(fd);
+  ::unlink(probe.c_str());
+  if (!wrote) return "cannot write " + probe + ": " + std::strerror(err);
+  for (const char* name : {"/argus.db", "/argus.db-wal"}) {
+    std::string path = dir + name;
+    if (::access(path.c_str(), F_OK) == 0 && ::access(path.c_str(), W_OK) != 0) {
+      return path + " is not writable: " + std::strerror(errno);
+    }
+  }
+  return "";
+}
+
 api::Response ErrorResponse(const Status& st) {
   api::ErrorShape e = api::MapError(st.code());
   return {e.http_status, api::ErrorBody(st), e.type};
@@ -59,6 +83,7 @@ int Serve(const Options& options, api::Services& services) {
   Admission admission(options.workers, options.queue);
   RateLimiter rate_limiter(options.rate_burst);
   Metrics metrics;
+  metrics.SetVersion(options.version);
   const OperationNames op_names;
 
   auto handle_post = [&](const HttpRequest& req, HttpResponse& res) {
@@ -174,6 +199,29 @@ int Serve(const Options& options, api::Services& services) {
     res.set_header("x-amzn-RequestId", NewRequestId());
     if (req.method == "GET" && req.path() == "/healthz") {
       res.set_content("{\"status\":\"ok\"}", "application/json");
+    } else if (req.method == "GET" && req.path() == "/readyz") {
+      // Each check: ok, and what is wrong when it is not.
+      nlohmann::json body = nlohmann::json::object();
+      bool ready = true;
+      auto check = [&](const char* name, bool ok, nlohmann::json detail) {
+        detail["ok"] = ok;
+        body[name] = std::move(detail);
+        ready = ready && ok;
+      };
+      check("models", options.model_problems.empty() && services.faces != nullptr,
+            {{"problems", options.model_problems}});
+      std::string db = ProbeDataDir(options.data_dir);
+      check("database", db.empty(),
+            db.empty() ? nlohmann::json::object() : nlohmann::json{{"error", db}});
+      check("index", services.collections != nullptr,
+            services.collections ? nlohmann::json::object()
+                                 : nlohmann::json{{"error", "collections not loaded"}});
+      const int waiting = admission.waiting();
+      check("queue", waiting < options.queue,
+            {{"waiting", waiting}, {"capacity", options.queue}, {"running", admission.running()}});
+      body["status"] = ready ? "ready" : "not ready";
+      res.status = ready ? 200 : 503;
+      res.set_content(body.dump(), "application/json");
     } else if (req.method == "GET" && req.path() == "/metrics") {
       metrics.SetGauges(admission.waiting(), admission.running());
       if (services.jobs) {
@@ -187,7 +235,7 @@ int Serve(const Options& options, api::Services& services) {
       res.status = 404;
       res.set_content(api::ErrorBody(Status(Code::kUnknownOperation,
                                             "Not found: argus answers POST / (AWS JSON 1.1), "
-                                            "GET /healthz and GET /metrics.")),
+                                            "GET /healthz, GET /readyz and GET /metrics.")),
                       kJsonType);
     }
     return res;

@@ -1,6 +1,6 @@
 #pragma once
 // The HTTP front: POST / with X-Amz-Target (AWS JSON 1.1), GET /healthz,
-// GET /metrics, over the transport in http_server.h (health and metrics are
+// GET /readyz, GET /metrics, over the transport in http_server.h (health and metrics are
 // answered on its I/O thread). Every POST goes through the same pipeline: request id →
 // SigV4 (→ principal) → per-principal rate limit → admission (bounded
 // workers and queue) → api::Handle → metrics.
@@ -50,6 +50,12 @@ struct Options {
   // Regions a request may be signed for; empty = any (the region is logged).
   // Another region is refused with InvalidSignatureException, as AWS does.
   std::vector<std::string> regions;
+  // GET /readyz: the data dir whose writability is probed, the model
+  // problems found at start (files missing or altered, operations disabled),
+  // and the version reported by argus_build_info.
+  std::string data_dir;
+  std::vector<std::string> model_problems;
+  std::string version;
 };
 
 // Serves until SIGINT/SIGTERM. Returns 0 after a clean stop, non-zero when
