@@ -89,6 +89,29 @@ class Help(unittest.TestCase):
         self.assertGreater(checked, 30)
 
 
+class ProgressReport(unittest.TestCase):
+    def test_collections_index_reports_plain_lines_off_a_terminal(self):
+        import os
+        from harness import FACEAPI_DEMO
+        data, images = temp_dir("argus-cli-"), temp_dir("argus-cli-img-")
+        for i in range(3):
+            os.symlink(os.path.join(FACEAPI_DEMO, "sample%d.jpg" % (i + 1)),
+                       os.path.join(images, "p%d.jpg" % i))
+        with open(os.path.join(images, "broken.jpg"), "wb") as f:
+            f.write(b"not an image")
+        common = ["--data-dir", data, "--model-dir", MODEL_DIR]
+        self.assertEqual(argus("collections", "create", "c", *common).returncode, 0)
+        run = argus("collections", "index", "c", images, *common, timeout=300)
+        self.assertEqual(run.returncode, 1, run.stderr)  # one image failed
+        lines = run.stderr.splitlines()
+        self.assertNotIn("\r", run.stderr)  # stderr is a pipe: no redrawn bar
+        progress = [l for l in lines if l.startswith("index c: ")]
+        self.assertEqual(progress[-1].split()[2], "4/4", lines)
+        self.assertRegex(progress[-1], r"\(\d+(\.\d)?/s, ETA \d+s\)")
+        self.assertTrue(any("broken.jpg" in l for l in lines), lines)
+        self.assertIn('"ImagesFailed": 1', run.stdout)
+
+
 class StartupFailures(unittest.TestCase):
     def serve(self, *args):
         return argus("serve", "--no-auth", "--model-dir", MODEL_DIR, *args, timeout=120)
