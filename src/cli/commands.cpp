@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -589,7 +590,12 @@ int RunCommand(const Command& c, int argc, char** argv, int first) {
   }
   std::vector<std::string> positional;
   if (c.max_args > 0) {
-    auto* p = app.add_option("ARGS", positional, c.args);
+    // Named after the synopsis when it is one word (IMAGE, KEY_ID), else ARGS.
+    std::string name;
+    for (char ch : c.args)
+      if (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_') name += ch;
+    if (c.args.find(' ') != std::string::npos || name.empty()) name = "ARGS";
+    auto* p = app.add_option(name, positional, name == c.args ? "" : c.args)->type_name("");
     p->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     p->expected(0, c.max_args == kAny ? CLI::detail::expected_max_vector_size : int(c.max_args));
   }
