@@ -66,6 +66,32 @@ std::string ProbeDataDir(const std::string& dir) {
   return "";
 }
 
+// One access-log line: never a body or a secret.
+struct AccessRecord {
+  std::string request_id, operation, principal, access_key_id, region;
+  int status = 0;
+  std::string error;
+  double seconds = 0;
+  size_t bytes_in = 0, bytes_out = 0;
+};
+
+void AccessLog(log::Level level, const AccessRecord& a) {
+  if (!log::Enabled(level)) return;
+  char ms[32];
+  std::snprintf(ms, sizeof ms, "%.1f", a.seconds * 1000);
+  log::Event(level, "request",
+             {{"request_id", a.request_id},
+              {"operation", a.operation},
+              {"principal", a.principal},
+              {"access_key_id", a.access_key_id},
+              {"region", a.region},
+              {"status", std::to_string(a.status), true},
+              {"error", a.error},
+              {"latency_ms", ms, true},
+              {"bytes_in", std::to_string(a.bytes_in), true},
+              {"bytes_out", std::to_string(a.bytes_out), true}});
+}
+
 api::Response ErrorResponse(const Status& st) {
   api::ErrorShape e = api::MapError(st.code());
   return {e.http_status, api::ErrorBody(st), e.type};
@@ -175,28 +201,16 @@ int Serve(const Options& options, api::Services& services) {
       }
     }
     res.set_content(r.body, kJsonType);
-    // The access log: one line per request, never a body or a secret.
-    if (log::Enabled(log::Level::kInfo)) {
-      char ms[32];
-      std::snprintf(ms, sizeof ms, "%.1f", seconds * 1000);
-      log::Event(log::Level::kInfo, "request",
-                 {{"request_id", id},
-                  {"operation", op},
-                  {"principal", who},
-                  {"access_key_id", key_id},
-                  {"region", region},
-                  {"status", std::to_string(r.http_status), true},
-                  {"error", r.error_type},
-                  {"latency_ms", ms, true},
-                  {"bytes_in", std::to_string(req.body.size()), true},
-                  {"bytes_out", std::to_string(r.body.size()), true}});
-    }
+    AccessLog(log::Level::kInfo, {id, op, who, key_id, region, r.http_status, r.error_type, seconds,
+                                  req.body.size(), r.body.size()});
   };
   // /healthz, /metrics and unknown paths are answered on the I/O thread, so
   // they never wait behind analysis; POST / runs on the handler pool.
   auto direct = [&](const HttpRequest& req) -> std::optional<HttpResponse> {
+    auto t0 = std::chrono::steady_clock::now();
+    const std::string rid = NewRequestId();
     HttpResponse res;
-    res.set_header("x-amzn-RequestId", NewRequestId());
+    res.set_header("x-amzn-RequestId", rid);
     if (req.method == "GET" && req.path() == "/healthz") {
       res.set_content("{\"status\":\"ok\"}", "application/json");
     } else if (req.method == "GET" && req.path() == "/readyz") {
@@ -238,6 +252,13 @@ int Serve(const Options& options, api::Services& services) {
                                             "GET /healthz, GET /readyz and GET /metrics.")),
                       kJsonType);
     }
+    // Probes and scrapes at debug level (they come every few seconds).
+    const bool probe = res.status != 404;
+    AccessLog(probe ? log::Level::kDebug : log::Level::kInfo,
+              {rid, req.method + " " + std::string(req.path().substr(0, 200)), "", "", "",
+               res.status, probe ? "" : "UnknownOperationException",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+               req.body.size(), res.body.size()});
     return res;
   };
   // Transport refusals keep their HTTP status and carry the Rekognition error shape.
@@ -247,8 +268,11 @@ int Serve(const Options& options, api::Services& services) {
                 : kind == HttpRefusal::kInternal           ? Code::kInternal
                                                            : Code::kInvalidParameter;
     HttpResponse res;
-    res.set_header("x-amzn-RequestId", NewRequestId());
+    const std::string rid = NewRequestId();
+    res.set_header("x-amzn-RequestId", rid);
     res.set_content(api::ErrorBody(Status(code, message)), kJsonType);
+    AccessLog(log::Level::kInfo, {rid, "", "", "", "", HttpStatusOf(kind), api::MapError(code).type,
+                                  0, 0, res.body.size()});
     return res;
   };
   HttpServer::Options http;

@@ -84,6 +84,46 @@ class AccessLog(unittest.TestCase):
         self.assertNotIn("request_id=", server.logs())
 
 
+class OtherRequests(unittest.TestCase):
+    def get(self, server, path):
+        import urllib.error
+        import urllib.request
+        try:
+            with urllib.request.urlopen(server.url + path, timeout=10) as r:
+                return r.status, r.headers["x-amzn-RequestId"]
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers["x-amzn-RequestId"]
+
+    def test_unknown_paths_and_transport_refusals_are_logged_probes_at_debug(self):
+        import socket
+        server = Server("--log-format", "json")
+        debug = Server("--log-format", "json", "--log-level", "debug")
+        try:
+            _, health_id = self.get(server, "/healthz")
+            status, missing_id = self.get(server, "/nope")
+            self.assertEqual(status, 404)
+            with socket.create_connection(("127.0.0.1", server.port)) as s:
+                s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
+                          b"Content-Length: 2\r\n\r\n{}")
+                answer = s.recv(4096).decode(errors="replace")
+            self.assertIn(" 415 ", answer.splitlines()[0])
+            refused_id = re.search(r"(?i)x-amzn-RequestId: (\S+)", answer).group(1)
+            _, debug_health_id = self.get(debug, "/healthz")
+        finally:
+            server.stop()
+            debug.stop()
+        lines = {l["request_id"]: l for l in request_lines(server.logs(), "json")}
+        self.assertNotIn(health_id, lines)  # probes only at debug level
+        self.assertEqual(lines[missing_id]["status"], 404)
+        self.assertEqual(lines[missing_id]["operation"], "GET /nope")
+        self.assertEqual(lines[missing_id]["error"], "UnknownOperationException")
+        self.assertEqual(lines[refused_id]["status"], 415)
+        self.assertTrue(lines[refused_id]["error"])
+        debug_lines = {l["request_id"]: l for l in request_lines(debug.logs(), "json")}
+        self.assertEqual(debug_lines[debug_health_id]["level"], "debug")
+        self.assertEqual(debug_lines[debug_health_id]["operation"], "GET /healthz")
+
+
 class Regions(unittest.TestCase):
     def test_any_region_by_default(self):
         server = Server()
