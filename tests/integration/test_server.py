@@ -222,5 +222,41 @@ class NotReady(unittest.TestCase):
         self.assertTrue(ready["database"]["ok"])
         self.assertEqual(faces[0], 200)  # what can run still runs
 
+    def test_a_full_queue_makes_readyz_503_until_it_drains(self):
+        import threading
+        server = Server("--workers", "1", "--queue", "1")
+        try:
+            with open(SAMPLE, "rb") as fh:
+                body = json.dumps({"Image": {"Bytes": base64.b64encode(fh.read()).decode()},
+                                   "Attributes": ["ALL"]})
+            done = []
+
+            def detect():
+                done.append(server.post("RekognitionService.DetectFaces", body)[0])
+
+            seen = []
+            for _ in range(5):  # rounds: one running, one waiting, the others throttled
+                clients = [threading.Thread(target=detect) for _ in range(3)]
+                for c in clients:
+                    c.start()
+                while any(c.is_alive() for c in clients):
+                    status, text = get(server.url + "/readyz")
+                    if status == 503:
+                        seen.append(json.loads(text))
+                for c in clients:
+                    c.join()
+                if seen:
+                    break
+            status, text = get(server.url + "/readyz")
+        finally:
+            server.stop()
+        self.assertTrue(seen, "the queue was never seen full")
+        self.assertFalse(seen[0]["queue"]["ok"])
+        self.assertEqual(seen[0]["queue"]["waiting"], 1)
+        self.assertEqual(seen[0]["queue"]["capacity"], 1)
+        self.assertTrue(seen[0]["models"]["ok"] and seen[0]["database"]["ok"])
+        self.assertIn(200, done)
+        self.assertEqual(status, 200, text)  # drained
+
 if __name__ == "__main__":
     unittest.main()
