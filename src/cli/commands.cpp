@@ -3,7 +3,10 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -45,6 +48,25 @@ struct Command {
 
 constexpr size_t kAny = size_t(-1);
 
+// Flags whose value names are N, PORT or SECONDS take whole numbers; CLI11
+// refuses anything else (a flag read with GetInt would otherwise fall back
+// to its default).
+bool WholeNumberValue(const char* value) {
+  return value && (!std::strcmp(value, "N") || !std::strcmp(value, "PORT") ||
+                   !std::strcmp(value, "SECONDS"));
+}
+
+const CLI::Validator kWholeNumber(
+    [](std::string& v) -> std::string {
+      char* end = nullptr;
+      errno = 0;
+      long long n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || errno == ERANGE || n < INT_MIN || n > INT_MAX)
+        return "needs a whole number, got '" + v + "'";
+      return "";
+    },
+    "", "");
+
 // Flag groups read by shared helpers (args.cpp, OpenCollections, ...).
 const Flags kModel = {
     {"model-dir", "M", "model cache (default $ARGUS_MODEL_DIR or ~/.cache/argus/models)"},
@@ -54,14 +76,14 @@ const Flags kData = {{"data-dir", "D", "data directory (default ./argus-data)"}}
 const Flags kJson = {{"json", nullptr, "print JSON"}};
 const Flags kCollectionsStore = {
     {"hnsw-threshold", "N", "faces from which a collection is searched through HNSW"},
-    {"snapshot-interval", "S", "seconds between index snapshots"}};
+    {"snapshot-interval", "SECONDS", "seconds between index snapshots"}};
 const Flags kPolicies = {
     {"policy", "P,...",
      "use policies: presets (moratorium-2020, eu-ai-act-art5, open) or JSON files "
      "(default moratorium-2020); a bad policy refuses to start"},
     {"policy-param", "N=V,...", "set policy parameters (e.g. enrollment_daily_cap=200)"}};
 const Flags kGovernance = {
-    {"retention-interval", "S", "seconds between retention purges (default 3600; 0 = off)"},
+    {"retention-interval", "SECONDS", "seconds between retention purges (default 3600; 0 = off)"},
     {"anonymous-org-type", "T", "the organisation type of unsigned requests under --no-auth"},
     {"anonymous-purpose", "P", "the purpose of unsigned requests under --no-auth"}};
 const Flags kJobs = {
@@ -71,22 +93,23 @@ const Flags kJobs = {
     {"webhook", "NAME=URL,...", "POST notifications of jobs whose SNS topic is NAME to URL"}};
 const Flags kServe = {
     {"host", "H", "listen address (default 127.0.0.1)"},
-    {"port", "P", "port (default 8080)"},
+    {"port", "PORT", "port (default 8080)"},
     {"workers", "N", "requests analysed at once (default 2)"},
     {"queue", "N",
      "requests that may wait for a worker; more get ThrottlingException (default 32)"},
     {"connections", "N", "request handler threads (default 64)"},
-    {"header-timeout", "S", "seconds a connection may take to send a request head (default 10)"},
-    {"body-timeout", "S", "seconds a request body may take after its head (default 60)"},
-    {"idle-timeout", "S", "seconds a keep-alive connection may sit idle (default 60)"},
+    {"header-timeout", "SECONDS",
+     "seconds a connection may take to send a request head (default 10)"},
+    {"body-timeout", "SECONDS", "seconds a request body may take after its head (default 60)"},
+    {"idle-timeout", "SECONDS", "seconds a keep-alive connection may sit idle (default 60)"},
     {"max-connections", "N", "connections served at once (default 1024); beyond: 503"},
     {"max-connections-per-address", "N",
      "connections served at once per client address (default 32)"},
     {"rate-limit", "R", "requests/s per principal, 0 = none (default 0); a key's own limit wins"},
     {"rate-burst", "B", "token bucket size for --rate-limit (default max(1, R))"},
     {"s3-root", "DIR", "serve S3Object {Bucket B, Name K} from DIR/B/K"},
-    {"video-max-mb", "N", "refuse stored videos over N MiB (default 10240)"},
-    {"video-max-minutes", "N", "refuse stored videos over N minutes (default 360)"},
+    {"video-max-mb", "X", "refuse stored videos over N MiB (default 10240)"},
+    {"video-max-minutes", "X", "refuse stored videos over N minutes (default 360)"},
     {"image-memory-mb", "MB", "decoded-image memory admitted at once"},
     {"no-auth", nullptr, "accept unsigned requests (local experiments only)"},
     {"log-format", "text|logfmt|json",
@@ -95,7 +118,7 @@ const Flags kServe = {
     {"region", "R,...",
      "regions a request may be signed for (default: any; the region is logged); another "
      "region gets InvalidSignatureException"}};
-const Flags kKeyCreate = {{"name", "N", "the principal's name"},
+const Flags kKeyCreate = {{"name", "NAME", "the principal's name"},
                           {"org-type", "T", "organisation type"},
                           {"purpose", "P", "the principal's default purpose"},
                           {"authorisation", "REF", "authorisation reference"},
@@ -190,7 +213,7 @@ const std::vector<Command>& Table() {
        0,
        "DetectFaces requests/s and p50/p99 on loopback",
        {{{"concurrency", "N", "clients (default 8)"},
-         {"duration", "S", "seconds per run (default 20)"},
+         {"duration", "SECONDS", "seconds per run (default 20)"},
          {"image", "FILE", "(default face-api's sample1.jpg)"},
          {"endpoint", "URL", "use a running server"},
          {"access-key", "ID", "key for --endpoint (default $AWS_ACCESS_KEY_ID)"},
@@ -242,7 +265,7 @@ const std::vector<Command>& Table() {
        {{{"data", "DIR", "shared data (default $ARGUS_DATA, else ../shared/data)"},
          {"ops", "LIST", "analyses to time"},
          {"fps", "F", "(default 5)"},
-         {"seconds", "S", "per clip (default 20)"},
+         {"seconds", "X", "per clip (default 20)"},
          {"no-720p", nullptr, "skip the 720p clip"},
          {"no-search", nullptr, "skip the face search check"}},
         kModel,
@@ -301,7 +324,7 @@ const std::vector<Command>& Table() {
        "SOURCE TARGET",
        2,
        "print CompareFaces JSON (largest source face against the target's)",
-       {{{"similarity-threshold", "N", "(default 80)"},
+       {{{"similarity-threshold", "T", "(default 80)"},
          {"quality-filter", "Q", "NONE|AUTO|LOW|MEDIUM|HIGH"}},
         kModel,
         kFace},
@@ -585,6 +608,7 @@ int RunCommand(const Command& c, int argc, char** argv, int first) {
       std::string opt = std::string("--") + f.name;
       options[f.name] = f.value ? app.add_option(opt, values[f.name], f.help)->type_name(f.value)
                                 : app.add_flag(opt, f.help);
+      if (WholeNumberValue(f.value)) options[f.name]->check(kWholeNumber);
       flag_names.push_back(f.name);
     }
   }

@@ -49,6 +49,14 @@ class UsageErrors(unittest.TestCase):
         self.assertEqual(run.returncode, 2)
         self.assertNotIn("did you mean", run.stderr)
 
+    def test_a_number_flag_refuses_words(self):
+        # Not a silent fall-back to port 8080.
+        run = argus("serve", "--port", "abc")
+        self.assertEqual(run.returncode, 2, run.stderr)
+        self.assertIn("--port: needs a whole number, got 'abc'", run.stderr)
+        run = argus("collections", "faces", "c", "--max", "1.5")
+        self.assertEqual(run.returncode, 2, run.stderr)
+
     def test_missing_flag_value(self):
         run = argus("serve", "--port")
         self.assertEqual(run.returncode, 2, run.stderr)
