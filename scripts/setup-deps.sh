@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
-  libopencv-dev libfaiss-dev libcpp-httplib-dev nlohmann-json3-dev libboost-dev
+  libopencv-dev libfaiss-dev libcpp-httplib-dev nlohmann-json3-dev libboost-dev libcli11-dev
   libsqlite3-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-onnx python3-numpy python3-botocore python3-boto3
   awscli curl ca-certificates

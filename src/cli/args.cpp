@@ -22,30 +22,6 @@ int Args::GetInt(const std::string& f, int def) const {
   return end && *end == '\0' ? int(v) : def;
 }
 
-Args Parse(int argc, char** argv, int first, const std::set<std::string>& boolean_flags) {
-  Args a;
-  for (int i = first; i < argc; ++i) {
-    std::string s = argv[i];
-    if (s.rfind("--", 0) != 0 || s == "--") {
-      a.positional.push_back(s);
-      continue;
-    }
-    std::string name = s.substr(2), value;
-    if (auto eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    } else if (boolean_flags.count(name)) {
-      value = "true";
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      a.error = "flag --" + name + " needs a value";
-    }
-    a.flags[name] = value;
-  }
-  return a;
-}
-
 std::string ModelDir(const Args& a) { return a.Get("model-dir", ml::DefaultModelDir()); }
 
 service::FaceConfig FaceConfigFrom(const Args& a) {

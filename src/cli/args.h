@@ -1,11 +1,11 @@
 #pragma once
-// Tiny command-line parser: positionals plus --flag value / --flag=value /
-// boolean --flag (for names listed as boolean).
+// The parsed command line a command reads (commands.cpp declares each
+// command's flags to CLI11, which refuses any other): positionals, and the
+// flags given (a boolean flag as "true").
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -24,8 +24,6 @@ struct Args {
   std::string Get(const std::string& f, const std::string& def = "") const;
   int GetInt(const std::string& f, int def) const;
 };
-
-Args Parse(int argc, char** argv, int first, const std::set<std::string>& boolean_flags);
 
 // --model-dir, else $ARGUS_MODEL_DIR, else ~/.cache/argus/models.
 std::string ModelDir(const Args& a);

@@ -11,6 +11,7 @@
 #include "cli/collections_cli.h"
 #include "core/base64.h"
 #include "core/log.h"
+#include "eval/progress.h"
 #include "store/data_dir.h"
 
 namespace argus::cli {
@@ -212,7 +213,7 @@ int CmdCollections(const Args& a) {
       return 2;
     }
     size_t indexed = 0, unindexed = 0, failed = 0;
-    auto t0 = std::chrono::steady_clock::now();
+    eval::Progress bar("index " + arg(1), files.size());
     for (size_t i = 0; i < files.size(); ++i) {
       service::IndexFacesRequest req;
       req.collection_id = arg(1);
@@ -235,16 +236,11 @@ int CmdCollections(const Args& a) {
       }
       if (!st.ok()) {
         ++failed;
-        std::fprintf(stderr, "\r%s: %s\n", files[i].string().c_str(), st.message().c_str());
+        bar.Note(files[i].string() + ": " + st.message());
       }
-      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      const int width = 30;
-      int done = int(width * (i + 1) / files.size());
-      std::fprintf(stderr, "\r[%s%s] %zu/%zu images, %zu faces indexed, %.1f images/s ",
-                   std::string(done, '#').c_str(), std::string(width - done, '.').c_str(), i + 1,
-                   files.size(), indexed, (i + 1) / std::max(s, 1e-9));
+      bar.Tick();
     }
-    std::fprintf(stderr, "\n");
+    bar.Done();
     std::printf(
         "{\"Images\": %zu, \"FacesIndexed\": %zu, \"FacesNotIndexed\": %zu, "
         "\"ImagesFailed\": %zu}\n",

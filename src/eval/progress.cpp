@@ -35,6 +35,15 @@ void Progress::Tick(size_t n) {
   }
 }
 
+void Progress::Note(const std::string& line) {
+  if (tty_) {
+    std::fprintf(stderr, "\r\033[K%s\n", line.c_str());
+    last_draw_ = start_;  // redraw at the next Tick
+  } else {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+}
+
 void Progress::Done() {
   if (tty_) std::fprintf(stderr, "\n");
 }

@@ -1,6 +1,7 @@
 #pragma once
-// Progress of a long evaluation on stderr: a redrawn bar with rate and ETA on
-// a terminal, plain lines (every 10%) otherwise.
+// Progress of a long command on stderr (evaluations, collections index,
+// video analyse): a redrawn bar with rate and ETA on a terminal, plain lines
+// (every 10%) otherwise.
 #include <chrono>
 #include <string>
 
@@ -10,6 +11,9 @@ class Progress {
  public:
   Progress(std::string label, size_t total);
   void Tick(size_t n = 1);
+  // A message line (a failed item): on a terminal it replaces the bar's
+  // line, and the bar is drawn again at the next Tick.
+  void Note(const std::string& line);
   void Done();
 
  private:

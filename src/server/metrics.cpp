@@ -1,6 +1,12 @@
 #include "server/metrics.h"
 
+#include <dirent.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <vector>
 
 namespace argus::server {
 
@@ -25,7 +31,7 @@ std::string Metrics::Prometheus() const {
   out += "# TYPE argus_requests_total counter\n";
   for (const auto& [name, op] : ops_) {
     for (const auto& [status, n] : op.by_status) {
-      std::snprintf(buf, sizeof buf, "argus_requests_total{operation=\"%s\",status=\"%d\"} %ld\n",
+      std::snprintf(buf, sizeof buf, "argus_requests_total{operation=\"%s\",code=\"%d\"} %ld\n",
                     name.c_str(), status, n);
       out += buf;
     }
@@ -75,7 +81,58 @@ std::string Metrics::Prometheus() const {
                   static_cast<long long>(jobs_[2].load()), static_cast<long long>(jobs_[3].load()));
     out += buf;
   }
+  if (!version_.empty()) {
+    out += "# HELP argus_build_info The running build; the value is always 1.\n";
+    out += "# TYPE argus_build_info gauge\n";
+    out += "argus_build_info{version=\"" + version_ + "\"} 1\n";
+  }
+  out += ProcessMetrics();
   return out;
+}
+
+std::string ProcessMetrics() {
+  const double ticks = double(sysconf(_SC_CLK_TCK));
+  const double page = double(sysconf(_SC_PAGESIZE));
+  // /proc/self/stat: fields after the parenthesised command name; utime is
+  // field 14, stime 15, starttime 22, rss 24 (pages).
+  std::ifstream stat("/proc/self/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  size_t close = text.rfind(')');
+  if (close == std::string::npos) return "";
+  std::istringstream fields(text.substr(close + 2));
+  std::vector<std::string> f;
+  for (std::string x; fields >> x;) f.push_back(x);
+  if (f.size() < 22) return "";  // f[0] is field 3
+  double cpu = (std::stod(f[11]) + std::stod(f[12])) / ticks;
+  double start_ticks = std::stod(f[19]);
+  double rss = std::stod(f[21]) * page;
+  double boot = 0;
+  std::ifstream proc_stat("/proc/stat");
+  for (std::string line; std::getline(proc_stat, line);) {
+    if (line.rfind("btime ", 0) == 0) boot = std::stod(line.substr(6));
+  }
+  long fds = 0;
+  if (DIR* d = opendir("/proc/self/fd")) {
+    while (dirent* e = readdir(d))
+      if (e->d_name[0] != '.') ++fds;
+    closedir(d);
+    --fds;  // the directory being read
+  }
+  char buf[1024];
+  std::snprintf(buf, sizeof buf,
+                "# HELP process_cpu_seconds_total Total user and system CPU time spent in "
+                "seconds.\n# TYPE process_cpu_seconds_total counter\n"
+                "process_cpu_seconds_total %.2f\n"
+                "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+                "# TYPE process_resident_memory_bytes gauge\n"
+                "process_resident_memory_bytes %.0f\n"
+                "# HELP process_open_fds Number of open file descriptors.\n"
+                "# TYPE process_open_fds gauge\nprocess_open_fds %ld\n"
+                "# HELP process_start_time_seconds Start time of the process since unix epoch in "
+                "seconds.\n# TYPE process_start_time_seconds gauge\n"
+                "process_start_time_seconds %.2f\n",
+                cpu, rss, fds, boot + start_ticks / ticks);
+  return buf;
 }
 
 }  // namespace argus::server

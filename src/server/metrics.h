@@ -1,8 +1,8 @@
 #pragma once
 // Server metrics in Prometheus's text format (GET /metrics): requests and
-// latency histograms per operation, errors by type, queue depth, requests in
-// progress, faces indexed. Thread-safe; labels come from a bounded set
-// (operation names of the model, error types), never from raw input.
+// latency histograms per operation (label `code`: the HTTP status), errors by type, queue depth,
+// requests in progress, faces indexed. Thread-safe; labels come from a bounded set (operation names
+// of the model, error types), never from raw input.
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -29,6 +29,10 @@ class Metrics {
     jobs_[0] = queued, jobs_[1] = running, jobs_[2] = succeeded, jobs_[3] = failed;
     jobs_set_ = true;
   }
+  // argus_build_info{version=...} 1.
+  void SetVersion(const std::string& version) { version_ = version; }
+  // Everything, with the process metrics (CPU, RSS, open fds, start time)
+  // read from /proc at scrape time.
   std::string Prometheus() const;
 
   static constexpr std::array<double, 12> kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
@@ -48,6 +52,10 @@ class Metrics {
   std::atomic<int> queue_depth_{0}, in_progress_{0};
   std::array<std::atomic<int64_t>, 4> jobs_{};
   std::atomic<bool> jobs_set_{false};
+  std::string version_;
 };
+
+// process_* metrics of this process in Prometheus's text format (Linux /proc).
+std::string ProcessMetrics();
 
 }  // namespace argus::server

@@ -1,12 +1,16 @@
 #include "server/server.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -41,6 +45,53 @@ class OperationNames {
   }
 };
 
+// GET /readyz's database check: the data dir takes a new file, argus.db
+// (and its WAL) may be written. Empty when all is well, else what is wrong.
+std::string ProbeDataDir(const std::string& dir) {
+  if (dir.empty()) return "";
+  const std::string probe = dir + "/.readyz-probe";
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return "cannot create " + probe + ": " + std::strerror(errno);
+  bool wrote = ::write(fd, "x", 1) == 1;
+  int err = errno;
+  ::close(fd);
+  ::unlink(probe.c_str());
+  if (!wrote) return "cannot write " + probe + ": " + std::strerror(err);
+  for (const char* name : {"/argus.db", "/argus.db-wal"}) {
+    std::string path = dir + name;
+    if (::access(path.c_str(), F_OK) == 0 && ::access(path.c_str(), W_OK) != 0) {
+      return path + " is not writable: " + std::strerror(errno);
+    }
+  }
+  return "";
+}
+
+// One access-log line: never a body or a secret.
+struct AccessRecord {
+  std::string request_id, operation, principal, access_key_id, region;
+  int status = 0;
+  std::string error;
+  double seconds = 0;
+  size_t bytes_in = 0, bytes_out = 0;
+};
+
+void AccessLog(log::Level level, const AccessRecord& a) {
+  if (!log::Enabled(level)) return;
+  char ms[32];
+  std::snprintf(ms, sizeof ms, "%.1f", a.seconds * 1000);
+  log::Event(level, "request",
+             {{"request_id", a.request_id},
+              {"operation", a.operation},
+              {"principal", a.principal},
+              {"access_key_id", a.access_key_id},
+              {"region", a.region},
+              {"status", std::to_string(a.status), true},
+              {"error", a.error},
+              {"latency_ms", ms, true},
+              {"bytes_in", std::to_string(a.bytes_in), true},
+              {"bytes_out", std::to_string(a.bytes_out), true}});
+}
+
 api::Response ErrorResponse(const Status& st) {
   api::ErrorShape e = api::MapError(st.code());
   return {e.http_status, api::ErrorBody(st), e.type};
@@ -58,6 +109,7 @@ int Serve(const Options& options, api::Services& services) {
   Admission admission(options.workers, options.queue);
   RateLimiter rate_limiter(options.rate_burst);
   Metrics metrics;
+  metrics.SetVersion(options.version);
   const OperationNames op_names;
 
   auto handle_post = [&](const HttpRequest& req, HttpResponse& res) {
@@ -65,7 +117,7 @@ int Serve(const Options& options, api::Services& services) {
     std::string id = NewRequestId();
     std::string target = req.get_header_value("X-Amz-Target");
     std::string op = op_names.Of(target);
-    std::string who = "anonymous", region;
+    std::string who = "anonymous", region, key_id;
     api::Response r;
     std::optional<RequestGate> gate;
     [&] {
@@ -77,8 +129,9 @@ int Serve(const Options& options, api::Services& services) {
         std::optional<auth::Principal> principal;
         auto verified = auth::Verify(
             hr,
-            [&](const std::string& key_id) -> std::optional<std::string> {
-              auto a = options.keys->Lookup(key_id);
+            [&](const std::string& requested) -> std::optional<std::string> {
+              key_id = requested;
+              auto a = options.keys->Lookup(requested);
               if (!a) return std::nullopt;
               principal = a->principal;
               return a->secret;
@@ -90,6 +143,15 @@ int Serve(const Options& options, api::Services& services) {
         }
         who = principal->name;
         region = verified->region;
+        if (!options.regions.empty() && std::find(options.regions.begin(), options.regions.end(),
+                                                  region) == options.regions.end()) {
+          std::string list;
+          for (const auto& name : options.regions) list += (list.empty() ? "" : ", ") + name;
+          r = ErrorResponse(Status(Code::kInvalidSignature,
+                                   "Credential should be scoped to a valid region, not '" + region +
+                                       "'. This server serves: " + list + "."));
+          return;
+        }
         if (principal->rate_limit > 0) rate = principal->rate_limit;
         principal_used = *principal;
       }
@@ -139,19 +201,41 @@ int Serve(const Options& options, api::Services& services) {
       }
     }
     res.set_content(r.body, kJsonType);
-    if (!r.error_type.empty()) {
-      log::Info("request " + id + " " + op + " principal=" + who +
-                (region.empty() ? "" : " region=" + region) + " -> " +
-                std::to_string(r.http_status) + " " + r.error_type);
-    }
+    AccessLog(log::Level::kInfo, {id, op, who, key_id, region, r.http_status, r.error_type, seconds,
+                                  req.body.size(), r.body.size()});
   };
   // /healthz, /metrics and unknown paths are answered on the I/O thread, so
   // they never wait behind analysis; POST / runs on the handler pool.
   auto direct = [&](const HttpRequest& req) -> std::optional<HttpResponse> {
+    auto t0 = std::chrono::steady_clock::now();
+    const std::string rid = NewRequestId();
     HttpResponse res;
-    res.set_header("x-amzn-RequestId", NewRequestId());
+    res.set_header("x-amzn-RequestId", rid);
     if (req.method == "GET" && req.path() == "/healthz") {
       res.set_content("{\"status\":\"ok\"}", "application/json");
+    } else if (req.method == "GET" && req.path() == "/readyz") {
+      // Each check: ok, and what is wrong when it is not.
+      nlohmann::json body = nlohmann::json::object();
+      bool ready = true;
+      auto check = [&](const char* name, bool ok, nlohmann::json detail) {
+        detail["ok"] = ok;
+        body[name] = std::move(detail);
+        ready = ready && ok;
+      };
+      check("models", options.model_problems.empty() && services.faces != nullptr,
+            {{"problems", options.model_problems}});
+      std::string db = ProbeDataDir(options.data_dir);
+      check("database", db.empty(),
+            db.empty() ? nlohmann::json::object() : nlohmann::json{{"error", db}});
+      check("index", services.collections != nullptr,
+            services.collections ? nlohmann::json::object()
+                                 : nlohmann::json{{"error", "collections not loaded"}});
+      const int waiting = admission.waiting();
+      check("queue", waiting < options.queue,
+            {{"waiting", waiting}, {"capacity", options.queue}, {"running", admission.running()}});
+      body["status"] = ready ? "ready" : "not ready";
+      res.status = ready ? 200 : 503;
+      res.set_content(body.dump(), "application/json");
     } else if (req.method == "GET" && req.path() == "/metrics") {
       metrics.SetGauges(admission.waiting(), admission.running());
       if (services.jobs) {
@@ -165,9 +249,16 @@ int Serve(const Options& options, api::Services& services) {
       res.status = 404;
       res.set_content(api::ErrorBody(Status(Code::kUnknownOperation,
                                             "Not found: argus answers POST / (AWS JSON 1.1), "
-                                            "GET /healthz and GET /metrics.")),
+                                            "GET /healthz, GET /readyz and GET /metrics.")),
                       kJsonType);
     }
+    // Probes and scrapes at debug level (they come every few seconds).
+    const bool probe = res.status != 404;
+    AccessLog(probe ? log::Level::kDebug : log::Level::kInfo,
+              {rid, req.method + " " + std::string(req.path().substr(0, 200)), "", "", "",
+               res.status, probe ? "" : "UnknownOperationException",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+               req.body.size(), res.body.size()});
     return res;
   };
   // Transport refusals keep their HTTP status and carry the Rekognition error shape.
@@ -177,8 +268,11 @@ int Serve(const Options& options, api::Services& services) {
                 : kind == HttpRefusal::kInternal           ? Code::kInternal
                                                            : Code::kInvalidParameter;
     HttpResponse res;
-    res.set_header("x-amzn-RequestId", NewRequestId());
+    const std::string rid = NewRequestId();
+    res.set_header("x-amzn-RequestId", rid);
     res.set_content(api::ErrorBody(Status(code, message)), kJsonType);
+    AccessLog(log::Level::kInfo, {rid, "", "", "", "", HttpStatusOf(kind), api::MapError(code).type,
+                                  0, 0, res.body.size()});
     return res;
   };
   HttpServer::Options http;

@@ -1,10 +1,11 @@
 #pragma once
 // The HTTP front: POST / with X-Amz-Target (AWS JSON 1.1), GET /healthz,
-// GET /metrics, over the transport in http_server.h (health and metrics are
+// GET /readyz, GET /metrics, over the transport in http_server.h (health and metrics are
 // answered on its I/O thread). Every POST goes through the same pipeline: request id →
 // SigV4 (→ principal) → per-principal rate limit → admission (bounded
 // workers and queue) → api::Handle → metrics.
 #include <string>
+#include <vector>
 
 #include "api/rekognition/handlers.h"
 #include "auth/key_store.h"
@@ -46,9 +47,19 @@ struct Options {
   // Who unsigned requests are under --no-auth: name "anonymous", with the
   // organisation type and purpose given by --anonymous-org-type/-purpose.
   auth::Principal anonymous;
+  // Regions a request may be signed for; empty = any (the region is logged).
+  // Another region is refused with InvalidSignatureException, as AWS does.
+  std::vector<std::string> regions;
+  // GET /readyz: the data dir whose writability is probed, the model
+  // problems found at start (files missing or altered, operations disabled),
+  // and the version reported by argus_build_info.
+  std::string data_dir;
+  std::vector<std::string> model_problems;
+  std::string version;
 };
 
-// Serves until SIGINT/SIGTERM. Returns a process exit code.
+// Serves until SIGINT/SIGTERM. Returns 0 after a clean stop, non-zero when
+// it could not start (the reason logged: the address and the errno text).
 int Serve(const Options& options, api::Services& services);
 
 // A random RFC 4122 version-4 UUID, as AWS request ids look.

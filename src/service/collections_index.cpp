@@ -57,7 +57,7 @@ Status CollectionService::LoadCollection(const store::Collection& c) {
   index::SnapshotMeta meta;
   auto snap = index::VectorIndex::Load(SnapshotPath(c.id), config_.index, &meta);
   if (snap.ok() && meta.collection == c.id && meta.collection_created_ms == c.created_ms &&
-      meta.model_version == c.face_model_version) {
+      store::FaceModelVersionOnRead(meta.model_version) == c.face_model_version) {
     auto stored = store_->Labels(c.id);
     if (!stored.ok()) return stored.status();
     std::vector<int64_t> have = snap.value()->Labels();

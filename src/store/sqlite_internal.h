@@ -123,7 +123,7 @@ inline Face ReadFace(const Stmt& s, bool descriptor) {
   f.width = float(s.Real(7));
   f.height = float(s.Real(8));
   f.user_id = s.Text(9);
-  f.model_version = s.Text(10);
+  f.model_version = FaceModelVersionOnRead(s.Text(10));
   f.created_ms = s.Int(11);
   if (descriptor) f.descriptor = s.Floats(12);
   return f;

@@ -117,7 +117,7 @@ Result<Collection> SqliteStore::GetCollection(const std::string& id) {
   Collection c;
   c.id = s.Text(0);
   c.created_ms = s.Int(1);
-  c.face_model_version = s.Text(2);
+  c.face_model_version = FaceModelVersionOnRead(s.Text(2));
   c.face_count = s.Int(3);
   c.user_count = s.Int(4);
   Stmt t(r.db, "SELECT key, value FROM collection_tags WHERE collection_id = ?");
@@ -139,7 +139,7 @@ Result<std::vector<Collection>> SqliteStore::ListCollections(const std::string& 
     Collection c;
     c.id = s.Text(0);
     c.created_ms = s.Int(1);
-    c.face_model_version = s.Text(2);
+    c.face_model_version = FaceModelVersionOnRead(s.Text(2));
     out.push_back(std::move(c));
   }
   if (rc != SQLITE_DONE) return SqlError(r.db, "list collections");

@@ -19,6 +19,16 @@
 
 namespace argus::store {
 
+// Face model versions are numeric (the service model's pattern [0-9.]+).
+// Data dirs written before hold the descriptive names; they are mapped on
+// read: argus-dlib128-1.0 -> 1.0, argus-faceres1024-1.0 -> 2.0 (docs/API.md).
+// Any other value is returned unchanged.
+inline std::string FaceModelVersionOnRead(const std::string& stored) {
+  if (stored == "argus-dlib128-1.0") return "1.0";
+  if (stored == "argus-faceres1024-1.0") return "2.0";
+  return stored;
+}
+
 struct Collection {
   std::string id;
   int64_t created_ms = 0;  // unix epoch milliseconds

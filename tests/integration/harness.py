@@ -114,7 +114,7 @@ class Server:
         return self.proc.returncode
 
     def post(self, target, body, content_type="application/x-amz-json-1.1", sign=True,
-             access_key=None, secret_key=None):
+             access_key=None, secret_key=None, region="us-east-1"):
         """Raw POST /, SigV4-signed with the server's key (or the one given)
         unless sign=False; returns (status, headers, parsed JSON body)."""
         data = body if isinstance(body, bytes) else body.encode()
@@ -124,7 +124,7 @@ class Server:
         access_key, secret_key = access_key or self.access_key, secret_key or self.secret_key
         if sign and access_key:
             aws_req = AWSRequest(method="POST", url=self.url + "/", data=data, headers=headers)
-            SigV4Auth(Credentials(access_key, secret_key), "rekognition", "us-east-1").add_auth(aws_req)
+            SigV4Auth(Credentials(access_key, secret_key), "rekognition", region).add_auth(aws_req)
             headers = dict(aws_req.headers.items())
         req = urllib.request.Request(self.url + "/", data=data, headers=headers, method="POST")
         try:

@@ -108,7 +108,7 @@ class AuthTest(unittest.TestCase):
         self.server.post(DETECT, tiny_request())
         self.server.post(DETECT, "{}")
         _, _, text = get(self.server.url + "/metrics")
-        self.assertRegex(text, r'argus_requests_total\{operation="DetectFaces",status="200"\} [1-9]')
+        self.assertRegex(text, r'argus_requests_total\{operation="DetectFaces",code="200"\} [1-9]')
         self.assertRegex(text, r'argus_errors_total\{operation="DetectFaces",type="InvalidParameterException"\} [1-9]')
         self.assertRegex(text, r'argus_request_duration_seconds_bucket\{operation="DetectFaces",le="\+Inf"\} [1-9]')
         for name in ("argus_queue_depth", "argus_requests_in_progress", "argus_faces_indexed_total"):

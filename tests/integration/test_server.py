@@ -134,5 +134,129 @@ class ServerTest(unittest.TestCase):
         self.assertEqual(body["__type"], "ImageTooLargeException")
 
 
+
+def get(url):
+    """GET url; (status, body text)."""
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+class Health(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def test_healthz_is_up(self):
+        status, body = get(self.server.url + "/healthz")
+        self.assertEqual((status, json.loads(body)), (200, {"status": "ok"}))
+
+    def test_readyz_reports_each_check(self):
+        status, body = get(self.server.url + "/readyz")
+        ready = json.loads(body)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(ready["status"], "ready")
+        for check in ("models", "database", "index", "queue"):
+            self.assertTrue(ready[check]["ok"], (check, ready))
+        self.assertEqual(ready["models"]["problems"], [])
+        self.assertEqual(ready["queue"]["waiting"], 0)
+        self.assertEqual(ready["queue"]["capacity"], 32)
+
+    def test_process_and_build_metrics(self):
+        self.server.post("RekognitionService.ListCollections", "{}")
+        status, text = get(self.server.url + "/metrics")
+        self.assertEqual(status, 200)
+        version = subprocess.run([ARGUS_BIN, "--version"], capture_output=True,
+                                 text=True).stdout.split()[1]
+        self.assertIn('argus_build_info{version="%s"} 1\n' % version, text)
+        self.assertRegex(text, r'argus_requests_total\{operation="ListCollections",code="200"\} 1')
+        self.assertNotIn('status="', text)
+        values = {}
+        for line in text.splitlines():
+            if line.startswith("process_"):
+                name, value = line.split()
+                values[name] = float(value)
+        self.assertGreater(values["process_resident_memory_bytes"], 10 << 20)
+        self.assertGreater(values["process_cpu_seconds_total"], 0)
+        self.assertGreaterEqual(values["process_open_fds"], 3)
+        with open("/proc/%d/stat" % self.server.proc.pid) as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/stat") as f:
+            boot = next(int(l.split()[1]) for l in f if l.startswith("btime "))
+        started = boot + start_ticks / os.sysconf("SC_CLK_TCK")
+        self.assertAlmostEqual(values["process_start_time_seconds"], started, delta=1)
+
+
+class NotReady(unittest.TestCase):
+    def test_an_altered_model_makes_readyz_503_and_says_which(self):
+        models = tempfile.mkdtemp(prefix="argus-models-")
+        try:
+            for name in os.listdir(MODEL_DIR):
+                os.symlink(os.path.join(MODEL_DIR, name), os.path.join(models, name))
+            os.unlink(os.path.join(models, "nsfwjs_mobilenet_v2_mid.onnx"))
+            with open(os.path.join(models, "nsfwjs_mobilenet_v2_mid.onnx"), "wb") as f:
+                f.write(b"not a model")
+            server = Server("--model-dir", models)
+            try:
+                status, body = get(server.url + "/readyz")
+                faces = server.post("RekognitionService.ListCollections", "{}")
+            finally:
+                server.stop()
+        finally:
+            import shutil
+            shutil.rmtree(models)
+        ready = json.loads(body)
+        self.assertEqual(status, 503, body)
+        self.assertEqual(ready["status"], "not ready")
+        self.assertFalse(ready["models"]["ok"])
+        self.assertTrue(any("nsfwjs_mobilenet_v2_mid" in p for p in ready["models"]["problems"]),
+                        ready)
+        self.assertTrue(ready["database"]["ok"])
+        self.assertEqual(faces[0], 200)  # what can run still runs
+
+    def test_a_full_queue_makes_readyz_503_until_it_drains(self):
+        import threading
+        server = Server("--workers", "1", "--queue", "1")
+        try:
+            with open(SAMPLE, "rb") as fh:
+                body = json.dumps({"Image": {"Bytes": base64.b64encode(fh.read()).decode()},
+                                   "Attributes": ["ALL"]})
+            done = []
+
+            def detect():
+                done.append(server.post("RekognitionService.DetectFaces", body)[0])
+
+            seen = []
+            for _ in range(5):  # rounds: one running, one waiting, the others throttled
+                clients = [threading.Thread(target=detect) for _ in range(3)]
+                for c in clients:
+                    c.start()
+                while any(c.is_alive() for c in clients):
+                    status, text = get(server.url + "/readyz")
+                    if status == 503:
+                        seen.append(json.loads(text))
+                for c in clients:
+                    c.join()
+                if seen:
+                    break
+            status, text = get(server.url + "/readyz")
+        finally:
+            server.stop()
+        self.assertTrue(seen, "the queue was never seen full")
+        self.assertFalse(seen[0]["queue"]["ok"])
+        self.assertEqual(seen[0]["queue"]["waiting"], 1)
+        self.assertEqual(seen[0]["queue"]["capacity"], 1)
+        self.assertTrue(seen[0]["models"]["ok"] and seen[0]["database"]["ok"])
+        self.assertIn(200, done)
+        self.assertEqual(status, 200, text)  # drained
+
 if __name__ == "__main__":
     unittest.main()

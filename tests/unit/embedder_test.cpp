@@ -84,8 +84,8 @@ TEST(Embedder, DefaultIsFaceApiDlibRecogniserWithItsModelVersion) {
   ml::Registry registry(ml::DefaultModelDir());
   auto faces = FaceService::Create(registry);
   ASSERT_TRUE(faces.ok()) << faces.status().ToString();
-  EXPECT_EQ((*faces)->ModelVersion(), "argus-dlib128-1.0");
-  EXPECT_STREQ(FaceService::FaceModelVersion(), "argus-dlib128-1.0");
+  EXPECT_EQ((*faces)->ModelVersion(), "1.0");
+  EXPECT_STREQ(FaceService::FaceModelVersion(), "1.0");
   EXPECT_EQ((*faces)->DescriptorDimension(), 128);
   ThreeFaces f = EmbedThree(**faces);
   ExpectUnitVectors(f, 128);
@@ -98,8 +98,8 @@ TEST(Embedder, FaceResFromTheManifestSwapsInWithItsOwnDimensionAndVersion) {
   config.embedder = "human_faceres";
   auto faces = FaceService::Create(registry, config);
   ASSERT_TRUE(faces.ok()) << faces.status().ToString();
-  EXPECT_EQ((*faces)->ModelVersion(), "argus-faceres1024-1.0");
-  EXPECT_STREQ(FaceService::FaceModelVersion(), "argus-faceres1024-1.0");
+  EXPECT_EQ((*faces)->ModelVersion(), "2.0");
+  EXPECT_STREQ(FaceService::FaceModelVersion(), "2.0");
   ThreeFaces f = EmbedThree(**faces);
   ExpectUnitVectors(f, 1024);
   EXPECT_GT(Dot(f.a, f.a_again), Dot(f.a, f.b));
@@ -221,7 +221,7 @@ TEST_F(TinyArcFace, CollectionOfOneEmbedderRefusesFacesOfAnother) {
     ASSERT_TRUE(svc.ok()) << svc.status().ToString();
     auto c = (*svc)->CreateCollection("dlib", {});
     ASSERT_TRUE(c.ok());
-    EXPECT_EQ(c->face_model_version, "argus-dlib128-1.0");
+    EXPECT_EQ(c->face_model_version, "1.0");
     IndexFacesRequest req;
     req.collection_id = "dlib";
     ASSERT_TRUE((*svc)->IndexFaces(img, req).ok());
@@ -241,7 +241,7 @@ TEST_F(TinyArcFace, CollectionOfOneEmbedderRefusesFacesOfAnother) {
   auto refused = (*svc)->IndexFaces(img, req);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), Code::kInvalidParameter);
-  EXPECT_NE(refused.status().message().find("argus-dlib128-1.0"), std::string::npos);
+  EXPECT_NE(refused.status().message().find("face model 1.0;"), std::string::npos);
   auto c = (*svc)->CreateCollection("arc", {});
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->face_model_version, "test-tinyarcface512-1");

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 #include "ml/model.h"
 
 namespace argus::ml {
@@ -61,6 +64,22 @@ TEST(Manifest, EmbeddedManifestIsConsistent) {
     EXPECT_FALSE(s.license.empty()) << s.name;
     EXPECT_FALSE(s.outputs.empty()) << s.name;
   }
+}
+
+// FaceModelVersion, IndexFacesModelVersion: the service model's pattern
+// [0-9\.]+, one version per embedder.
+TEST(Manifest, EmbedderVersionsAreNumericAndDistinct) {
+  std::set<std::string> seen;
+  int embedders = 0;
+  for (const auto& s : Manifest::Embedded().models()) {
+    if (!s.embedder) continue;
+    ++embedders;
+    const std::string& v = s.embedder->model_version;
+    EXPECT_FALSE(v.empty()) << s.name;
+    EXPECT_EQ(v.find_first_not_of("0123456789."), std::string::npos) << s.name << ": " << v;
+    EXPECT_TRUE(seen.insert(v).second) << s.name << " repeats " << v;
+  }
+  EXPECT_GE(embedders, 2);
 }
 
 TEST(SyntheticInput, MatchesTheDocumentedHash) {

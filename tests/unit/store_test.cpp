@@ -129,6 +129,31 @@ TEST_F(StoreTest, FacesRoundTripAndLabelsAreNeverReused) {
   EXPECT_EQ(store_->GetCollection("c")->face_count, 3);
 }
 
+// Data dirs written before face model versions were numeric keep working:
+// the descriptive names read as the numeric versions ([0-9.]+).
+TEST_F(StoreTest, DescriptiveFaceModelVersionsReadAsNumeric) {
+  Collection old = Coll("old");
+  old.face_model_version = "argus-dlib128-1.0";
+  Collection other = Coll("other");
+  other.face_model_version = "argus-faceres1024-1.0";
+  ASSERT_TRUE(store_->CreateCollection(old).ok());
+  ASSERT_TRUE(store_->CreateCollection(other).ok());
+  std::vector<Face> faces = {MakeFace("f1")};
+  faces[0].model_version = "argus-dlib128-1.0";
+  ASSERT_TRUE(store_->InsertFaces("old", faces).ok());
+  EXPECT_EQ(store_->GetCollection("old")->face_model_version, "1.0");
+  EXPECT_EQ(store_->GetCollection("other")->face_model_version, "2.0");
+  auto listed = store_->ListCollections("", 10);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].face_model_version, "1.0");
+  EXPECT_EQ((*listed)[1].face_model_version, "2.0");
+  auto read = store_->ListFaces("old", FaceFilter{});
+  ASSERT_EQ(read->size(), 1u);
+  EXPECT_EQ((*read)[0].model_version, "1.0");
+  EXPECT_EQ(store_->GetCollection("c-none").status().code(), Code::kResourceNotFound);
+  EXPECT_EQ(FaceModelVersionOnRead("m1"), "m1");  // others unchanged
+}
+
 TEST_F(StoreTest, ListFacesPaginatesAndFilters) {
   ASSERT_TRUE(store_->CreateCollection(Coll("c")).ok());
   std::vector<Face> faces;
