@@ -369,7 +369,14 @@ Status VectorIndex::Rebuild() {
   }
   std::unique_ptr<State> fresh;
   try {
+#if defined(__SANITIZE_THREAD__)
+    // libgomp is not instrumented: TSan cannot see the barrier that ends
+    // the build's OpenMP region and reports its workers' reads as racing
+    // with what follows. Under TSan the build runs on this thread.
+    omp_set_num_threads(1);
+#else
     omp_set_num_threads(std::max(1, opt_.build_threads));
+#endif
     fresh = NewState(opt_, graph);
     fresh->Append(labels, vecs.data());
   } catch (const std::exception& e) {

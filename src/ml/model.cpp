@@ -13,6 +13,13 @@
 namespace argus::ml {
 
 void SetInferenceThreads(int threads) {
+#if defined(__SANITIZE_THREAD__)
+  // OpenCV's parallel loops run on TBB, which is not instrumented: TSan
+  // cannot see its hand-offs and reports the loop bodies' reads of their
+  // caller's data as races. Under TSan inference stays on the calling
+  // thread; argus's own threads are what that run checks.
+  threads = 1;
+#endif
   if (threads > 0) cv::setNumThreads(threads);
   OnednnGraph::SetThreads(threads);
 }
