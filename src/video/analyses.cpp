@@ -53,6 +53,8 @@ int64_t RunGapMs(double rate, const VideoMetadata& meta) {
 
 }  // namespace internal
 
+using internal::BodyFromFace;
+using internal::FaceBodies;
 using internal::ForEachFrame;
 using internal::Unavailable;
 
@@ -146,27 +148,6 @@ std::vector<float> BodyDescriptor(const cv::Mat& bgr, const cv::Rect2f& box) {
   return h;
 }
 
-// A body box estimated from a face seen without one.
-cv::Rect2f BodyFromFace(const cv::Rect2f& f, const cv::Size& size) {
-  cv::Rect2f b(f.x - f.width, f.y - f.height * 0.3f, f.width * 3, f.height * 7);
-  return b & cv::Rect2f(0, 0, float(size.width), float(size.height));
-}
-
-// The body (index into `bodies`) holding a face: the smallest body whose
-// upper half holds the face's centre; -1 when none does.
-int BodyOfFace(const std::vector<cv::Rect2f>& bodies, const cv::Rect2f& face,
-               const std::vector<bool>& taken) {
-  const cv::Point2f c(face.x + face.width / 2, face.y + face.height / 2);
-  int best = -1;
-  for (size_t i = 0; i < bodies.size(); ++i) {
-    const cv::Rect2f& b = bodies[i];
-    if (taken[i] || !b.contains(c) || c.y > b.y + b.height * 0.5f) continue;
-    if (face.width > b.width * 1.2f) continue;
-    if (best < 0 || b.area() < bodies[best].area()) best = int(i);
-  }
-  return best;
-}
-
 struct Observation {
   int64_t timestamp_ms = 0;
   int track = -1;
@@ -191,12 +172,9 @@ Result<std::vector<cv::Rect2f>> DetectBodies(service::LabelService& labels, cons
 void PairFacesAndBodies(const std::vector<cv::Rect2f>& bodies,
                         std::vector<service::FaceDetail>& faces, const cv::Size& size,
                         std::vector<Observation>& obs, std::vector<cv::Rect2f>& boxes) {
-  std::vector<bool> taken(bodies.size(), false);
-  std::vector<int> face_body(faces.size(), -1);
-  for (size_t f = 0; f < faces.size(); ++f) {
-    face_body[f] = BodyOfFace(bodies, faces[f].box, taken);
-    if (face_body[f] >= 0) taken[face_body[f]] = true;
-  }
+  std::vector<cv::Rect2f> face_boxes;
+  for (const auto& f : faces) face_boxes.push_back(f.box);
+  const std::vector<int> face_body = FaceBodies(bodies, face_boxes);
   for (size_t b = 0; b < bodies.size(); ++b) {
     Observation o;
     o.body = bodies[b];
@@ -379,20 +357,19 @@ Result<std::vector<PersonItem>> SearchFaces(VideoReader& reader, const Services&
       ARGUS_ASSIGN(found, DetectBodies(*s.labels, img));
       bodies = std::move(found);
     }
-    std::vector<bool> taken(bodies.size(), false);
     std::vector<TrackDetection> dets;
-    for (size_t i = 0; i < described.size(); ++i)
+    std::vector<cv::Rect2f> face_boxes;
+    for (size_t i = 0; i < described.size(); ++i) {
       dets.push_back({described[i].box, described[i].confidence, vectors[i]});
+      face_boxes.push_back(described[i].box);
+    }
     const auto ids = tracker.Update(dets);
+    const std::vector<int> body_of = FaceBodies(bodies, face_boxes);
     for (size_t i = 0; i < described.size(); ++i) {
       Observation o;
       o.timestamp_ms = f.timestamp_ms;
       o.track = ids[i];
-      const int b = BodyOfFace(bodies, described[i].box, taken);
-      if (b >= 0) {
-        taken[b] = true;
-        o.body = bodies[b];
-      }
+      if (body_of[i] >= 0) o.body = bodies[size_t(body_of[i])];
       searched[ids[i]].Add(std::move(vectors[i]), described[i].confidence >= kSearchConfidence);
       o.face = std::move(described[i]);
       all.push_back(std::move(o));

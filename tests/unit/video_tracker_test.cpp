@@ -2,6 +2,7 @@
 // re-identification by descriptor.
 #include <gtest/gtest.h>
 
+#include "video/analysis_util.h"
 #include "video/tracker.h"
 
 namespace argus::video {
@@ -100,6 +101,28 @@ TEST(VideoTracker, CosineOfDescriptors) {
   EXPECT_FLOAT_EQ(Cosine(Unit(0), Unit(1)), 0.f);
   EXPECT_FLOAT_EQ(Cosine({}, Unit(1)), 0.f);
   EXPECT_FLOAT_EQ(Cosine({1, 0}, Unit(1)), 0.f);
+}
+
+// Faces to bodies for person tracking: the upper half first, then a face low
+// in a body that has none (a person bending or turning) joins that body
+// rather than becoming a person of its own; a face outside every body, or in
+// a body another face already holds, stays alone.
+TEST(VideoPairing, FacesJoinTheBodyTheyAreIn) {
+  const std::vector<cv::Rect2f> bodies = {{100, 0, 170, 390}, {400, 50, 100, 300}};
+  const std::vector<cv::Rect2f> faces = {
+      {420, 60, 40, 40},   // upper half of body 1
+      {370, 600, 40, 40},  // outside both
+      {180, 250, 35, 45},  // low in body 0, which has no face
+      {430, 300, 20, 20},  // low in body 1, already taken
+  };
+  EXPECT_EQ(internal::FaceBodies(bodies, faces), (std::vector<int>{1, -1, 0, -1}));
+  // With body 0's own face in its upper half, the low one stays alone.
+  const std::vector<cv::Rect2f> two = {{150, 20, 40, 40}, {180, 250, 35, 45}};
+  EXPECT_EQ(internal::FaceBodies(bodies, two), (std::vector<int>{0, -1}));
+  // A face far wider than the body is not its face.
+  EXPECT_EQ(internal::FaceBodies({{0, 0, 20, 200}}, {{0, 10, 60, 60}}), (std::vector<int>{-1}));
+  const cv::Rect2f est = internal::BodyFromFace({10, 10, 20, 20}, {100, 100});
+  EXPECT_EQ(est, cv::Rect2f(0, 4, 50, 96));
 }
 
 }  // namespace
