@@ -3,18 +3,19 @@
 
 Runs `argus eval verification` (every folder of DATA/verification: its
 pairs.csv, and its identities.csv where there is one),
-`argus eval detection` (DATA/detection/wider-dev) and `argus eval
+`argus eval detection` (DATA/detection/wider-dev), `argus eval portraits`
+(the images of every folder of DATA/verification) and `argus eval
 demographics` (DATA/demographics/utkface-dev) with --json, prints each
 command, saves the JSON results under --results, and rewrites the text
 between the markers
 
     <!-- model-card:NAME:begin -->  ...  <!-- model-card:NAME:end -->
 
-(NAME = verification, detection, demographics) in docs/MODEL_CARD.md. Text
+(NAME = verification, detection, portraits, demographics) in docs/MODEL_CARD.md. Text
 outside the markers is left alone.
 
 usage: tools/model_card.py [--argus build/argus] [--data ../shared/data]
-                           [--only verification,detection,demographics]
+                           [--only verification,detection,portraits,demographics]
                            [--limit N] [--reuse] [--card docs/MODEL_CARD.md]
   --limit N   pass --limit N to the demographics eval (a quick look; the card
               says so)
@@ -30,7 +31,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NAMES = ("verification", "detection", "demographics")
+NAMES = ("verification", "detection", "portraits", "demographics")
 
 
 def run(cmd, out_path):
@@ -81,12 +82,20 @@ def render_verification(runs):
              "|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in runs:
         m = r["result"]
-        t = m["tar_at_far"]
-        cells = ["%s / %s" % (sci(m["fmr_at_similarity"][k]), pct(m["fnmr_at_similarity"][k]))
-                 for k in ("80", "90", "95", "99")]
-        lines.append("| %s | %d | %.4f ± %.4f | %.4f | %.3f / %.3f / %.3f | %d of %d | %s |" % (
-            name, m["pairs"], m["accuracy"], m["accuracy_std"], m["eer"], t["1e-2"], t["1e-3"],
-            t["1e-4"], m["no_face"], m["images"], " | ".join(cells)))
+        rows = [(name, m)]
+        # Pairs without a face in both images are errors end to end; the
+        # descriptor's own rates are those of the pairs with both faces.
+        f = m.get("face_pairs")
+        if f and f["pairs"] != m["pairs"]:
+            rows.append((name + ", pairs with both faces", dict(f, no_face=m["no_face"],
+                                                                images=m["images"])))
+        for label, v in rows:
+            t = v["tar_at_far"]
+            cells = ["%s / %s" % (sci(v["fmr_at_similarity"][k]), pct(v["fnmr_at_similarity"][k]))
+                     for k in ("80", "90", "95", "99")]
+            lines.append("| %s | %d | %.4f ± %.4f | %.4f | %.3f / %.3f / %.3f | %d of %d | %s |" % (
+                label, v["pairs"], v["accuracy"], v["accuracy_std"], v["eer"], t["1e-2"],
+                t["1e-3"], t["1e-4"], v["no_face"], v["images"], " | ".join(cells)))
     lines += ["", provenance([r for _, r in runs]), "", "Commands:", ""]
     lines += ["    " + rel(r["command"]) for _, r in runs]
     return "\n".join(lines)
@@ -102,6 +111,29 @@ def render_detection(runs):
             m["ms_per_image"]))
     lines += ["", provenance(runs), "", "Commands:", ""]
     lines += ["    " + rel(r["command"]) for r in runs]
+    return "\n".join(lines)
+
+
+def render_portraits(runs):
+    names = list(runs[0][1]["result"]["variants"].keys()) if runs else []
+    head = []
+    for n, r in runs:
+        m = r["result"]
+        head += ["%s: %d portraits" % (n, m["portraits"]), "%s: %d group photos" % (
+            n, m["group_photos"])]
+    lines = ["| derived version | " + " | ".join(head) + " |", "|---|" + "---|" * len(head)]
+    for v in names:
+        cells = []
+        for _, r in runs:
+            for kind in ("portraits", "group_photos"):
+                c = r["result"]["variants"][v][kind]
+                cell = "%d missed of %d" % (c["missed"], c["images"])
+                if c["below_80_pixels"]:
+                    cell += " (%d under 80 px)" % c["below_80_pixels"]
+                cells.append(cell)
+        lines.append("| %s | %s |" % (v, " | ".join(cells)))
+    lines += ["", provenance([r for _, r in runs]), "", "Commands:", ""]
+    lines += ["    " + rel(r["command"]) for _, r in runs]
     return "\n".join(lines)
 
 
@@ -209,6 +241,14 @@ def main():
                 cmd += ["--face-detector", det]
             runs.append(get("detection" + ("-" + det if det else ""), cmd))
         blocks["detection"] = render_detection(runs)
+    if "portraits" in only:
+        vdir = os.path.join(data, "verification")
+        runs = []
+        for name in sorted(os.listdir(vdir)):
+            runs.append((name, get("portraits-" + name, [
+                a.argus, "eval", "portraits", "--images", os.path.join(vdir, name, "images"),
+                "--json"])))
+        blocks["portraits"] = render_portraits(runs)
     if "demographics" in only:
         d = os.path.join(data, "demographics", "utkface-dev")
         cmd = [a.argus, "eval", "demographics", "--labels", os.path.join(d, "labels.csv"),

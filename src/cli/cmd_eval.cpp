@@ -1,11 +1,45 @@
 #include <cstdio>
 
 #include "cli/args.h"
+#include "eval/portraits.h"
 #include "eval/runners.h"
 
 namespace argus::cli {
 
 int CmdEvalDemographics(const Args& a);  // cmd_eval_demographics.cpp
+
+// `argus eval portraits --images DIR`: detection recall on darkened,
+// greyscale, low-contrast and tightly cropped portraits derived in memory.
+int CmdEvalPortraits(const Args& a) {
+  ApplyThreads(a);
+  ml::Registry registry(ModelDir(a));
+  auto faces = MakeFaceService(a, registry);
+  if (!faces) return 1;
+  auto result = eval::RunPortraits(*faces, a.Get("images"), a.GetInt("limit", 0));
+  if (!result.ok()) {
+    std::fprintf(stderr, "argus: %s\n", result.status().message().c_str());
+    return 1;
+  }
+  const auto& r = result.value();
+  if (a.Has("json")) {
+    std::printf("%s\n", r.dump().c_str());
+    return 0;
+  }
+  std::printf(
+      "detector %s: %d images: %d portraits (one face), %d group photos, %d without a clear face\n",
+      r["detector"].get<std::string>().c_str(), r["images"].get<int>(), r["portraits"].get<int>(),
+      r["group_photos"].get<int>(), r["no_clear_face_in_original"].get<int>());
+  for (const auto& [name, v] : r["variants"].items()) {
+    std::printf("  %-24s", name.c_str());
+    for (const char* kind : {"portraits", "group_photos"}) {
+      const auto& c = v[kind];
+      std::printf("  %s: missed %d of %d", kind, c["missed"].get<int>(), c["images"].get<int>());
+      for (const auto& e : c["examples"]) std::printf(" %s", e.get<std::string>().c_str());
+    }
+    std::printf("\n");
+  }
+  return 0;
+}
 
 // `argus eval verification|detection ...`: runs an evaluation protocol
 // through the same face pipeline as the API and prints its figures.
@@ -23,6 +57,7 @@ int CmdEval(const Args& a) {
     return 2;
   };
   if (what == "demographics") return CmdEvalDemographics(a);
+  if (what == "portraits") return CmdEvalPortraits(a);
   if (what != "verification" && what != "detection") return usage();
   if (!a.Has("images") ||
       (what == "verification" ? a.Has("pairs") == a.Has("identities") : !a.Has("annotations")))
@@ -71,6 +106,18 @@ int CmdEval(const Args& a) {
       std::printf("Similarity >= %s: FMR %.4f FNMR %.4f\n", t,
                   r["fmr_at_similarity"][t].get<double>(),
                   r["fnmr_at_similarity"][t].get<double>());
+    // The descriptor alone: the pairs with a face in both images.
+    const auto& f = r["face_pairs"];
+    std::printf(
+        "pairs with a face in both images %d (%d same): accuracy %.4f, EER %.4f, TAR at "
+        "FAR 1e-2 %.4f, 1e-3 %.4f, 1e-4 %.4f\n",
+        f["pairs"].get<int>(), f["same_pairs"].get<int>(), f["accuracy"].get<double>(),
+        f["eer"].get<double>(), f["tar_at_far"]["1e-2"].get<double>(),
+        f["tar_at_far"]["1e-3"].get<double>(), f["tar_at_far"]["1e-4"].get<double>());
+    for (const char* t : {"80", "90", "95", "99"})
+      std::printf("  Similarity >= %s: FMR %.4f FNMR %.4f\n", t,
+                  f["fmr_at_similarity"][t].get<double>(),
+                  f["fnmr_at_similarity"][t].get<double>());
   } else {
     std::printf("detector %s: AP easy %.4f, medium %.4f, hard %.4f (%d images, %.1f ms/image)\n",
                 r["detector"].get<std::string>().c_str(), r["ap_easy"].get<double>(),

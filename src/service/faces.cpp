@@ -44,7 +44,9 @@ Result<std::unique_ptr<FaceService>> FaceService::Create(ml::Registry& registry,
 
 Result<std::vector<FaceDetail>> FaceService::DetectFaces(const Image& image,
                                                          const DetectOptions& opts) {
-  auto boxes = detector_->Detect(image.bgr, opts.min_confidence, opts.max_faces);
+  auto boxes = opts.video_frame
+                   ? detector_->DetectFrame(image.bgr, opts.min_confidence, opts.max_faces)
+                   : detector_->Detect(image.bgr, opts.min_confidence, opts.max_faces);
   if (!boxes.ok()) return boxes.status();
   // Each face's landmarks, pose and quality; the faces side by side where
   // there are at least as many as inference threads (small nets leave a

@@ -27,6 +27,9 @@ struct FaceDetail {
 struct DetectOptions {
   float min_confidence = 0.5f;  // detector score, 0..1
   int max_faces = 100;
+  // A video frame: no retry of the kind a photo gets when nothing was found
+  // (vision::FaceDetector::DetectFrame).
+  bool video_frame = false;
 };
 
 struct FaceConfig {

@@ -66,6 +66,14 @@ Image ToImage(const Frame& f) {
   return img;
 }
 
+// The faces of a sampled frame (service::DetectOptions::video_frame).
+Result<std::vector<service::FaceDetail>> FramesFaces(service::FaceService& faces,
+                                                     const Image& img) {
+  service::DetectOptions o;
+  o.video_frame = true;
+  return faces.DetectFaces(img, o);
+}
+
 // Runs of one name: a run continues while the name is seen again within
 // `max_gap_ms` of its last sighting. T is the item type, keyed by name.
 template <typename Item>
@@ -259,7 +267,7 @@ Result<std::vector<FaceItem>> DetectFaces(VideoReader& reader, const Services& s
   std::vector<FaceItem> items;
   Status st = ForEachFrame(reader, rates.faces, progress, [&](const Frame& f) -> Status {
     const Image img = ToImage(f);
-    ARGUS_ASSIGN(faces, s.faces->DetectFaces(img));
+    ARGUS_ASSIGN(faces, FramesFaces(*s.faces, img));
     if (all_attributes && !faces.empty()) {
       std::vector<service::FaceDetail*> ptrs;
       for (auto& fd : faces)
@@ -290,7 +298,7 @@ Result<std::vector<PersonItem>> TrackPersons(VideoReader& reader, const Services
     ARGUS_ASSIGN(bodies, DetectBodies(*s.labels, img));
     std::vector<service::FaceDetail> faces;
     if (s.faces && !bodies.empty()) {
-      ARGUS_ASSIGN(found, s.faces->DetectFaces(img));
+      ARGUS_ASSIGN(found, FramesFaces(*s.faces, img));
       faces = std::move(found);
     }
     std::vector<Observation> obs;
@@ -340,7 +348,7 @@ Result<std::vector<PersonItem>> SearchFaces(VideoReader& reader, const Services&
   std::vector<Observation> all;
   Status st = ForEachFrame(reader, rates.faces, progress, [&](const Frame& f) -> Status {
     const Image img = ToImage(f);
-    ARGUS_ASSIGN(faces, s.faces->DetectFaces(img));
+    ARGUS_ASSIGN(faces, FramesFaces(*s.faces, img));
     std::vector<const service::FaceDetail*> ptrs;
     for (const auto& fd : faces)
       if (!fd.landmarks68.empty()) ptrs.push_back(&fd);

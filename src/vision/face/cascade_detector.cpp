@@ -23,7 +23,23 @@ class CascadeDetector : public FaceDetector {
   CascadeDetector(std::shared_ptr<ml::Model> blaze, std::unique_ptr<SsdDetector> fallback)
       : blaze_(std::move(blaze)), fallback_(std::move(fallback)) {}
 
+  // Nothing found in a dim or flat image (a dark, low-contrast, greyscale
+  // portrait): once more on the image with its range stretched.
   Result<std::vector<FaceBox>> Detect(const cv::Mat& bgr, float min_score, int max_faces) override {
+    auto found = DetectOnce(bgr, min_score, max_faces);
+    if (!found.ok() || !found->empty()) return found;
+    const cv::Mat normalised = NormaliseDimImage(bgr);
+    if (normalised.empty()) return found;
+    return DetectOnce(normalised, min_score, max_faces);
+  }
+
+  Result<std::vector<FaceBox>> DetectFrame(const cv::Mat& bgr, float min_score,
+                                           int max_faces) override {
+    return DetectOnce(bgr, min_score, max_faces);
+  }
+
+ private:
+  Result<std::vector<FaceBox>> DetectOnce(const cv::Mat& bgr, float min_score, int max_faces) {
     std::vector<FaceBox> cand;
     ARGUS_RETURN_IF_ERROR(blaze_.Run(bgr, std::min(min_score, kUnsure), &cand));
     cand = Nms(cand, 0.f, kBlazeNmsIoU);
@@ -71,7 +87,6 @@ class CascadeDetector : public FaceDetector {
     return fallback_->Detect(bgr, min_score, max_faces);
   }
 
- private:
   // Settled: a face scored `sure` or more and at least `high` of the image
   // high, and no unsure candidate elsewhere (one that is not mostly inside
   // such a face) that would hint at more, smaller faces for the SSD to find.

@@ -86,4 +86,34 @@ Status RunPasses(const std::vector<PassFn>& passes, std::vector<FaceBox>* out) {
   return Status::Ok();
 }
 
+cv::Mat NormaliseDimImage(const cv::Mat& bgr) {
+  if (bgr.empty()) return {};
+  cv::Mat grey;
+  cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
+  cv::Scalar mean, sd;
+  cv::meanStdDev(grey, mean, sd);
+  if (mean[0] >= 100 && sd[0] >= 40) return {};
+  int hist[256] = {0};
+  for (int y = 0; y < grey.rows; ++y) {
+    const uchar* p = grey.ptr<uchar>(y);
+    for (int x = 0; x < grey.cols; ++x) ++hist[p[x]];
+  }
+  const double total = double(grey.total());
+  int lo = 0, hi = 255;
+  for (double run = 0; lo < 255 && (run += hist[lo]) <= 0.005 * total;) ++lo;
+  for (double run = 0; hi > 0 && (run += hist[hi]) <= 0.005 * total;) --hi;
+  if (hi - lo < 8) return {};  // one flat colour: nothing to find
+  // The stretched mean, then the gamma that brings it to about 120.
+  const double m = std::clamp((mean[0] - lo) / (hi - lo), 0.02, 0.98);
+  const double gamma = std::clamp(std::log(120.0 / 255.0) / std::log(m), 0.3, 1.5);
+  cv::Mat lut(1, 256, CV_8U);
+  for (int i = 0; i < 256; ++i) {
+    const double v = std::clamp((i - lo) / double(hi - lo), 0.0, 1.0);
+    lut.at<uchar>(i) = cv::saturate_cast<uchar>(255.0 * std::pow(v, gamma));
+  }
+  cv::Mat out;
+  cv::LUT(bgr, lut, out);
+  return out;
+}
+
 }  // namespace argus::vision::detail

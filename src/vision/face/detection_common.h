@@ -29,6 +29,12 @@ std::vector<FaceBox> Nms(const std::vector<FaceBox>& cand, float min_score, floa
 std::vector<FaceBox> Finish(std::vector<FaceBox> cand, cv::Size size, float min_score,
                             int max_faces, bool calibrate = false);
 
+// For a retry when nothing was found: a dim or flat image (mean luma below
+// 100 or its spread below 40) with its luma range stretched and brightened
+// (percentiles 0.5-99.5 to 0-255, then a gamma bringing the mean to about
+// 120), colours kept; empty for an image that is neither.
+cv::Mat NormaliseDimImage(const cv::Mat& bgr);
+
 // Independent detector passes, each appending candidates to the vector it
 // is given (found[i] for pass i), side by side where ml::SideBySide says so.
 // Results do not depend on the order in which passes finish, so the answer

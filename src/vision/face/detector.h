@@ -24,6 +24,13 @@ class FaceDetector {
   // (0: no limit); boxes clipped to the image. Thread-safe.
   virtual Result<std::vector<FaceBox>> Detect(const cv::Mat& bgr, float min_score,
                                               int max_faces) = 0;
+  // A video frame: Detect without the retries meant for a photo where
+  // nothing was found (a dim portrait looked at again stretched), which in
+  // a video would cost every empty frame twice. The default is Detect.
+  virtual Result<std::vector<FaceBox>> DetectFrame(const cv::Mat& bgr, float min_score,
+                                                   int max_faces) {
+    return Detect(bgr, min_score, max_faces);
+  }
   // By name: "ssd" (face-api's SSD MobileNetV1 on the whole image padded to
   // a square), "ssd-wide" (plus the image widened 1.4x), "ssd-tiled" (plus
   // overlapping 2x2 tiles unless a close-up face was found), "blaze"
