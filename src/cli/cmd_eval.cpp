@@ -8,6 +8,22 @@ namespace argus::cli {
 
 int CmdEvalDemographics(const Args& a);  // cmd_eval_demographics.cpp
 
+namespace {
+
+// The failure (1) or, with --json, the JSON (0) of an evaluation; -1 when
+// the caller prints its text.
+int Reported(const Args& a, const Result<nlohmann::json>& result) {
+  if (!result.ok()) {
+    std::fprintf(stderr, "argus: %s\n", result.status().message().c_str());
+    return 1;
+  }
+  if (!a.Has("json")) return -1;
+  std::printf("%s\n", result.value().dump().c_str());
+  return 0;
+}
+
+}  // namespace
+
 // `argus eval portraits --images DIR`: detection recall on darkened,
 // greyscale, low-contrast and tightly cropped portraits derived in memory.
 int CmdEvalPortraits(const Args& a) {
@@ -16,15 +32,8 @@ int CmdEvalPortraits(const Args& a) {
   auto faces = MakeFaceService(a, registry);
   if (!faces) return 1;
   auto result = eval::RunPortraits(*faces, a.Get("images"), a.GetInt("limit", 0));
-  if (!result.ok()) {
-    std::fprintf(stderr, "argus: %s\n", result.status().message().c_str());
-    return 1;
-  }
+  if (int done = Reported(a, result); done >= 0) return done;
   const auto& r = result.value();
-  if (a.Has("json")) {
-    std::printf("%s\n", r.dump().c_str());
-    return 0;
-  }
   std::printf(
       "detector %s: %d images: %d portraits (one face), %d group photos, %d without a clear face\n",
       r["detector"].get<std::string>().c_str(), r["images"].get<int>(), r["portraits"].get<int>(),
@@ -83,15 +92,8 @@ int CmdEval(const Args& a) {
                     ? eval::RunVerification(*faces, pairs, a.Get("images"), a.Get("scores", ""))
                     : eval::RunDetection(*faces, a.Get("annotations"), a.Get("images"));
   if (result.ok() && what == "verification") result.value()["skipped_lines"] = errors.size();
-  if (!result.ok()) {
-    std::fprintf(stderr, "argus: %s\n", result.status().message().c_str());
-    return 1;
-  }
+  if (int done = Reported(a, result); done >= 0) return done;
   const auto& r = result.value();
-  if (a.Has("json")) {
-    std::printf("%s\n", r.dump().c_str());
-    return 0;
-  }
   if (what == "verification") {
     std::printf("pairs %d (%d same, %d without a face in both images), images %d, no face %d\n",
                 r["pairs"].get<int>(), r["same_pairs"].get<int>(),
