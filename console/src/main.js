@@ -85,7 +85,7 @@ async function admin(op, body = {}) {
 function showError(target, err) {
   const name = err?.name || 'Error';
   const message = err?.message || String(err);
-  const denial = name === 'AccessDeniedException' && /Denied by rule|denied|may not/i.test(message);
+  const denial = name === 'AccessDeniedException' && /^Denied by rule/.test(message);
   const box = denial
     ? el('div', { class: 'denial', role: 'alert', 'data-kind': 'denial' },
         el('strong', { text: 'Denied by policy' }), el('span', { class: 'reason', text: message }))
@@ -375,12 +375,11 @@ function setupCollections() {
     try {
       const image = await loadImage(f.image.files[0]);
       const r = await send(new SearchFacesByImageCommand({ CollectionId: current, Image: { Bytes: image.bytes }, FaceMatchThreshold: Number(f.threshold.value), MaxFaces: 10 }));
-      const query = el('figure', {}, crop(image, r.SearchedFaceBoundingBox), el('figcaption', { text: 'searched face' }));
+      // Each row: the searched face and the match, side by side.
       const matches = r.FaceMatches.map((m) => el('div', { class: 'match', 'data-similarity': m.Similarity },
-        query.cloneNode(true), thumbFor(m.Face),
+        el('figure', {}, crop(image, r.SearchedFaceBoundingBox), el('figcaption', { text: 'searched face' })),
+        el('figure', {}, thumbFor(m.Face), el('figcaption', { text: 'match' })),
         el('div', {}, el('strong', { text: `Similarity ${m.Similarity.toFixed(2)}` }), el('div', { text: m.Face.ExternalImageId || m.Face.FaceId }))));
-      // cloneNode drops canvas pixels: draw the query again in each row.
-      matches.forEach((row) => row.firstChild.replaceWith(el('figure', {}, crop(image, r.SearchedFaceBoundingBox), el('figcaption', { text: 'searched face' }))));
       res.replaceChildren(el('h4', { id: 'matches-h', 'data-count': r.FaceMatches.length, text: `${r.FaceMatches.length} match(es) at Similarity ≥ ${f.threshold.value}` }), ...matches);
     } catch (err) { showError(res, err); }
   });
@@ -532,7 +531,10 @@ function show() {
   $('#nav').hidden = !c;
   const page = c ? (PAGES.includes(currentPage()) ? currentPage() : 'analyse') : 'login';
   for (const s of document.querySelectorAll('main > section')) s.hidden = s.id !== 'page-' + page;
-  for (const a of document.querySelectorAll('#nav a')) a.toggleAttribute('aria-current', false) || (a.dataset.page === page && a.setAttribute('aria-current', 'page'));
+  for (const a of document.querySelectorAll('#nav a')) {
+    if (a.dataset.page === page) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
   const who = $('#who');
   who.replaceChildren();
   if (c) {

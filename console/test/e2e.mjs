@@ -24,7 +24,7 @@ const DATA = process.env.ARGUS_DATA || fileURLToPath(new URL('../../../shared/da
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const DEMO = join(MODELS, 'packages/face-api/package/demo');
 const SAMPLE = join(DEMO, 'sample1.jpg');  // three faces
-const ONE_FACE = join(DEMO, 'sample2.jpg');
+const PORTRAITS = join(DEMO, 'sample2.jpg');  // three faces: the largest is cut out
 
 assert.ok(ARGUS && existsSync(ARGUS), 'ARGUS_BIN must name the argus binary');
 if (!existsSync(CHROMIUM)) {
@@ -63,16 +63,6 @@ try {
   const adminKey = key('console-admin', 'commercial', 'photo_organization', true);
   const policeKey = key('console-police', 'law_enforcement', 'investigation', false);
 
-  // A two-second clip of a portrait for the video page (OpenCV from Python).
-  const clip = join(s3, 'clips', 'portrait.mp4');
-  const py = spawnSync('/usr/bin/python3', ['-c', `
-import cv2, sys
-img = cv2.resize(cv2.imread(sys.argv[1]), (640, 480))
-w = cv2.VideoWriter(sys.argv[2], cv2.VideoWriter_fourcc(*'mp4v'), 5, (640, 480))
-for _ in range(10): w.write(img)
-w.release()`, ONE_FACE, clip], { encoding: 'utf8' });
-  assert.equal(py.status, 0, 'writing the clip: ' + py.stderr);
-
   // The demographics report, from a few labelled faces when the data is here.
   const demoLabels = DATA && join(DATA, 'demographics/utkface-dev/labels.csv');
   let report = '';
@@ -92,6 +82,31 @@ w.release()`, ONE_FACE, clip], { encoding: 'utf8' });
     assert.ok(i < 600 && server.exitCode === null, 'argus serve did not become ready');
     await new Promise((r) => setTimeout(r, 100));
   }
+
+  // One face: the largest of sample2.jpg with a margin, cut out with OpenCV;
+  // and a two-second clip of it for the video page.
+  const sdk = new RekognitionClient({ endpoint: base, region: 'us-east-1', maxAttempts: 1,
+    credentials: { accessKeyId: adminKey.AccessKeyId, secretAccessKey: adminKey.SecretAccessKey } });
+  const largest = (await sdk.send(new DetectFacesCommand({ Image: { Bytes: readFileSync(PORTRAITS) } }))).FaceDetails
+    .sort((a, b) => b.BoundingBox.Width * b.BoundingBox.Height - a.BoundingBox.Width * a.BoundingBox.Height)[0].BoundingBox;
+  const ONE_FACE = join(work, 'face.jpg');
+  const clip = join(s3, 'clips', 'portrait.mp4');
+  const py = spawnSync('/usr/bin/python3', ['-c', `
+import cv2, sys
+img = cv2.imread(sys.argv[1])
+h, w = img.shape[:2]
+l, t, bw, bh = (float(v) for v in sys.argv[3:7])
+cx, cy, side = (l + bw / 2) * w, (t + bh / 2) * h, max(bw * w, bh * h) * 2.2
+x0, y0 = max(0, int(cx - side / 2)), max(0, int(cy - side / 2))
+face = img[y0:int(cy + side / 2), x0:int(cx + side / 2)]
+cv2.imwrite(sys.argv[2], face)
+frame = cv2.resize(face, (480, 480))
+v = cv2.VideoWriter(sys.argv[7], cv2.VideoWriter_fourcc(*'mp4v'), 5, (480, 480))
+for _ in range(10): v.write(frame)
+v.release()`, PORTRAITS, ONE_FACE, largest.Left, largest.Top, largest.Width, largest.Height, clip], { encoding: 'utf8' });
+  assert.equal(py.status, 0, 'cutting out the face: ' + py.stderr);
+  const oneFace = await sdk.send(new DetectFacesCommand({ Image: { Bytes: readFileSync(ONE_FACE) } }));
+  assert.equal(oneFace.FaceDetails.length, 1, 'the cut-out has one face');
 
   // Served files: types and the Content-Security-Policy.
   step('static files');
@@ -147,8 +162,6 @@ w.release()`, ONE_FACE, clip], { encoding: 'utf8' });
   await page.setInputFiles('#analyse-file', SAMPLE);
   await page.locator('#analyse-stage[data-done]').waitFor({ timeout: 120000 });
   const drawn = await page.locator('#analyse-stage svg rect.face-box').count();
-  const sdk = new RekognitionClient({ endpoint: base, region: 'us-east-1', maxAttempts: 1,
-    credentials: { accessKeyId: adminKey.AccessKeyId, secretAccessKey: adminKey.SecretAccessKey } });
   const detected = await sdk.send(new DetectFacesCommand({ Image: { Bytes: readFileSync(SAMPLE) } }));
   assert.ok(detected.FaceDetails.length >= 1, 'DetectFaces finds the sample faces');
   assert.equal(drawn, detected.FaceDetails.length, 'one drawn box per DetectFaces face');
@@ -194,13 +207,13 @@ w.release()`, ONE_FACE, clip], { encoding: 'utf8' });
 
   step('video');
   await page.getByRole('link', { name: 'Video' }).click();
-  await page.getByLabel('Bucket').fill('clips');
-  await page.getByLabel('Key').fill('portrait.mp4');
+  await page.getByLabel('Bucket', { exact: true }).fill('clips');
+  await page.getByLabel('Key', { exact: true }).fill('portrait.mp4');
   await page.getByRole('button', { name: 'Start' }).click();
   await page.locator('#video-jobs .job-status', { hasText: 'SUCCEEDED' }).waitFor({ timeout: 180000 });
   assert.ok(await page.locator('#video-jobs svg.timeline rect').count() >= 1, 'faces on the timeline');
   // A missing video: the API's message.
-  await page.getByLabel('Key').fill('missing.mp4');
+  await page.getByLabel('Key', { exact: true }).fill('missing.mp4');
   await page.getByRole('button', { name: 'Start' }).click();
   await page.locator('#video-status .error').waitFor();
   await shot('06-video');
@@ -210,8 +223,8 @@ w.release()`, ONE_FACE, clip], { encoding: 'utf8' });
   await page.locator('#gov-policies .card h4', { hasText: 'moratorium-2020' }).waitFor();
   await page.locator('#audit-verified.ok').waitFor();
   assert.ok(await page.locator('#audit-table tbody tr').count() >= 1, 'audit records listed');
-  await page.getByLabel('Organisation type').selectOption('law_enforcement');
-  await page.getByLabel('Purpose', { exact: true }).fill('investigation');
+  await page.locator('#policy-test select[name=org]').selectOption('law_enforcement');
+  await page.locator('#policy-test input[name=purpose]').fill('investigation');
   await page.getByRole('button', { name: 'Test' }).click();
   await page.locator('#policy-result [data-decision=deny]').waitFor();
   assert.match(await page.locator('#policy-result').innerText(), /law-enforcement-no-identification/);
