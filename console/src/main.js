@@ -260,7 +260,7 @@ function setupCompare() {
       const [a, b] = await Promise.all([loadImage(f.source.files[0]), loadImage(f.target.files[0])]);
       const r = await send(new CompareFacesCommand({
         SourceImage: { Bytes: a.bytes }, TargetImage: { Bytes: b.bytes }, SimilarityThreshold: 0 }));
-      const fa = el('figure'), fb = el('figure');
+      const fa = el('figure', { class: 'stage' }), fb = el('figure', { class: 'stage' });
       $('#compare-pair').replaceChildren(fa, fb);
       const sa = stage(fa, a), sb = stage(fb, b);
       if (r.SourceImageFace?.BoundingBox) rect(sa, r.SourceImageFace.BoundingBox, 'face-box', 'source face');
@@ -448,9 +448,11 @@ function table(caption, rows, cols) {
     el('tbody', {}, rows.length ? rows.map((r) => el('tr', {}, cols.map((c) => el('td', { text: typeof r[c] === 'object' ? JSON.stringify(r[c]) : String(r[c] ?? '') }))))
       : el('tr', {}, el('td', { colspan: cols.length, text: 'none' })))));
 }
+// {key: value or list} as one "key: a, b" line per key.
+const readable = (o) => Object.entries(o || {}).map(([k, v]) => `${k.replace(/_/g, ' ')}: ${Array.isArray(v) ? v.join(', ') : v}`).join('\n');
 // Horizontal bars: [{name, value}], values 0..max.
 function bars(title, data, max, format) {
-  const h = 22, lw = 190, w = 560;
+  const h = 22, lw = 340, w = 420;
   const svg = el('svg:svg', { class: 'chart', viewBox: `0 0 ${lw + w + 90} ${data.length * h + 28}`, role: 'img', 'aria-label': title, width: '100%' });
   svg.append(el('svg:text', { x: 0, y: 14, 'font-weight': 'bold', text: title }));
   data.forEach((d, i) => {
@@ -471,11 +473,12 @@ async function loadGovernance() {
   await Promise.all([
     part($('#gov-policies'), 'GetPolicies', {}, (t, r) => t.replaceChildren(...r.Policies.map((p) => el('div', { class: 'card' },
       el('h4', { text: `${p.name} (${p.source})` }), p.description ? el('p', { text: p.description }) : null,
-      table('Rules', (p.rules || []).map((x) => ({ id: x.id, effect: x.effect, when: x.when, description: x.description || '' })), ['id', 'effect', 'when', 'description']))))),
+      table('Rules', (p.rules || []).map((x) => ({ id: x.id, effect: x.effect, when: readable(x.when),
+        constraints: readable(x.constraints), description: x.description || '' })), ['id', 'effect', 'when', 'constraints', 'description']))))),
     part($('#gov-verify'), 'VerifyAudit', {}, (t, r) => t.replaceChildren(r.Verified
       ? el('p', { class: 'ok', id: 'audit-verified', text: `Audit log verified: ${r.Records} records, head ${r.HeadSequence}:${String(r.HeadHash).slice(0, 16)}…` })
       : el('p', { class: 'bad', id: 'audit-verified', text: `Audit log BROKEN at record ${r.FirstBadSequence}: ${r.Problem}` }),
-      r.Note ? el('p', { class: 'note', text: r.Note }) : null)),
+      ...(r.Note ? [el('p', { class: 'note', text: r.Note })] : []))),
     part($('#audit-table tbody'), 'ListAuditRecords', { Newest: true, MaxResults: 50 }, (t, r) => t.replaceChildren(...r.Records.slice().reverse().map((x) => el('tr', {},
       el('td', { text: String(x.seq) }), el('td', { text: x.time || '' }), el('td', { text: x.principal || '' }),
       el('td', { text: x.operation || x.kind || '' }), el('td', { class: x.decision === 'deny' ? 'bad' : '', text: x.decision || x.outcome || '' }), el('td', { text: x.rule || '' }))))),
