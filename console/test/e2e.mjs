@@ -176,8 +176,20 @@ v.release()`, PORTRAITS, ONE_FACE, largest.Left, largest.Top, largest.Width, lar
   await shot('03-analyse-phone');
   await page.setViewportSize({ width: 1280, height: 900 });
 
-  step('compare');
-  await page.getByRole('link', { name: 'Compare' }).click();
+  step('compare, reached from the keyboard');
+  // Tab order from the top: the skip link, then the pages.
+  await page.reload();
+  await page.locator('#page-analyse').waitFor({ state: 'visible' });
+  const tabTo = async (text) => {
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press('Tab');
+      if ((await page.evaluate(() => document.activeElement?.textContent?.trim())) === text) return;
+    }
+    assert.fail(`${text} not reached with Tab`);
+  };
+  await tabTo('Compare');
+  await page.keyboard.press('Enter');
+  await page.locator('#page-compare').waitFor({ state: 'visible' });
   await page.setInputFiles('#compare-form input[name=source]', ONE_FACE);
   await page.setInputFiles('#compare-form input[name=target]', ONE_FACE);
   await page.locator('#compare-form button').click();
