@@ -145,6 +145,7 @@ v.release()`, PORTRAITS, ONE_FACE, largest.Left, largest.Top, largest.Width, lar
 
   step('login page');
   await page.goto(base + '/console/');
+  assert.equal(await page.locator('#nav').isVisible(), false, 'no page links before signing in');
   await shot('01-login');
   // A wrong secret: the API's own message, no session kept.
   await page.getByLabel('Access key id').fill(adminKey.AccessKeyId);
