@@ -467,8 +467,9 @@ function bars(title, data, max, format) {
 async function loadGovernance() {
   const out = $('#gov-status');
   status(out, 'Loading…');
-  const part = async (target, op, body, draw) => {
-    try { draw(target, await admin(op, body)); } catch (err) { showError(target, err); }
+  $('#audit-error').replaceChildren();
+  const part = async (target, op, body, draw, errorTarget = target) => {
+    try { draw(target, await admin(op, body)); } catch (err) { showError(errorTarget, err); }
   };
   await Promise.all([
     part($('#gov-policies'), 'GetPolicies', {}, (t, r) => t.replaceChildren(...r.Policies.map((p) => el('div', { class: 'card' },
@@ -481,7 +482,8 @@ async function loadGovernance() {
       ...(r.Note ? [el('p', { class: 'note', text: r.Note })] : []))),
     part($('#audit-table tbody'), 'ListAuditRecords', { Newest: true, MaxResults: 50 }, (t, r) => t.replaceChildren(...r.Records.slice().reverse().map((x) => el('tr', {},
       el('td', { text: String(x.seq) }), el('td', { text: x.time || '' }), el('td', { text: x.principal || '' }),
-      el('td', { text: x.operation || x.kind || '' }), el('td', { class: x.decision === 'deny' ? 'bad' : '', text: x.decision || x.outcome || '' }), el('td', { text: x.rule || '' }))))),
+      el('td', { text: x.operation || x.kind || '' }), el('td', { class: x.decision === 'deny' ? 'bad' : '', text: x.decision || x.outcome || '' }), el('td', { text: x.rule || '' })))),
+    $('#audit-error')),
     part($('#gov-transparency'), 'GetTransparencyReport', {}, (t, r) => {
       const rep = r.Report;
       const byDecision = {};

@@ -266,6 +266,8 @@ v.release()`, PORTRAITS, ONE_FACE, largest.Left, largest.Top, largest.Width, lar
   // Not an administrator: the admin views show AccessDeniedException.
   await page.getByRole('link', { name: 'Governance' }).click();
   await page.locator('#gov-policies .error', { hasText: 'administrator keys only' }).waitFor();
+  await page.locator('#audit-error .error', { hasText: 'administrator keys only' }).waitFor();
+  assert.equal(await page.locator('#audit-table tbody tr').count(), 0, 'no audit rows for a non-admin');
   await shot('09-governance-not-admin');
 
   assert.deepEqual(foreign, [], 'requests outside this server');
