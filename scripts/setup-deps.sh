@@ -14,6 +14,7 @@ PACKAGES=(
   opencv-data tesseract-ocr tesseract-ocr-eng
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
   libdnnl-dev libonnx-dev libprotobuf-dev
+  chromium  # the web console's browser tests (driven by playwright-core from npm)
 )
 
 missing=()

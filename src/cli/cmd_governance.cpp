@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "api/rekognition/admin.h"
 #include "api/rekognition/operations.h"
 #include "api/rekognition/validate.h"
 #include "cli/collections_cli.h"
@@ -227,78 +228,41 @@ int CmdPolicy(const Args& a) {
       PrintPolicies(set.value());
     return 0;
   }
-  policy::Facts f;
-  auto org = auth::ParseOrgType(a.Get("org-type"));
-  if (!org) {
-    std::fprintf(stderr, "argus policy test: --org-type one of %s\n%s", auth::OrgTypeNames(),
+  api::PolicyQuestion q;
+  q.org_type = a.Get("org-type");
+  q.purpose = a.Get("purpose");
+  q.operation = a.Get("op");
+  q.attributes = Split(a.Get("attributes"), ',');
+  q.has_case_id = a.Has("case-id");
+  q.has_authorisation = a.Has("authorisation");
+  if (!TimeFlag(a, "at", NowMs(), &q.at_ms, "policy test")) return 2;
+  auto answer = api::AnswerPolicyQuestion(set.value(), q);
+  if (!answer.ok()) {
+    std::fprintf(stderr, "argus policy test: %s\n%s", answer.status().message().c_str(),
                  kPolicyUsage);
     return 2;
   }
-  f.org_type = *org;
-  f.purpose = a.Get("purpose");
-  if (!auth::ValidPurpose(f.purpose)) {
-    std::fprintf(stderr, "argus policy test: --purpose one of %s\n", auth::PurposeNames().c_str());
-    return 2;
-  }
-  std::string op = a.Get("op");
-  json request = json::object();
-  for (const auto& attr : Split(a.Get("attributes"), ',')) {
-    request["Attributes"].push_back(attr);
-  }
-  const api::OpSpec* spec = api::FindOperation(op);
-  if (auto c = policy::ParseOpClass(op)) {
-    f.op_class = *c;
-  } else if (spec) {
-    f.operation = op;
-    f.op_class = api::ClassOf(*spec, request);
-  } else {
-    std::fprintf(stderr,
-                 "argus policy test: --op needs an operation (SearchFacesByImage) or a "
-                 "class (%s), got '%s'\n",
-                 policy::OpClassNames().c_str(), op.c_str());
-    return 2;
-  }
-  for (const auto& attr : Split(a.Get("attributes"), ',')) f.attributes.insert(attr);
-  f.has_case_id = a.Has("case-id");
-  f.has_authorisation = a.Has("authorisation");
-  int64_t at = NowMs();
-  if (!TimeFlag(a, "at", at, &f.now_ms, "policy test")) return 2;
-  policy::Decision d = set->Decide(f);
-  json out = {{"decision", d.allowed ? "allow" : "deny"},
-              {"operation_class", policy::OpClassName(f.op_class)},
-              {"at", policy::FormatTime(f.now_ms)},
-              {"trace", d.trace}};
-  if (!d.allowed) {
-    out["rule"] = d.deciding.Name();
-    out["message"] = d.message;
-  } else {
-    json c = json::object();
-    if (d.constraints.threshold_floor) c["threshold_floor"] = *d.constraints.threshold_floor;
-    if (d.constraints.max_results) c["max_results"] = *d.constraints.max_results;
-    if (d.constraints.daily_limit) c["daily_limit"] = *d.constraints.daily_limit;
-    if (d.constraints.human_review) c["human_review"] = true;
-    out["constraints"] = c;
-    out["rules"] = d.Rules();
-  }
+  const json& out = answer.value();
+  const bool allowed = out["decision"] == "allow";
   if (a.Has("json")) {
     std::printf("%s\n", out.dump(2).c_str());
-    return d.allowed ? 0 : 1;
+    return allowed ? 0 : 1;
   }
-  std::printf("%s: %s %s for %s with purpose %s at %s\n", d.allowed ? "ALLOW" : "DENY",
-              f.operation.empty() ? "class" : f.operation.c_str(), policy::OpClassName(f.op_class),
-              auth::OrgTypeName(f.org_type), f.purpose.c_str(),
-              policy::FormatTime(f.now_ms).c_str());
-  if (!d.allowed) std::printf("  %s\n", d.message.c_str());
-  if (d.allowed && !out["constraints"].empty()) {
+  const std::string op = out["operation"];
+  std::printf("%s: %s %s for %s with purpose %s at %s\n", allowed ? "ALLOW" : "DENY",
+              op.empty() ? "class" : op.c_str(), out["operation_class"].get<std::string>().c_str(),
+              q.org_type.c_str(), q.purpose.c_str(), out["at"].get<std::string>().c_str());
+  if (!allowed) std::printf("  %s\n", out["message"].get<std::string>().c_str());
+  if (allowed && !out["constraints"].empty()) {
     std::printf("  constraints: %s (from %s)\n", out["constraints"].dump().c_str(),
-                d.Rules().c_str());
-    if (d.constraints.daily_limit) {
+                out["rules"].get<std::string>().c_str());
+    if (out["constraints"].contains("daily_limit")) {
       std::printf("  the daily limit is counted in the audit log when a request arrives\n");
     }
   }
   std::printf("rules considered:\n");
-  for (const auto& t : d.trace) std::printf("  %s\n", t.c_str());
-  return d.allowed ? 0 : 1;
+  for (const auto& t : out["trace"]) std::printf("  %s\n", t.get<std::string>().c_str());
+  return allowed ? 0 : 1;
 }
 
 int CmdAudit(const Args& a) {

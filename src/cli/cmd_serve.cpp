@@ -136,6 +136,7 @@ int CmdServe(const Args& a) {
     log::Error("--video-max-mb and --video-max-minutes must be positive numbers");
     return kExitStartup;
   }
+  services.demographics_report = a.Get("demographics-report");
   services.video_limits.max_bytes = int64_t(video_mb * 1024 * 1024);
   services.video_limits.max_duration_ms = int64_t(video_minutes * 60 * 1000);
   // Workers, pending limit, retention and webhooks: jobs_cli.h.

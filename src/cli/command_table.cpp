@@ -53,6 +53,8 @@ const Flags kServe = {
     {"rate-limit", "R", "requests/s per principal, 0 = none (default 0); a key's own limit wins"},
     {"rate-burst", "B", "token bucket size for --rate-limit (default max(1, R))"},
     {"s3-root", "DIR", "serve S3Object {Bucket B, Name K} from DIR/B/K"},
+    {"demographics-report", "FILE",
+     "report.json of `argus eval demographics`, for ArgusAdmin.GetDemographicsReport"},
     {"video-max-mb", "X", "refuse stored videos over N MiB (default 10240)"},
     {"video-max-minutes", "X", "refuse stored videos over N minutes (default 360)"},
     {"image-memory-mb", "MB", "decoded-image memory admitted at once"},

@@ -301,6 +301,18 @@ Status AuditLog::Export(int64_t since_ms, int64_t until_ms, std::ostream& out) {
   });
 }
 
+Result<std::vector<json>> AuditLog::Page(int64_t after_seq, int64_t limit) {
+  std::vector<json> out;
+  Status st = store_->ScanAudit(after_seq, [&](const store::AuditRecord& r) {
+    out.push_back(AuditJson(r));
+    return int64_t(out.size()) < limit;
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Result<int64_t> AuditLog::LastSeq() { return store_->AuditHighWater(); }
+
 Result<int64_t> AuditLog::CountLastDay(const std::string& principal, const std::string& operation,
                                        int64_t now_ms) {
   return store_->CountAudit(principal, operation, "allow", now_ms - 86400000LL);

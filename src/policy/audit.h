@@ -16,6 +16,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "policy/audit_anchor.h"
@@ -66,6 +67,10 @@ class AuditLog {
   VerifyResult Verify(const std::string& expect_head = "");
   // JSON lines of the records with since_ms <= time_ms < until_ms.
   Status Export(int64_t since_ms, int64_t until_ms, std::ostream& out);
+  // Up to `limit` records with seq > after_seq, ascending, as AuditJson.
+  Result<std::vector<nlohmann::json>> Page(int64_t after_seq, int64_t limit);
+  // The seq of the last record (0 for an empty log).
+  Result<int64_t> LastSeq();
   // Allowed requests of `operation` by `principal` in the 24 hours up to now_ms.
   Result<int64_t> CountLastDay(const std::string& principal, const std::string& operation,
                                int64_t now_ms);

@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "api/rekognition/admin.h"
 #include "api/rekognition/errors.h"
 #include "api/rekognition/router.h"
 #include "api/rekognition/validate.h"
@@ -24,6 +25,7 @@
 #include "core/log.h"
 #include "core/uuid.h"
 #include "server/admission.h"
+#include "server/console.h"
 #include "server/gate.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
@@ -39,6 +41,11 @@ constexpr std::string_view kPrefix = "RekognitionService.";
 class OperationNames {
  public:
   std::string Of(std::string_view target) const {
+    constexpr std::string_view kAdmin = "ArgusAdmin.";
+    if (target.substr(0, kAdmin.size()) == kAdmin) {
+      const api::OpSpec* op = api::FindAdminOperation(target.substr(kAdmin.size()));
+      return op ? std::string("ArgusAdmin.") + op->name : "unknown";
+    }
     if (target.substr(0, kPrefix.size()) != kPrefix) return "unknown";
     const api::OpSpec* op = api::FindOperation(target.substr(kPrefix.size()));
     return op ? op->name : "unknown";
@@ -171,6 +178,8 @@ int Serve(const Options& options, api::Services& services) {
       api::Services scoped = services;
       scoped.principal = options.auth ? principal_used.name : "";
       scoped.admin = !options.auth || principal_used.admin;
+      scoped.policies = options.policies;
+      scoped.audit = options.audit;
       if (!options.policies || !options.audit) {
         r = api::Handle(target, req.body, scoped);
         return;
@@ -243,14 +252,26 @@ int Serve(const Options& options, api::Services& services) {
         metrics.SetJobs(js.queued, js.running, js.succeeded, js.failed);
       }
       res.set_content(metrics.Prometheus(), "text/plain; version=0.0.4");
+    } else if (req.method == "GET" && IsConsolePath(req.path())) {
+      // The web console's static files (console.h): no credentials on the
+      // server's side; the page signs its API calls itself.
+      res = ConsoleResponse(req.path());
+      res.set_header("x-amzn-RequestId", rid);
+      if (res.status == 404) {
+        res.set_content(api::ErrorBody(Status(Code::kUnknownOperation,
+                                              "Not found: the console has no file " +
+                                                  std::string(req.path().substr(0, 200)) + ".")),
+                        kJsonType);
+      }
     } else if (req.method == "POST" && req.path() == "/") {
       return std::nullopt;
     } else {
       res.status = 404;
-      res.set_content(api::ErrorBody(Status(Code::kUnknownOperation,
-                                            "Not found: argus answers POST / (AWS JSON 1.1), "
-                                            "GET /healthz, GET /readyz and GET /metrics.")),
-                      kJsonType);
+      res.set_content(
+          api::ErrorBody(Status(Code::kUnknownOperation,
+                                "Not found: argus answers POST / (AWS JSON 1.1), "
+                                "GET /healthz, GET /readyz, GET /metrics and GET /console/.")),
+          kJsonType);
     }
     // Probes and scrapes at debug level (they come every few seconds).
     const bool probe = res.status != 404;

@@ -8,6 +8,8 @@
 
 #include "core/status.h"
 #include "jobs/jobs.h"
+#include "policy/audit.h"
+#include "policy/policy.h"
 #include "service/collections.h"
 #include "service/faces.h"
 #include "service/labels.h"
@@ -35,6 +37,13 @@ struct Services {
   // --no-auth), and whether it sees every principal's jobs.
   std::string principal;
   bool admin = true;
+  // The governance views of the ArgusAdmin operations (admin.h): the
+  // policies in force and the audit log (null when the server runs without
+  // them), and the demographics report file (`argus eval demographics`'
+  // report.json; "" when none was given).
+  const policy::PolicySet* policies = nullptr;
+  policy::AuditLog* audit = nullptr;
+  std::string demographics_report;
 };
 
 // The image services of `s` as the video analyses take them.
@@ -99,5 +108,13 @@ Result<json> GetSegmentDetection(const json& request, Services& services);
 // Celebrity recognition is refused: argus has no consent basis for
 // identifying people who never enrolled.
 Result<json> RefuseCelebrityRecognition(const json& request, Services& services);
+
+// ArgusAdmin operations (admin.cpp); the router lets administrators only.
+Result<json> AdminGetPolicies(const json& request, Services& services);
+Result<json> AdminTestPolicy(const json& request, Services& services);
+Result<json> AdminListAuditRecords(const json& request, Services& services);
+Result<json> AdminVerifyAudit(const json& request, Services& services);
+Result<json> AdminGetTransparencyReport(const json& request, Services& services);
+Result<json> AdminGetDemographicsReport(const json& request, Services& services);
 
 }  // namespace argus::api

@@ -1,5 +1,6 @@
 #include "api/rekognition/router.h"
 
+#include "api/rekognition/admin.h"
 #include "api/rekognition/errors.h"
 #include "api/rekognition/validate.h"
 
@@ -7,6 +8,7 @@ namespace argus::api {
 namespace {
 
 constexpr std::string_view kPrefix = "RekognitionService.";
+constexpr std::string_view kAdminPrefix = "ArgusAdmin.";
 
 Response Error(const Status& st) {
   ErrorShape e = MapError(st.code());
@@ -20,11 +22,18 @@ Response Handle(std::string_view target, std::string_view body, Services& servic
   bool prefixed = target.substr(0, kPrefix.size()) == kPrefix;
   if (prefixed) name.remove_prefix(kPrefix.size());
   const OpSpec* op = prefixed ? FindOperation(name) : nullptr;
+  const bool admin_op = !prefixed && target.substr(0, kAdminPrefix.size()) == kAdminPrefix;
+  if (admin_op) op = FindAdminOperation(target.substr(kAdminPrefix.size()));
   if (!op || !op->handler) {
     return Error(Status(Code::kUnknownOperation, target.empty()
                                                      ? std::string("Missing X-Amz-Target header.")
                                                      : "Operation " + std::string(target) +
                                                            " is not supported by this server."));
+  }
+  if (admin_op && !services.admin) {
+    return Error(Status(Code::kAccessDenied, "Operation " + std::string(target) +
+                                                 " is for administrator keys only (argus keys "
+                                                 "create --admin)."));
   }
   json request = json::object();
   Status invalid = Status::Ok();
