@@ -14,6 +14,7 @@ PACKAGES=(
   opencv-data tesseract-ocr tesseract-ocr-eng
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
   libdnnl-dev libonnx-dev libprotobuf-dev
+  libpq-dev postgresql haproxy
 )
 
 missing=()
