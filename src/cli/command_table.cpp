@@ -19,6 +19,10 @@ const Flags kModel = {
 const Flags kFace = {{"face-detector", "D", "cascade (default), ssd-tiled, ssd-wide, ssd"}};
 const Flags kData = {{"data-dir", "D", "data directory (default ./argus-data)"}};
 const Flags kJson = {{"json", nullptr, "print JSON"}};
+const Flags kStore = {
+    {"store", "URL",
+     "the store: postgresql://USER@HOST:PORT/DB shared by several nodes (docs/SCALING.md); "
+     "default DATA_DIR/argus.db (SQLite)"}};
 const Flags kCollectionsStore = {
     {"hnsw-threshold", "N", "faces from which a collection is searched through HNSW"},
     {"snapshot-interval", "SECONDS", "seconds between index snapshots"}};
@@ -92,7 +96,7 @@ const std::vector<Command>& Table() {
        "",
        0,
        "run the Rekognition-compatible HTTP server",
-       {kServe, kModel, kFace, kData, kCollectionsStore, kPolicies, kGovernance, kJobs},
+       {kServe, kModel, kFace, kData, kStore, kCollectionsStore, kPolicies, kGovernance, kJobs},
        CmdServe},
       {"keys",
        "create",
@@ -122,21 +126,21 @@ const std::vector<Command>& Table() {
        "",
        0,
        "check the audit log's hash chain; names the first bad record",
-       {{{"expect-head", "SEQ:HASH", "the head kept elsewhere"}}, kData},
+       {{{"expect-head", "SEQ:HASH", "the head kept elsewhere"}}, kData, kStore},
        CmdAudit},
       {"audit",
        "head",
        "",
        0,
        "the last record as SEQ:HASH (keep it elsewhere)",
-       {kData},
+       {kData, kStore},
        CmdAudit},
       {"audit",
        "export",
        "",
        0,
        "the audit records as JSON lines",
-       {kPeriod, {{"format", "jsonl", "output format"}}, kData},
+       {kPeriod, {{"format", "jsonl", "output format"}}, kData, kStore},
        CmdAudit},
       {"report",
        "transparency",
