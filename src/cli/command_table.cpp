@@ -9,6 +9,7 @@ namespace argus::cli {
 int CmdBenchMemory(const Args& a);  // bench memory: server RSS under large images
 int CmdVideo(const Args& a);        // video analyse: one stored-video analysis in-process
 int CmdBenchVideo(const Args& a);   // bench video: decode and analysis speed on video clips
+int CmdBenchStore(const Args& a);   // bench store: SQLite vs PostgreSQL, one node vs two
 
 namespace {
 
@@ -242,6 +243,23 @@ const std::vector<Command>& Table() {
         kModel,
         kFace},
        CmdBenchOps},
+      {"bench",
+       "store",
+       "",
+       0,
+       "IndexFaces and SearchFaces: SQLite vs PostgreSQL, one node vs two behind haproxy; "
+       "propagation delay between nodes",
+       {{{"requests", "N", "IndexFaces requests per setup (default 24)"},
+         {"clients", "N", "concurrent clients (default 4)"},
+         {"searches", "N", "SearchFacesByImage requests per setup (default 40)"},
+         {"propagation", "N", "faces timed from node A to node B (default 30)"},
+         {"workers", "N", "passed to each argus serve (default 2)"},
+         {"threads", "N", "passed to each argus serve (default 1)"},
+         {"script", "PATH",
+          "bench/store_bench.py of the source tree (default: found from the "
+          "binary or the working directory)"}},
+        kJson},
+       CmdBenchStore},
       {"bench",
        "search",
        "",
@@ -491,7 +509,7 @@ const std::map<std::string, std::string>& GroupHelp() {
       {"audit", "the audit log: verify, head, export"},
       {"report", "transparency report"},
       {"retention", "retention purge"},
-      {"bench", "benchmarks: server, protocol, faces, memory, video, models, ops, search"},
+      {"bench", "benchmarks: server, protocol, faces, memory, video, models, ops, search, store"},
       {"video", "video analyse: one stored-video analysis in-process"},
       {"eval", "evaluations: text, labels, verification, detection, demographics"},
       {"collections", "collections on a data dir (the server must not run on it)"},
