@@ -9,7 +9,8 @@ pg_cluster.py), the argus nodes (--no-auth, each with its own data dir) and
 haproxy (round robin). Needs the Debian packages postgresql and haproxy.
 
   bench/store_bench.py [--requests N] [--clients C] [--searches N]
-                       [--propagation N] [--workers W] [--threads T] [--json]
+                       [--propagation N] [--audit N] [--workers W] [--threads T]
+                       [--json]
 """
 import argparse
 import base64
@@ -29,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "store"))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 from pg_cluster import PgCluster  # noqa: E402
-from harness import FACEAPI_DEMO, Server  # noqa: E402
+from harness import ARGUS_BIN, FACEAPI_DEMO, Server  # noqa: E402
 
 SAMPLES = [os.path.join(FACEAPI_DEMO, "sample%d.jpg" % i) for i in (1, 2, 3)]
 
@@ -184,6 +185,7 @@ def main():
     p.add_argument("--propagation", type=int, default=30)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--audit", type=int, default=400)
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     IMAGES = [b64(s) for s in SAMPLES]
@@ -207,6 +209,13 @@ def main():
         finally:
             a.stop()
             b.stop()
+        # The audit chain's serialisation: appends in process (SQLite, and
+        # PostgreSQL from one and from two stores), JSON lines.
+        out = subprocess.run([ARGUS_BIN, "bench", "store", "--audit-url", pg.url, "--audit",
+                              str(args.audit)], capture_output=True, text=True, timeout=600)
+        if out.returncode != 0:
+            raise RuntimeError("audit appends: " + out.stderr)
+        results["audit appends"] = [json.loads(l) for l in out.stdout.splitlines() if l]
     if args.json:
         print(json.dumps(results, indent=2))
         return
@@ -226,6 +235,11 @@ def main():
           "p50 %.1f ms, p99 %.1f ms, max %.1f ms over %d faces" %
           (r["propagation_p50_ms"], r["propagation_p99_ms"], r["propagation_max_ms"],
            r["samples"]))
+    print("audit appends (one chain):")
+    for r in results["audit appends"]:
+        print("  %-10s %d store(s) x %d thread(s): %7.1f appends/s, p50 %.2f ms, p99 %.2f ms" %
+              (r["engine"], r["nodes"], r["threads_per_node"], r["appends_per_s"], r["p50_ms"],
+               r["p99_ms"]))
 
 
 if __name__ == "__main__":
