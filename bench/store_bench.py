@@ -195,7 +195,7 @@ def main():
         results["sqlite, 1 node"] = run_load(s.url, "bench", args)
     finally:
         s.stop()
-    with PgCluster() as pg:
+    with PgCluster(fsync=True) as pg:  # durable commits, as SQLite's
         a = node(args, pg.url)
         b = node(args, pg.url)
         try:

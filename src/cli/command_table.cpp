@@ -257,7 +257,11 @@ const std::vector<Command>& Table() {
          {"threads", "N", "passed to each argus serve (default 1)"},
          {"script", "PATH",
           "bench/store_bench.py of the source tree (default: found from the "
-          "binary or the working directory)"}},
+          "binary or the working directory)"},
+         {"audit-url", "URL",
+          "only time audit appends (SQLite, then the PostgreSQL store at URL, one node and "
+          "two); the script runs this"},
+         {"audit", "N", "audit appends per setup (default 400)"}},
         kJson},
        CmdBenchStore},
       {"bench",

@@ -40,8 +40,11 @@ def _free_port():
 
 
 class PgCluster:
-    def __init__(self, user="argus"):
+    def __init__(self, user="argus", fsync=False):
+        """fsync=False (tests): commits are not flushed to disk, which is
+        faster and changes nothing a test checks; benchmarks pass True."""
         self.user = user
+        self.fsync = "on" if fsync else "off"
         self.bindir = _bindir()
         self.root = tempfile.mkdtemp(prefix="argus-pg-")
         self.data = os.path.join(self.root, "data")
@@ -80,8 +83,8 @@ class PgCluster:
                   "--locale=C", "--no-sync")
         for attempt in range(5):
             self.port = _free_port()
-            opts = ("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off "
-                    "-c max_connections=200" % (self.port, self.data))
+            opts = ("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=%s "
+                    "-c max_connections=200" % (self.port, self.data, self.fsync))
             r = self._run("pg_ctl", "-D", self.data, "-l", self.log, "-o", opts, "-w", "-t",
                           "60", "start", check=False)
             if r.returncode == 0:
@@ -96,8 +99,8 @@ class PgCluster:
             self._run("pg_ctl", "-D", self.data, "-m", mode, "-w", "stop", check=False)
 
     def restart(self):
-        opts = ("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off -c max_connections=200"
-                % (self.port, self.data))
+        opts = ("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=%s -c max_connections=200"
+                % (self.port, self.data, self.fsync))
         self._run("pg_ctl", "-D", self.data, "-l", self.log, "-o", opts, "-w", "start")
 
     def close(self):
