@@ -175,6 +175,28 @@ class ScaleOutTest(unittest.TestCase):
         later = {r["Face"]["FaceId"] for r in out["FaceRecords"]}
         self.assertTrue(eventually(lambda: later <= self.a.matches("stream", SAMPLES[2])))
 
+    def test_a_database_outage_is_service_unavailable_and_the_nodes_recover(self):
+        self.a.ok("CreateCollection", CollectionId="outage")
+        self.pg.stop()
+        try:
+            for node, op, body in ((self.a, "CreateCollection", {"CollectionId": "refused"}),
+                                   (self.b, "IndexFaces", {"CollectionId": "outage",
+                                                           "Image": image(SAMPLES[0])}),
+                                   (self.b, "ListFaces", {"CollectionId": "outage"})):
+                status, _, out = node.call(op, **body)
+                self.assertEqual(status, 503, (op, out))
+                self.assertEqual(out["__type"], "ServiceUnavailableException", out)
+                self.assertIn("database is unreachable", out["message"])
+        finally:
+            self.pg.restart()
+        # Back without a restart of the nodes; the refused writes are absent.
+        out = self.b.ok("IndexFaces", CollectionId="outage", Image=image(SAMPLES[0]))
+        ids = {r["Face"]["FaceId"] for r in out["FaceRecords"]}
+        self.assertEqual(self.a.face_ids("outage"), ids)
+        self.assertTrue(eventually(lambda: ids <= self.a.matches("outage", SAMPLES[0])))
+        status, _, _ = self.a.call("DescribeCollection", CollectionId="refused")
+        self.assertEqual(status, 400)
+
     def test_one_audit_chain_from_two_nodes_verifies(self):
         self.a.ok("CreateCollection", CollectionId="audited")
         errors = []
