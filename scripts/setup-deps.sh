@@ -15,6 +15,7 @@ PACKAGES=(
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
   libdnnl-dev libonnx-dev libprotobuf-dev
   chromium  # the web console's browser tests (driven by playwright-core from npm)
+  libpq-dev postgresql haproxy
 )
 
 missing=()

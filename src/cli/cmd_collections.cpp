@@ -107,7 +107,8 @@ int CollectionGrants(const Args& a) {
 
 }  // namespace
 
-Result<std::shared_ptr<store::Store>> OpenDataDir(const std::string& data_dir) {
+Result<std::shared_ptr<store::Store>> OpenDataDir(const std::string& data_dir,
+                                                  const std::string& store_url, int pool_size) {
   store::PrivateUmask();
   auto changed = store::SecureDataDir(data_dir);
   if (!changed.ok()) return changed.status();
@@ -116,7 +117,12 @@ Result<std::shared_ptr<store::Store>> OpenDataDir(const std::string& data_dir) {
     for (const auto& p : changed.value()) list += (list.empty() ? "" : ", ") + p;
     log::Warn("data dir " + data_dir + ": made private (directories 0700, files 0600): " + list);
   }
-  auto st = store::Store::OpenSqlite((std::filesystem::path(data_dir) / "argus.db").string());
+  if (!store_url.empty() && !store::Store::IsPostgresUrl(store_url)) {
+    return InvalidParameter("--store must be a postgresql:// URL, got '" + store_url + "'");
+  }
+  auto st = store_url.empty()
+                ? store::Store::OpenSqlite((std::filesystem::path(data_dir) / "argus.db").string())
+                : store::Store::OpenPostgres(store_url, pool_size);
   if (!st.ok()) return st.status();
   return std::shared_ptr<store::Store>(std::move(st.value()));
 }

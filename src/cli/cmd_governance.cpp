@@ -56,6 +56,12 @@ std::string DataDir(const Args& a) { return a.Get("data-dir", "./argus-data"); }
 
 // The store of an existing data dir (the audit log lives there).
 Result<std::unique_ptr<store::Store>> OpenStore(const Args& a) {
+  if (a.Has("store")) {
+    if (!store::Store::IsPostgresUrl(a.Get("store"))) {
+      return InvalidParameter("--store must be a postgresql:// URL");
+    }
+    return store::Store::OpenPostgres(a.Get("store"), 2);
+  }
   std::string path = DataDir(a) + "/argus.db";
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {

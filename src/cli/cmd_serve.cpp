@@ -39,7 +39,9 @@ int CmdServe(const Args& a) {
   }
   std::string data_dir = a.Get("data-dir", "./argus-data");
   // The composition root: one store for the collections and the audit log.
-  auto store = OpenDataDir(data_dir);
+  // --store postgresql://...: several nodes share it; a connection for each
+  // worker plus a few for the requests that only read and write records.
+  auto store = OpenDataDir(data_dir, a.Get("store", ""), a.GetInt("workers", 2) + 4);
   if (!store.ok()) {
     log::Error(store.status().message());
     return kExitStartup;

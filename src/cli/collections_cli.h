@@ -11,8 +11,12 @@ namespace argus::cli {
 
 // Makes the process's files private (umask 077), creates the data dir or
 // makes an existing one private (0700, files 0600; what changed is logged),
-// and opens its store, DATA_DIR/argus.db.
-Result<std::shared_ptr<store::Store>> OpenDataDir(const std::string& data_dir);
+// and opens its store: DATA_DIR/argus.db, or the PostgreSQL database of
+// `store_url` (--store postgresql://...) with a pool of `pool_size`
+// connections.
+Result<std::shared_ptr<store::Store>> OpenDataDir(const std::string& data_dir,
+                                                  const std::string& store_url = "",
+                                                  int pool_size = 8);
 
 // The collection service over `store` and DATA_DIR/index/, with
 // --hnsw-threshold N and --snapshot-interval S applied.

@@ -9,6 +9,7 @@ namespace argus::cli {
 int CmdBenchMemory(const Args& a);  // bench memory: server RSS under large images
 int CmdVideo(const Args& a);        // video analyse: one stored-video analysis in-process
 int CmdBenchVideo(const Args& a);   // bench video: decode and analysis speed on video clips
+int CmdBenchStore(const Args& a);   // bench store: SQLite vs PostgreSQL, one node vs two
 
 namespace {
 
@@ -19,6 +20,10 @@ const Flags kModel = {
 const Flags kFace = {{"face-detector", "D", "cascade (default), ssd-tiled, ssd-wide, ssd"}};
 const Flags kData = {{"data-dir", "D", "data directory (default ./argus-data)"}};
 const Flags kJson = {{"json", nullptr, "print JSON"}};
+const Flags kStore = {
+    {"store", "URL",
+     "the store: postgresql://USER@HOST:PORT/DB shared by several nodes (docs/SCALING.md); "
+     "default DATA_DIR/argus.db (SQLite)"}};
 const Flags kCollectionsStore = {
     {"hnsw-threshold", "N", "faces from which a collection is searched through HNSW"},
     {"snapshot-interval", "SECONDS", "seconds between index snapshots"}};
@@ -94,7 +99,7 @@ const std::vector<Command>& Table() {
        "",
        0,
        "run the Rekognition-compatible HTTP server",
-       {kServe, kModel, kFace, kData, kCollectionsStore, kPolicies, kGovernance, kJobs},
+       {kServe, kModel, kFace, kData, kStore, kCollectionsStore, kPolicies, kGovernance, kJobs},
        CmdServe},
       {"keys",
        "create",
@@ -124,21 +129,21 @@ const std::vector<Command>& Table() {
        "",
        0,
        "check the audit log's hash chain; names the first bad record",
-       {{{"expect-head", "SEQ:HASH", "the head kept elsewhere"}}, kData},
+       {{{"expect-head", "SEQ:HASH", "the head kept elsewhere"}}, kData, kStore},
        CmdAudit},
       {"audit",
        "head",
        "",
        0,
        "the last record as SEQ:HASH (keep it elsewhere)",
-       {kData},
+       {kData, kStore},
        CmdAudit},
       {"audit",
        "export",
        "",
        0,
        "the audit records as JSON lines",
-       {kPeriod, {{"format", "jsonl", "output format"}}, kData},
+       {kPeriod, {{"format", "jsonl", "output format"}}, kData, kStore},
        CmdAudit},
       {"report",
        "transparency",
@@ -240,6 +245,27 @@ const std::vector<Command>& Table() {
         kModel,
         kFace},
        CmdBenchOps},
+      {"bench",
+       "store",
+       "",
+       0,
+       "IndexFaces and SearchFaces: SQLite vs PostgreSQL, one node vs two behind haproxy; "
+       "propagation delay between nodes",
+       {{{"requests", "N", "IndexFaces requests per setup (default 24)"},
+         {"clients", "N", "concurrent clients (default 4)"},
+         {"searches", "N", "SearchFacesByImage requests per setup (default 40)"},
+         {"propagation", "N", "faces timed from node A to node B (default 30)"},
+         {"workers", "N", "passed to each argus serve (default 2)"},
+         {"threads", "N", "passed to each argus serve (default 1)"},
+         {"script", "PATH",
+          "bench/store_bench.py of the source tree (default: found from the "
+          "binary or the working directory)"},
+         {"audit-url", "URL",
+          "only time audit appends (SQLite, then the PostgreSQL store at URL, one node and "
+          "two); the script runs this"},
+         {"audit", "N", "audit appends per setup (default 400)"}},
+        kJson},
+       CmdBenchStore},
       {"bench",
        "search",
        "",
@@ -499,7 +525,7 @@ const std::map<std::string, std::string>& GroupHelp() {
       {"audit", "the audit log: verify, head, export"},
       {"report", "transparency report"},
       {"retention", "retention purge"},
-      {"bench", "benchmarks: server, protocol, faces, memory, video, models, ops, search"},
+      {"bench", "benchmarks: server, protocol, faces, memory, video, models, ops, search, store"},
       {"video", "video analyse: one stored-video analysis in-process"},
       {"eval", "evaluations: text, labels, verification, detection, portraits, demographics"},
       {"collections", "collections on a data dir (the server must not run on it)"},

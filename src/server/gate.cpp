@@ -276,11 +276,14 @@ Status RequestGate::Complete(const api::RequestFacts& facts, Result<json>& resul
   if (!st.ok()) {
     log::Error("audit: request " + ctx_.request_id + " " + record_.operation +
                " could not be recorded, so it fails: " + st.message());
-    return Internal("The request could not be recorded in the audit log, so it is refused (" +
-                    st.message() + ")." +
-                    (result.ok() && record_.op_class == "face_enrollment"
-                         ? " The faces it indexed stay indexed; list them with ListFaces."
-                         : ""));
+    // An unreachable shared store stays ServiceUnavailable (retry later).
+    return Status(
+        st.code() == Code::kServiceUnavailable ? Code::kServiceUnavailable : Code::kInternal,
+        "The request could not be recorded in the audit log, so it is refused (" + st.message() +
+            ")." +
+            (result.ok() && record_.op_class == "face_enrollment"
+                 ? " The faces it indexed stay indexed; list them with ListFaces."
+                 : ""));
   }
   audited_ = true;
   return Status::Ok();

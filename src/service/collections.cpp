@@ -73,6 +73,13 @@ Result<std::unique_ptr<CollectionService>> CollectionService::Open(
   }
   s->store_ = std::move(store);
   s->RemoveForeignSnapshots();
+  // Shared store: changes committed from here on are followed; those the
+  // loading below already sees are recognised and left alone.
+  if (s->store_->SharesChanges()) {
+    auto high = s->store_->ChangeHighWater();
+    if (!high.ok()) return high.status();
+    s->applied_change_ = high.value();
+  }
   std::string after;
   for (;;) {
     auto page = s->store_->ListCollections(after, 1000);
@@ -82,6 +89,10 @@ Result<std::unique_ptr<CollectionService>> CollectionService::Open(
     after = page->back().id;
   }
   if (config.background) s->bg_ = std::thread([p = s.get()] { p->Background(); });
+  if (s->store_->SharesChanges()) {
+    ARGUS_RETURN_IF_ERROR(s->CatchUp());
+    s->follow_ = std::thread([p = s.get()] { p->Follow(); });
+  }
   return s;
 }
 
@@ -100,6 +111,7 @@ void CollectionService::Close() {
   }
   bg_cv_.notify_all();
   if (bg_.joinable()) bg_.join();
+  if (follow_.joinable()) follow_.join();
   std::vector<std::shared_ptr<Entry>> all;
   {
     std::shared_lock lock(map_mu_);

@@ -202,6 +202,8 @@ class CollectionService {
   // Runs pending rebuilds now (instead of in the background).
   Status RebuildNow(const std::string& collection);
   Status SnapshotNow(const std::string& collection);
+  // The last change of a shared store applied to the indexes (0 otherwise).
+  int64_t AppliedChange();
 
  private:
   struct Entry;
@@ -227,6 +229,13 @@ class CollectionService {
                         const std::set<std::string>& done, const char* owned_reason,
                         FaceIdsResult* out);
   void Background();
+  // A store shared by several nodes (PostgreSQL): the thread that follows
+  // its change sequence (LISTEN/NOTIFY, polled as well) and applies each
+  // change to the indexes, in commit order (collections_follow.cpp).
+  void Follow();
+  // Applies every change committed after the last one applied.
+  Status CatchUp();
+  Status ApplyChange(const store::Change& c);
 
   CollectionsConfig config_;
   FaceService* faces_;
@@ -237,6 +246,9 @@ class CollectionService {
   std::condition_variable bg_cv_;
   bool stop_ = false;
   std::thread bg_;
+  std::mutex follow_mu_;        // CatchUp, one at a time
+  int64_t applied_change_ = 0;  // under follow_mu_
+  std::thread follow_;
   int lock_fd_ = -1;
 };
 

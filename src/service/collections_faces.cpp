@@ -110,7 +110,7 @@ Result<IndexFacesResult> CollectionService::IndexFaces(const Image& image,
   if (keep.empty()) return result;
   const std::string image_id = ImageId(image);
   const float iw = float(image.width()), ih = float(image.height());
-  std::lock_guard lock(e.write_mu);
+  std::unique_lock lock(e.write_mu);
   if (e.deleted)
     return Status(Code::kResourceNotFound, "The collection id: " + e.id + " does not exist");
   // Re-indexing the same image with the same ExternalImageId returns the
@@ -175,6 +175,18 @@ Result<IndexFacesResult> CollectionService::IndexFaces(const Image& image,
     vecs.insert(vecs.end(), fresh[i].descriptor.begin(), fresh[i].descriptor.end());
     fresh[i].descriptor.clear();
     result.indexed[slot[i]].first = std::move(fresh[i]);
+  }
+  if (store_->SharesChanges()) {
+    // Other nodes write this collection too: its index takes changes in
+    // the store's commit order only, ours with theirs. Caught up before the
+    // answer, so this node finds the faces as soon as they are acknowledged.
+    lock.unlock();
+    if (Status st = CatchUp(); !st.ok()) {
+      log::Warn("collection " + e.id + ": following changes: " + st.message() +
+                " (the faces are stored; the index takes them when the store is back)");
+    }
+    bg_cv_.notify_all();
+    return result;
   }
   Status st = e.index->Add(labels, vecs.data());
   if (!st.ok()) log::Error("collection " + e.id + ": index add: " + st.message());

@@ -4,9 +4,10 @@
 // only after it is durable (committed and synced), so an acknowledged
 // IndexFaces or DeleteFaces survives a crash of the process or the machine.
 //
-// Implementations: SQLite in WAL mode (embedded default, OpenSqlite). The
-// interface speaks records, never SQL, so another engine (PostgreSQL) can
-// implement it without touching callers. All methods are thread-safe.
+// Implementations: SQLite in WAL mode (embedded default, OpenSqlite) and
+// PostgreSQL (OpenPostgres: several nodes share one database and follow its
+// change sequence). The interface speaks records, never SQL. All methods are
+// thread-safe.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -139,6 +140,19 @@ struct JobQuery {
   int64_t completed_since_ms = 0;  // finished jobs completed before this left out
 };
 
+// A committed change to what a collection's vector index holds, for the
+// nodes that share one store (PostgreSQL): `seq` ascends in commit order.
+// "create" and "drop" (the collection was created or deleted; labels
+// empty), "insert" and "delete" (the faces `labels`; a delete covers
+// DeleteFaces, retention purges and erasure).
+struct Change {
+  int64_t seq = 0;
+  std::string node;  // NodeId() of the store that made it
+  std::string collection;
+  std::string kind;
+  std::vector<int64_t> labels;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -146,6 +160,13 @@ class Store {
   // Opens (creating if needed, mode 0600) an SQLite database file in WAL
   // mode with synchronous=FULL.
   static Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path);
+  // Connects to a PostgreSQL database (a libpq URL, postgresql://...),
+  // applies the schema migrations it lacks, and keeps a pool of up to
+  // `pool_size` connections. ServiceUnavailable when it cannot be reached.
+  static Result<std::unique_ptr<Store>> OpenPostgres(const std::string& url, int pool_size);
+  // OpenPostgres for a postgresql:// or postgres:// URL, else OpenSqlite.
+  static Result<std::unique_ptr<Store>> Open(const std::string& url_or_path, int pool_size);
+  static bool IsPostgresUrl(const std::string& s);
 
   // ResourceAlreadyExists when the id is taken.
   virtual Status CreateCollection(const Collection& c) = 0;
@@ -295,6 +316,22 @@ class Store {
   // Deletes the finished jobs completed before `cutoff_ms` with their
   // results, atomically; returns how many jobs.
   virtual Result<int64_t> DeleteJobsCompletedBefore(int64_t cutoff_ms);
+
+  // The change sequence, for stores that several nodes share (PostgreSQL);
+  // an embedded store has none (SharesChanges false, no changes).
+  virtual bool SharesChanges() const { return false; }
+  // The highest change seq committed, 0 for none.
+  virtual Result<int64_t> ChangeHighWater() { return int64_t(0); }
+  // Changes with seq > after_seq, ascending, at most `limit`.
+  virtual Status ScanChanges(int64_t /*after_seq*/, int /*limit*/,
+                             const std::function<void(const Change&)>& /*fn*/) {
+    return Status::Ok();
+  }
+  // Returns when a change may have been committed (LISTEN/NOTIFY) or after
+  // `timeout_ms`; ServiceUnavailable when the database cannot be reached.
+  virtual Status WaitForChanges(int timeout_ms);
+  // This store's node id (random per process), the `node` of its changes.
+  virtual std::string NodeId() const { return ""; }
 
  protected:
   // Opens the grants table in the SQLite database at `path` (creating it).

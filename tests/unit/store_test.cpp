@@ -1,4 +1,5 @@
-// The SQLite store against a real database file.
+// The store against a real engine: an SQLite database file, or a database
+// on a private PostgreSQL cluster (store_engine.h says which).
 #include "store/store.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <random>
 
 #include "store/data_dir.h"
+#include "store_engine.h"
 
 namespace argus::store {
 namespace {
@@ -17,16 +19,15 @@ namespace {
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("argus-store-test-" + std::to_string(std::random_device{}()));
-    std::filesystem::create_directories(dir_);
-    auto s = Store::OpenSqlite((dir_ / "argus.db").string());
+    ASSERT_NO_FATAL_FAILURE(engine_.Create("store-test"));
+    dir_ = engine_.dir();
+    auto s = engine_.Open();
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s.value());
   }
   void TearDown() override {
     store_.reset();
-    std::filesystem::remove_all(dir_);
+    engine_.Remove();
   }
   Face MakeFace(const std::string& id, const std::string& image = "img", float v = 1) {
     Face f;
@@ -46,6 +47,7 @@ class StoreTest : public ::testing::Test {
     c.face_model_version = "m1";
     return c;
   }
+  argus::testing::StoreEngine engine_;
   std::filesystem::path dir_;
   std::unique_ptr<Store> store_;
 };
@@ -216,11 +218,12 @@ TEST_F(StoreTest, CommittedWritesSurviveReopen) {
   std::vector<Face> faces = {MakeFace("f1")};
   ASSERT_TRUE(store_->InsertFaces("c", faces).ok());
   store_.reset();
-  auto s = Store::OpenSqlite((dir_ / "argus.db").string());
+  auto s = engine_.Open();
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s.value()->Labels("c")->size(), 1u);
-  EXPECT_TRUE(std::filesystem::exists(dir_ / "argus.db-wal") ||
-              std::filesystem::exists(dir_ / "argus.db"));
+  std::vector<Face> more = {MakeFace("f2")};
+  ASSERT_TRUE(s.value()->InsertFaces("c", more).ok());
+  EXPECT_GT(more[0].label, faces[0].label) << "labels go on ascending after a reopen";
 }
 
 // ------------------------------------------------- enrolment with its record
@@ -274,15 +277,16 @@ TEST_F(StoreTest, InsertFacesCommitsTheAuditRecordWithTheFaces) {
 
 TEST_F(StoreTest, InsertFacesWithAnAuditRecordIsAllOrNothing) {
   ASSERT_TRUE(store_->CreateCollection(Coll("c")).ok());
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_ / "argus.db").c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "CREATE TRIGGER no_audit BEFORE INSERT ON audit_log "
-                           "BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
+  if (engine_.Postgres()) {
+    ASSERT_NO_FATAL_FAILURE(
+        engine_.Sql("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$BEGIN RAISE EXCEPTION 'audit refused'; END$$; "
+                    "CREATE TRIGGER no_audit BEFORE INSERT ON audit_log "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse()"));
+  } else {
+    ASSERT_NO_FATAL_FAILURE(
+        engine_.Sql("CREATE TRIGGER no_audit BEFORE INSERT ON audit_log "
+                    "BEGIN SELECT RAISE(ABORT, 'audit refused'); END"));
   }
   int committed = 0;
   store_->OnAuditCommitted([&](const AuditRecord&) { ++committed; });
@@ -297,6 +301,8 @@ TEST_F(StoreTest, InsertFacesWithAnAuditRecordIsAllOrNothing) {
   store_->OnAuditCommitted(nullptr);
 }
 
+#if !defined(ARGUS_TEST_ENGINE_POSTGRESQL)
+// SQLite only: the files of the database and of the data dir.
 // ----------------------------------------------------------------- file modes
 
 mode_t ModeOf(const std::filesystem::path& p) {
@@ -343,6 +349,8 @@ TEST_F(StoreTest, SecureDataDirMakesAnOpenDirPrivate) {
   EXPECT_FALSE(SecureDataDir((root / "argus.db" / "sub").string()).ok());
   EXPECT_FALSE(SecureDataDir(std::string(5000, 'x')).ok());
 }
+
+#endif
 
 }  // namespace
 }  // namespace argus::store
