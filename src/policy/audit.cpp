@@ -247,6 +247,13 @@ VerifyResult AuditLog::Verify(const std::string& expect_head) {
       v.problem = "record " + std::to_string(anchored.seq) + " is not the record " + path +
                   " anchors (the log was rewritten)";
       return v;
+    } else if (prev.seq > anchored.seq + 1 && store_->SharesChanges()) {
+      // Nodes sharing the store each anchor the records they append; the
+      // records after this node's anchor were appended by the others and
+      // are covered by their anchors, not this one.
+      v.note = "records " + std::to_string(anchored.seq + 1) + " to " + std::to_string(prev.seq) +
+               " follow this node's anchor in " + path +
+               " (appended by other nodes sharing the store; their anchors cover them)";
     } else if (prev.seq > anchored.seq + 1) {
       v.ok = false;
       v.first_bad = anchored.seq + 2;
