@@ -13,7 +13,7 @@ PACKAGES=(
   python3-opencv
   opencv-data tesseract-ocr tesseract-ocr-eng
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
-  libdnnl-dev libonnx-dev libprotobuf-dev
+  libdnnl-dev ocl-icd-opencl-dev libonnx-dev libprotobuf-dev  # dnnl-config.cmake needs OpenCL
   chromium  # the web console's browser tests (driven by playwright-core from npm)
   libpq-dev postgresql haproxy
 )
