@@ -29,7 +29,7 @@ GRAPH = {
     "vision": ["ml"],
     "index": ["core"],
     "store": ["core"],
-    "auth": ["core"],
+    "auth": ["store"],
     "service": ["vision", "index", "store"],
     "policy": ["auth", "store"],
     "video": ["service"],

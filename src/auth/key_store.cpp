@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,30 +11,12 @@
 #include <ctime>
 #include <filesystem>
 
+#include "core/log.h"
+
 namespace argus::auth {
 namespace {
 
 constexpr size_t kKeyBytes = 32, kNonceBytes = 12, kTagBytes = 16;
-
-const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS principals (
-  name TEXT PRIMARY KEY,
-  org_type TEXT NOT NULL,
-  default_purpose TEXT NOT NULL,
-  authorisation TEXT NOT NULL DEFAULT '',
-  admin INTEGER NOT NULL DEFAULT 0,
-  rate_limit REAL NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS access_keys (
-  access_key_id TEXT PRIMARY KEY,
-  principal TEXT NOT NULL REFERENCES principals(name),
-  secret_nonce BLOB NOT NULL,       -- AES-256-GCM under argus.key
-  secret_ciphertext BLOB NOT NULL,  -- ciphertext || 16-byte tag; AAD = access_key_id
-  created_at INTEGER NOT NULL,
-  revoked_at INTEGER NOT NULL DEFAULT 0
-);
-)sql";
 
 std::string RandomBytes(size_t n) {
   std::string out(n, '\0');
@@ -131,51 +112,29 @@ Result<std::string> LoadOrCreateKey(const std::string& path) {
   return k;
 }
 
-// A prepared statement that finalizes itself.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
-  ~Stmt() { sqlite3_finalize(s_); }
-  sqlite3_stmt* get() { return s_; }
-  bool ok() const { return s_ != nullptr; }
-  void Text(int i, const std::string& v) {
-    sqlite3_bind_text(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
-  }
-  void Blob(int i, const std::string& v) {
-    sqlite3_bind_blob(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
-  }
-  void Int(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
-  void Real(int i, double v) { sqlite3_bind_double(s_, i, v); }
-  int Step() { return sqlite3_step(s_); }
-  std::string ColText(int i) {
-    const unsigned char* t = sqlite3_column_text(s_, i);
-    return t ? reinterpret_cast<const char*>(t) : "";
-  }
-  std::string ColBlob(int i) {
-    const void* b = sqlite3_column_blob(s_, i);
-    return b ? std::string(static_cast<const char*>(b), sqlite3_column_bytes(s_, i)) : "";
-  }
-  int64_t ColInt(int i) { return sqlite3_column_int64(s_, i); }
-  double ColReal(int i) { return sqlite3_column_double(s_, i); }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-};
-
-Principal ReadPrincipal(Stmt& s, int at) {
+Principal FromRow(const store::PrincipalRow& r) {
   Principal p;
-  p.name = s.ColText(at);
-  p.org_type = ParseOrgType(s.ColText(at + 1)).value_or(OrgType::kIndividual);
-  p.default_purpose = s.ColText(at + 2);
-  p.authorisation = s.ColText(at + 3);
-  p.admin = s.ColInt(at + 4) != 0;
-  p.rate_limit = s.ColReal(at + 5);
-  p.created_at = s.ColInt(at + 6);
+  p.name = r.name;
+  p.org_type = ParseOrgType(r.org_type).value_or(OrgType::kIndividual);
+  p.default_purpose = r.default_purpose;
+  p.authorisation = r.authorisation;
+  p.admin = r.admin;
+  p.rate_limit = r.rate_limit;
+  p.created_at = r.created_at;
   return p;
 }
 
-constexpr const char* kPrincipalColumns =
-    "p.name, p.org_type, p.default_purpose, p.authorisation, p.admin, p.rate_limit, p.created_at";
+store::PrincipalRow ToRow(const Principal& p) {
+  store::PrincipalRow r;
+  r.name = p.name;
+  r.org_type = OrgTypeName(p.org_type);
+  r.default_purpose = p.default_purpose;
+  r.authorisation = p.authorisation;
+  r.admin = p.admin;
+  r.rate_limit = p.rate_limit;
+  r.created_at = p.created_at;
+  return r;
+}
 
 }  // namespace
 
@@ -183,61 +142,55 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& data_dir) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec) return Internal("cannot create data dir " + data_dir + ": " + ec.message());
+  auto db = store::Store::OpenSqlite(data_dir + "/argus.db");
+  if (!db.ok()) return db.status();
+  auto s = Open(*db.value(), data_dir);
+  if (!s.ok()) return s.status();
+  s.value()->owned_ = std::move(db.value());
+  return s;
+}
+
+Result<std::unique_ptr<KeyStore>> KeyStore::Open(store::Store& store, const std::string& data_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) return Internal("cannot create data dir " + data_dir + ": " + ec.message());
   auto key = LoadOrCreateKey(data_dir + "/argus.key");
   if (!key.ok()) return key.status();
   std::unique_ptr<KeyStore> s(new KeyStore());
   s->key_ = key.value();
-  std::string path = data_dir + "/argus.db";
-  if (sqlite3_open_v2(path.c_str(), &s->db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
-    return Internal("cannot open " + path + ": " + sqlite3_errmsg(s->db_));
-  }
-  sqlite3_busy_timeout(s->db_, 5000);
-  ARGUS_RETURN_IF_ERROR(s->Exec("PRAGMA journal_mode=WAL"));
-  ARGUS_RETURN_IF_ERROR(s->Exec(kSchema));
+  s->store_ = &store;
   std::lock_guard lock(s->mutex_);
   ARGUS_RETURN_IF_ERROR(s->Reload());
   return s;
 }
 
-KeyStore::~KeyStore() { sqlite3_close_v2(db_); }
-
-Status KeyStore::Exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string m = err ? err : "unknown error";
-    sqlite3_free(err);
-    return Internal("key store: " + m);
-  }
-  return Status::Ok();
-}
+KeyStore::~KeyStore() = default;
 
 Status KeyStore::Reload() {
-  Stmt version(db_, "PRAGMA data_version");
-  long long v = version.Step() == SQLITE_ROW ? version.ColInt(0) : -2;
-  if (v == data_version_ && v >= 0) return Status::Ok();
-  std::string sql = std::string("SELECT k.access_key_id, k.secret_nonce, k.secret_ciphertext, ") +
-                    kPrincipalColumns +
-                    " FROM access_keys k JOIN principals p ON p.name = k.principal"
-                    " WHERE k.revoked_at = 0";
-  Stmt s(db_, sql.c_str());
-  if (!s.ok()) return Internal(std::string("key store: ") + sqlite3_errmsg(db_));
+  auto version = store_->AccessKeysVersion();
+  if (!version.ok()) return version.status();
+  if (loaded_ && version.value() == version_) return Status::Ok();
+  auto rows = store_->ListAccessKeys(/*active_only=*/true);
+  if (!rows.ok()) return rows.status();
   std::unordered_map<std::string, Active> active;
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) {
-    std::string id = s.ColText(0);
+  std::string unreadable;
+  for (const auto& [k, p] : rows.value()) {
     Active a;
-    if (!Unseal(key_, s.ColBlob(1), id, s.ColBlob(2), &a.secret)) {
-      return Internal("key store: the secret of " + id +
-                      " does not decrypt with argus.key (was argus.key replaced?)");
+    if (!Unseal(key_, k.nonce, k.access_key_id, k.sealed, &a.secret)) {
+      unreadable += (unreadable.empty() ? "" : ", ") + k.access_key_id;
+      continue;
     }
-    a.principal = ReadPrincipal(s, 3);
-    active.emplace(std::move(id), std::move(a));
+    a.principal = FromRow(p);
+    active.emplace(k.access_key_id, std::move(a));
   }
-  if (rc != SQLITE_DONE) return Internal(std::string("key store: ") + sqlite3_errmsg(db_));
+  if (!unreadable.empty()) {
+    log::Warn("keys: the secrets of " + unreadable +
+              " do not decrypt with this data dir's argus.key (replaced, or the key was created "
+              "on a node with another argus.key): those keys are refused here");
+  }
   active_ = std::move(active);
-  data_version_ = v;
+  version_ = version.value();
+  loaded_ = true;
   return Status::Ok();
 }
 
@@ -253,97 +206,76 @@ Result<IssuedKey> KeyStore::Create(const NewKey& k) {
     return InvalidParameter("rate limit must be a number of requests per second >= 0");
   }
   std::lock_guard lock(mutex_);
-  ARGUS_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  auto fail = [&](Status st) {
-    (void)Exec("ROLLBACK");
-    return st;
-  };
-  std::string sql =
-      std::string("SELECT ") + kPrincipalColumns + " FROM principals p WHERE p.name = ?";
-  Stmt find(db_, sql.c_str());
-  find.Text(1, k.name);
-  Principal p;
-  int64_t now = std::time(nullptr);
-  if (find.Step() == SQLITE_ROW) {
-    p = ReadPrincipal(find, 0);
-    if (k.org_type && *k.org_type != p.org_type) {
-      return fail(InvalidParameter("principal '" + k.name + "' exists with org type " +
-                                   OrgTypeName(p.org_type) +
-                                   "; omit --org-type or use a new name"));
+  // A new principal created meanwhile by another process: the second try
+  // finds it and checks the request against it.
+  for (int attempt = 0;; ++attempt) {
+    auto found = store_->GetPrincipal(k.name);
+    if (!found.ok()) return found.status();
+    Principal p;
+    const int64_t now = std::time(nullptr);
+    std::optional<store::PrincipalRow> new_principal;
+    if (found.value()) {
+      p = FromRow(*found.value());
+      if (k.org_type && *k.org_type != p.org_type) {
+        return InvalidParameter("principal '" + k.name + "' exists with org type " +
+                                OrgTypeName(p.org_type) + "; omit --org-type or use a new name");
+      }
+      if (!k.purpose.empty() && k.purpose != p.default_purpose) {
+        return InvalidParameter("principal '" + k.name + "' exists with purpose " +
+                                p.default_purpose + "; omit --purpose or use a new name");
+      }
+      if (k.admin != p.admin) {
+        return InvalidParameter("principal '" + k.name + "' exists " +
+                                (p.admin ? "as an admin" : "as a non-admin") +
+                                "; keys inherit that");
+      }
+    } else {
+      if (!k.org_type || k.purpose.empty()) {
+        return InvalidParameter("a new principal needs --org-type (" + std::string(OrgTypeNames()) +
+                                ") and --purpose");
+      }
+      p.name = k.name;
+      p.org_type = *k.org_type;
+      p.default_purpose = k.purpose;
+      p.authorisation = k.authorisation;
+      p.admin = k.admin;
+      p.rate_limit = k.rate_limit.value_or(0);
+      p.created_at = now;
+      new_principal = ToRow(p);
     }
-    if (!k.purpose.empty() && k.purpose != p.default_purpose) {
-      return fail(InvalidParameter("principal '" + k.name + "' exists with purpose " +
-                                   p.default_purpose + "; omit --purpose or use a new name"));
+    IssuedKey issued;
+    issued.key.access_key_id = RandomKeyId();
+    issued.key.principal = p.name;
+    issued.key.created_at = now;
+    issued.secret_access_key = RandomSecret();
+    issued.principal = p;
+    store::AccessKeyRow row;
+    row.access_key_id = issued.key.access_key_id;
+    row.principal = p.name;
+    row.created_at = now;
+    row.nonce = RandomBytes(kNonceBytes);
+    if (!Seal(key_, row.nonce, row.access_key_id, issued.secret_access_key, &row.sealed)) {
+      return Internal("key store: encryption failed");
     }
-    if (k.admin != p.admin) {
-      return fail(InvalidParameter("principal '" + k.name + "' exists " +
-                                   (p.admin ? "as an admin" : "as a non-admin") +
-                                   "; keys inherit that"));
-    }
-  } else {
-    if (!k.org_type || k.purpose.empty()) {
-      return fail(InvalidParameter("a new principal needs --org-type (" +
-                                   std::string(OrgTypeNames()) + ") and --purpose"));
-    }
-    p.name = k.name;
-    p.org_type = *k.org_type;
-    p.default_purpose = k.purpose;
-    p.authorisation = k.authorisation;
-    p.admin = k.admin;
-    p.rate_limit = k.rate_limit.value_or(0);
-    p.created_at = now;
-    Stmt ins(db_,
-             "INSERT INTO principals (name, org_type, default_purpose, authorisation, admin, "
-             "rate_limit, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    ins.Text(1, p.name);
-    ins.Text(2, OrgTypeName(p.org_type));
-    ins.Text(3, p.default_purpose);
-    ins.Text(4, p.authorisation);
-    ins.Int(5, p.admin);
-    ins.Real(6, p.rate_limit);
-    ins.Int(7, now);
-    if (ins.Step() != SQLITE_DONE)
-      return fail(Internal(std::string("key store: ") + sqlite3_errmsg(db_)));
+    Status st = store_->InsertAccessKey(new_principal, row);
+    if (st.code() == Code::kResourceAlreadyExists && attempt == 0) continue;
+    if (!st.ok()) return st;
+    active_[issued.key.access_key_id] = Active{p, issued.secret_access_key};
+    return issued;
   }
-  IssuedKey issued;
-  issued.key.access_key_id = RandomKeyId();
-  issued.key.principal = p.name;
-  issued.key.created_at = now;
-  issued.secret_access_key = RandomSecret();
-  issued.principal = p;
-  std::string nonce = RandomBytes(kNonceBytes), sealed;
-  if (!Seal(key_, nonce, issued.key.access_key_id, issued.secret_access_key, &sealed)) {
-    return fail(Internal("key store: encryption failed"));
-  }
-  Stmt ins(db_,
-           "INSERT INTO access_keys (access_key_id, principal, secret_nonce, secret_ciphertext, "
-           "created_at) VALUES (?, ?, ?, ?, ?)");
-  ins.Text(1, issued.key.access_key_id);
-  ins.Text(2, p.name);
-  ins.Blob(3, nonce);
-  ins.Blob(4, sealed);
-  ins.Int(5, now);
-  if (ins.Step() != SQLITE_DONE)
-    return fail(Internal(std::string("key store: ") + sqlite3_errmsg(db_)));
-  ARGUS_RETURN_IF_ERROR(Exec("COMMIT"));
-  active_[issued.key.access_key_id] = Active{p, issued.secret_access_key};
-  return issued;
 }
 
 Result<std::vector<KeyInfo>> KeyStore::List() {
   std::lock_guard lock(mutex_);
-  std::string sql = std::string("SELECT k.access_key_id, k.created_at, k.revoked_at, ") +
-                    kPrincipalColumns +
-                    " FROM access_keys k JOIN principals p ON p.name = k.principal"
-                    " ORDER BY k.created_at DESC, k.rowid DESC";
-  Stmt s(db_, sql.c_str());
+  auto rows = store_->ListAccessKeys(/*active_only=*/false);
+  if (!rows.ok()) return rows.status();
   std::vector<KeyInfo> out;
-  while (s.Step() == SQLITE_ROW) {
+  for (const auto& [k, p] : rows.value()) {
     KeyInfo info;
-    info.key.access_key_id = s.ColText(0);
-    info.key.created_at = s.ColInt(1);
-    info.key.revoked_at = s.ColInt(2);
-    info.principal = ReadPrincipal(s, 3);
+    info.key.access_key_id = k.access_key_id;
+    info.key.created_at = k.created_at;
+    info.key.revoked_at = k.revoked_at;
+    info.principal = FromRow(p);
     info.key.principal = info.principal.name;
     out.push_back(std::move(info));
   }
@@ -352,13 +284,7 @@ Result<std::vector<KeyInfo>> KeyStore::List() {
 
 Status KeyStore::Revoke(const std::string& access_key_id) {
   std::lock_guard lock(mutex_);
-  Stmt s(db_, "UPDATE access_keys SET revoked_at = ? WHERE access_key_id = ? AND revoked_at = 0");
-  s.Int(1, std::time(nullptr));
-  s.Text(2, access_key_id);
-  if (s.Step() != SQLITE_DONE) return Internal(std::string("key store: ") + sqlite3_errmsg(db_));
-  if (sqlite3_changes(db_) == 0) {
-    return Status(Code::kResourceNotFound, "no active access key " + access_key_id);
-  }
+  ARGUS_RETURN_IF_ERROR(store_->RevokeAccessKey(access_key_id, std::time(nullptr)));
   active_.erase(access_key_id);
   return Status::Ok();
 }

@@ -1,16 +1,21 @@
 #pragma once
-// Principals and their access keys, kept in the data directory's SQLite
-// database (argus.db, tables `principals` and `access_keys`).
+// Principals and their access keys, kept in the store (tables `principals`
+// and `access_keys`): the data directory's SQLite database argus.db, or the
+// PostgreSQL database several nodes share, so that a key created through
+// one node works on every node.
 //
 // SigV4 verification needs each secret itself (the signing key is derived
 // from it per day and region), so secrets cannot be hashed: they are stored
 // encrypted with AES-256-GCM under a random 256-bit key in `argus.key`
-// (mode 0600) next to the database; the database alone does not reveal them.
-// Secrets are returned once, by Create, and never logged.
+// (mode 0600) in the data directory; the database alone does not reveal
+// them. Nodes that share a database need the same argus.key (copy it to
+// each node's data directory); a key sealed under another argus.key is left
+// out, with a warning. Secrets are returned once, by Create, and never
+// logged.
 //
-// Thread-safe. Several processes may share the directory (`argus keys` while
-// `argus serve` runs): Lookup notices other processes' commits and reloads,
-// so a revoked key stops working at once.
+// Thread-safe. Several processes may share the keys (`argus keys` while
+// `argus serve` runs, or other nodes): Lookup notices their commits and
+// reloads, so a revoked key stops working at once.
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -20,8 +25,7 @@
 
 #include "auth/principal.h"
 #include "core/status.h"
-
-struct sqlite3;
+#include "store/store.h"
 
 namespace argus::auth {
 
@@ -51,6 +55,9 @@ class KeyStore {
  public:
   // Opens (creating when needed) data_dir/argus.db and data_dir/argus.key.
   static Result<std::unique_ptr<KeyStore>> Open(const std::string& data_dir);
+  // The keys of `store`, which outlives the KeyStore, sealed under
+  // data_dir/argus.key (created when needed).
+  static Result<std::unique_ptr<KeyStore>> Open(store::Store& store, const std::string& data_dir);
   ~KeyStore();
 
   // Issues a key for principal `k.name`, creating the principal when new.
@@ -77,12 +84,13 @@ class KeyStore {
  private:
   KeyStore() = default;
   Status Reload();  // mutex_ held
-  Status Exec(const char* sql);
 
   std::mutex mutex_;
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<store::Store> owned_;  // the data dir's store, when opened by data dir
+  store::Store* store_ = nullptr;
   std::string key_;  // 32 bytes, AES-256-GCM
-  long long data_version_ = -1;
+  int64_t version_ = -1;
+  bool loaded_ = false;
   std::unordered_map<std::string, Active> active_;
 };
 

@@ -115,11 +115,14 @@ Result<std::unique_ptr<jobs::JobManager>> OpenJobs(const Args& a, store::Store& 
   if (!pending.ok()) return pending.status();
   auto days = Positive(a, "job-retention-days", 7, 3650);
   if (!days.ok()) return days.status();
+  auto lease = Positive(a, "job-lease-seconds", 30, 3600);
+  if (!lease.ok()) return lease.status();
   auto hooks = Webhooks(a.Get("webhook"));
   if (!hooks.ok()) return hooks.status();
   o.workers = workers.value();
   o.max_pending = pending.value();
   o.retention_ms = int64_t(days.value() * 24 * 3600 * 1000);
+  o.lease_ms = int64_t(lease.value() * 1000);
   auto m = jobs::JobManager::Open(store, o);
   if (!m.ok()) return m.status();
   if (!hooks.value().empty()) {

@@ -13,6 +13,7 @@
 #include "cli/args.h"
 #include "core/log.h"
 #include "server/server.h"
+#include "store/store.h"
 
 namespace argus::cli {
 namespace {
@@ -22,8 +23,9 @@ using nlohmann::json;
 const char* kKeysUsage =
     "usage: argus keys create --name NAME --org-type TYPE --purpose PURPOSE\n"
     "                         [--authorisation REF] [--rate-limit R] [--admin] [--data-dir D]\n"
-    "       argus keys list [--data-dir D]\n"
-    "       argus keys revoke ACCESS_KEY_ID [--data-dir D]\n"
+    "                         [--store postgresql://...]\n"
+    "       argus keys list [--data-dir D] [--store postgresql://...]\n"
+    "       argus keys revoke ACCESS_KEY_ID [--data-dir D] [--store postgresql://...]\n"
     "TYPE: law_enforcement, child_safety, government, commercial, research, individual\n";
 
 std::string DataDir(const Args& a) { return a.Get("data-dir", "./argus-data"); }
@@ -65,7 +67,24 @@ int CmdKeys(const Args& a) {
     std::fputs(kKeysUsage, stderr);
     return 2;
   }
-  auto store = auth::KeyStore::Open(DataDir(a));
+  // --store postgresql://...: the keys every node of the cluster accepts.
+  std::unique_ptr<store::Store> db;
+  Result<std::unique_ptr<auth::KeyStore>> store = Status(Code::kInternal, "not opened");
+  if (a.Has("store")) {
+    if (!store::Store::IsPostgresUrl(a.Get("store"))) {
+      std::fprintf(stderr, "argus keys: --store must be a postgresql:// URL\n");
+      return 2;
+    }
+    auto opened = store::Store::OpenPostgres(a.Get("store"), 1);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "argus keys: %s\n", opened.status().message().c_str());
+      return 1;
+    }
+    db = std::move(opened.value());
+    store = auth::KeyStore::Open(*db, DataDir(a));
+  } else {
+    store = auth::KeyStore::Open(DataDir(a));
+  }
   if (!store.ok()) {
     std::fprintf(stderr, "argus keys: %s\n", store.status().message().c_str());
     return 1;
@@ -138,6 +157,7 @@ int CmdKeys(const Args& a) {
 
 Result<std::unique_ptr<auth::KeyStore>> ConfigureServeSecurity(const Args& a,
                                                                const std::string& data_dir,
+                                                               store::Store& db,
                                                                server::Options& opts) {
   opts.workers = a.GetInt("workers", opts.workers);
   opts.queue = a.GetInt("queue", opts.queue);
@@ -166,7 +186,8 @@ Result<std::unique_ptr<auth::KeyStore>> ConfigureServeSecurity(const Args& a,
     log::Info("S3Object buckets are directories under " + a.Get("s3-root"));
   }
   opts.auth = !a.Has("no-auth");
-  auto store = auth::KeyStore::Open(data_dir);
+  if (db.SharesRateLimits()) opts.shared_rate_limits = &db;
+  auto store = auth::KeyStore::Open(db, data_dir);
   if (!store.ok()) return store.status();
   if (!opts.auth) {
     for (int i = 0; i < 3; ++i) {

@@ -101,7 +101,7 @@ int CmdServe(const Args& a) {
     rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
   }
   // SigV4 key store (first-start admin key), --no-auth, limits, --s3-root.
-  auto keys = ConfigureServeSecurity(a, data_dir, opts);
+  auto keys = ConfigureServeSecurity(a, data_dir, *store.value(), opts);
   if (!keys.ok()) {
     log::Error(keys.status().message());
     return kExitStartup;

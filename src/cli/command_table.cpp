@@ -40,6 +40,9 @@ const Flags kJobs = {
     {"video-workers", "N", "stored-video jobs run at once (default 1)"},
     {"max-pending-jobs", "N", "jobs that may wait; more are refused (LimitExceededException)"},
     {"job-retention-days", "D", "days finished jobs are kept (default 7)"},
+    {"job-lease-seconds", "S",
+     "with --store postgresql://: a running job's claim lasts S seconds without renewal, "
+     "then another node takes it over (default 30)"},
     {"webhook", "NAME=URL,...", "POST notifications of jobs whose SNS topic is NAME to URL"}};
 const Flags kServe = {
     {"host", "H", "listen address (default 127.0.0.1)"},
@@ -106,15 +109,15 @@ const std::vector<Command>& Table() {
        "",
        0,
        "issue an access key; prints {\"AccessKeyId\", \"SecretAccessKey\"}",
-       {kKeyCreate, kData},
+       {kKeyCreate, kData, kStore},
        CmdKeys},
-      {"keys", "list", "", 0, "every key and its principal (no secrets)", {kData}, CmdKeys},
+      {"keys", "list", "", 0, "every key and its principal (no secrets)", {kData, kStore}, CmdKeys},
       {"keys",
        "revoke",
        "KEY_ID",
        1,
        "revoke a key; a running server refuses it at once",
-       {kData},
+       {kData, kStore},
        CmdKeys},
       {"policy", "show", "", 0, "the policies in force", {kPolicies, kJson}, CmdPolicy},
       {"policy",

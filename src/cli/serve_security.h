@@ -12,11 +12,14 @@ namespace argus::cli {
 // Applies --workers, --queue, --connections, --header-timeout,
 // --body-timeout, --idle-timeout, --max-connections,
 // --max-connections-per-address, --rate-limit, --rate-burst, --s3-root and
-// --no-auth to `opts` (host and port already set), opens the key
-// store in `data_dir` and, on a fresh data dir, creates the admin key and
-// prints how to use it. The store must outlive the server.
+// --no-auth to `opts` (host and port already set), opens the keys of
+// `store` (sealed under data_dir/argus.key) and, when there is no active
+// key, creates the admin key and prints how to use it. A store several
+// nodes share keeps the rate-limit buckets too. The key store must outlive
+// the server.
 Result<std::unique_ptr<auth::KeyStore>> ConfigureServeSecurity(const Args& a,
                                                                const std::string& data_dir,
+                                                               store::Store& store,
                                                                server::Options& opts);
 
 }  // namespace argus::cli

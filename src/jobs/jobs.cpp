@@ -1,6 +1,8 @@
 // The job engine over the store's job tables: a FIFO queue, a pool of
 // worker threads, progress and cancel flags exchanged with the store at most
-// once a second, and a purge of expired jobs at start and hourly.
+// once a second, and a purge of expired jobs at start and hourly. On a store
+// several nodes share, a lease thread renews this node's claims on its
+// running jobs and queues the jobs any node may claim.
 #include "jobs/jobs.h"
 
 #include <algorithm>
@@ -84,6 +86,7 @@ Status NotFound(const std::string& id) {
 struct Running {
   std::atomic<bool> cancel{false};       // asked to stop by Cancel or the store's flag
   std::atomic<bool> interrupted{false};  // Progress answered false
+  std::atomic<bool> lost{false};         // the lease ran out and another node took the job
   std::mutex mu;
   double progress = 0;
   std::string metadata;
@@ -124,11 +127,17 @@ class Manager : public JobManager {
     opt_.workers = std::max(1, opt_.workers);
     opt_.max_pending = std::max(1, opt_.max_pending);
     opt_.max_attempts = std::max(1, opt_.max_attempts);
+    opt_.lease_ms = std::max<int64_t>(1000, opt_.lease_ms);
+    lease_.node = store_.NodeId();
+    if (lease_.node.empty()) lease_.node = NewJobId().substr(0, 16);
+    lease_.ms = opt_.lease_ms;
   }
   ~Manager() override { Stop(); }
 
-  // Queues the unfinished jobs of a previous process.
+  // Queues the unfinished jobs of a previous process. A shared store's
+  // jobs are left to the lease thread: other nodes may be running them.
   Status Resume() {
+    if (store_.SharesChanges()) return Status::Ok();
     store::JobQuery q;
     q.state = "IN_PROGRESS";
     q.oldest_first = true;
@@ -136,12 +145,7 @@ class Manager : public JobManager {
     auto rows = store_.ListJobs(q);
     if (!rows.ok()) return rows.status();
     for (auto& r : rows.value()) {
-      std::string why;
-      if (r.cancel_requested) {
-        why = "Cancelled";
-      } else if (!r.queued && r.attempts >= opt_.max_attempts) {
-        why = "Interrupted " + std::to_string(r.attempts) + " times (by restarts); giving up";
-      }
+      std::string why = GiveUp(r, r.queued ? 0 : r.attempts);
       if (!why.empty()) {
         r.state = "FAILED";
         r.status_message = why;
@@ -181,6 +185,7 @@ class Manager : public JobManager {
       started_ = true;
       for (int i = 0; i < opt_.workers; ++i) workers_.emplace_back([this] { Work(); });
       purger_ = std::thread([this] { PurgeLoop(); });
+      if (store_.SharesChanges()) leaser_ = std::thread([this] { LeaseLoop(); });
       deferred.swap(deferred_);
     }
     for (const auto& j : deferred) Completed(j);
@@ -196,6 +201,7 @@ class Manager : public JobManager {
     purge_cv_.notify_all();
     for (auto& t : workers_) t.join();
     if (purger_.joinable()) purger_.join();
+    if (leaser_.joinable()) leaser_.join();
   }
 
   Result<std::string> Submit(const NewJob& nj) override {
@@ -342,7 +348,7 @@ class Manager : public JobManager {
       fraction = run.progress;
       metadata = run.metadata;
     }
-    if (Stopping() || run.cancel) {
+    if (Stopping() || run.cancel || run.lost) {
       run.interrupted = true;
       return false;
     }
@@ -364,6 +370,17 @@ class Manager : public JobManager {
  private:
   bool Expired(const store::JobRecord& r, int64_t now) const {
     return r.state != "IN_PROGRESS" && r.completed_ms < now - opt_.retention_ms;
+  }
+
+  // Why a job in progress is failed instead of run: cancelled, or
+  // interrupted `attempts` times already (0: not yet run); "" to run it.
+  std::string GiveUp(const store::JobRecord& r, int attempts) const {
+    if (r.cancel_requested) return "Cancelled";
+    if (attempts >= opt_.max_attempts) {
+      return "Interrupted " + std::to_string(attempts) +
+             " times (by restarts or nodes that stopped); giving up";
+    }
+    return "";
   }
 
   bool Stopping() {
@@ -402,7 +419,7 @@ class Manager : public JobManager {
         queue_.pop_front();
         // Claimed under the lock, so Cancel sees the job either queued or
         // running.
-        auto c = store_.ClaimJob(id, NowMs());
+        auto c = store_.ClaimJob(id, NowMs(), lease_);
         if (!c.ok()) {
           log::Error("jobs: cannot start " + id + ": " + c.status().message());
           continue;
@@ -414,13 +431,21 @@ class Manager : public JobManager {
         }
       }
       if (!claimed) {
-        // Finished meanwhile by another process (argus jobs cancel).
+        // Claimed by another node, or finished meanwhile by another process
+        // on the embedded store (argus jobs cancel): announced here, since
+        // no server announced it.
+        if (store_.SharesChanges()) continue;
         auto j = store_.GetJob(id);
         if (j.ok() && j.value().state != "IN_PROGRESS") {
           ++failed_;
           Completed(FromRecord(j.value()));
         }
         continue;
+      }
+      // Taken over from a node that stopped: run again unless cancelled
+      // meanwhile or interrupted too often (the claim counted this run).
+      if (std::string why = GiveUp(*claimed, claimed->attempts - 1); !why.empty()) {
+        runner = [why](JobContext&) { return Status(Code::kInternal, why); };
       }
       Run(*claimed, run, runner);
     }
@@ -450,6 +475,12 @@ class Manager : public JobManager {
       std::lock_guard lock(mu_);
       running_.erase(r.id);
     };
+    if (run->lost) {
+      // Another node took the job over when this node's lease ran out.
+      log::Warn("jobs: " + r.id + " was taken over by another node; this run's end is dropped");
+      unregister();
+      return;
+    }
     const bool stopping = Stopping();
     if (stopping && (run->interrupted || !st.ok()) && !run->cancel) {
       // Left unfinished: the next process runs it again.
@@ -497,6 +528,48 @@ class Manager : public JobManager {
     Completed(FromRecord(r));
   }
 
+  // On a shared store: every lease_ms / 4, renews the leases of the jobs
+  // running here (a lost one interrupts its run) and queues claimable jobs
+  // for the workers that would otherwise idle.
+  void LeaseLoop() {
+    const auto tick = std::chrono::milliseconds(std::clamp<int64_t>(opt_.lease_ms / 4, 250, 5000));
+    for (;;) {
+      std::vector<std::pair<std::string, std::shared_ptr<Running>>> running;
+      int idle = 0;
+      {
+        std::unique_lock lock(mu_);
+        if (purge_cv_.wait_for(lock, tick, [&] { return stopping_; })) return;
+        running.assign(running_.begin(), running_.end());
+        idle = opt_.workers - int(running_.size() + queue_.size());
+      }
+      for (auto& [id, run] : running) {
+        auto held = store_.RenewJobLease(id, lease_);
+        if (!held.ok()) {
+          log::Warn("jobs: cannot renew the lease of " + id + ": " + held.status().message());
+        } else if (!held.value() && !run->lost.exchange(true)) {
+          log::Warn("jobs: lost the lease of " + id + " (finished or taken over elsewhere)");
+        }
+      }
+      if (idle <= 0) continue;
+      auto ids = store_.ClaimableJobs(idle + int(running.size()));
+      if (!ids.ok()) continue;  // the database is away: next tick
+      bool added = false;
+      {
+        std::lock_guard lock(mu_);
+        for (const auto& id : ids.value()) {
+          if (idle == 0) break;
+          if (running_.count(id) || std::find(queue_.begin(), queue_.end(), id) != queue_.end()) {
+            continue;
+          }
+          queue_.push_back(id);
+          --idle;
+          added = true;
+        }
+      }
+      if (added) cv_.notify_all();
+    }
+  }
+
   // At Start, then every hour.
   void PurgeLoop() {
     for (;;) {
@@ -515,7 +588,7 @@ class Manager : public JobManager {
   Options opt_;
   mutable std::mutex mu_;
   std::condition_variable cv_;        // workers: queue_ or stopping_
-  std::condition_variable purge_cv_;  // the purge thread: stopping_
+  std::condition_variable purge_cv_;  // the purge and lease threads: stopping_
   std::mutex submit_mu_;
   std::deque<std::string> queue_;
   std::map<std::string, Runner> runners_;
@@ -524,7 +597,8 @@ class Manager : public JobManager {
   std::vector<Job> deferred_;  // finished by Resume, announced at Start
   bool started_ = false, stopping_ = false;
   std::vector<std::thread> workers_;
-  std::thread purger_;
+  std::thread purger_, leaser_;
+  store::JobLease lease_;
   std::atomic<int64_t> succeeded_{0}, failed_{0};
 };
 

@@ -82,6 +82,10 @@ struct Options {
   int max_pending = 20;  // in progress (queued + running) per owner; more → LimitExceeded
   int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // results kept after completion
   int max_attempts = 3;  // a job interrupted this many times fails at the next Open
+  // On a store several nodes share: how long a node's claim on a running
+  // job lasts without renewal (renewed every lease_ms / 4 while it runs);
+  // after that another node takes the job over and runs it again.
+  int64_t lease_ms = 30000;
 };
 
 struct NewJob {
@@ -104,7 +108,9 @@ class JobManager {
  public:
   virtual ~JobManager() = default;
   // Reads unfinished jobs from `store` and queues them again (attempts + 1;
-  // over max_attempts they fail with a message saying so).
+  // over max_attempts they fail with a message saying so). On a store
+  // several nodes share, the workers instead poll for queued jobs and for
+  // running ones whose lease ran out, whichever node took them in.
   static Result<std::unique_ptr<JobManager>> Open(store::Store& store, const Options& options);
   virtual void RegisterRunner(const std::string& api, Runner runner) = 0;
   virtual void OnCompletion(CompletionFn fn) = 0;

@@ -104,6 +104,20 @@ api::Response ErrorResponse(const Status& st) {
   return {e.http_status, api::ErrorBody(st), e.type};
 }
 
+// The principal's rate limit: in the shared store when there is one (in
+// memory when it cannot be reached: the request fails there anyway).
+bool Allowed(RateLimiter& local, const Options& options, const std::string& who, double rate) {
+  if (rate <= 0) return true;
+  if (options.shared_rate_limits) {
+    double burst = options.rate_burst > 0 ? options.rate_burst : std::max(1.0, rate);
+    auto took = options.shared_rate_limits->TakeRateToken(who, rate, burst);
+    if (took.ok()) return took.value();
+    log::Warn("rate limit: the shared bucket of " + who + " is unreachable (" +
+              took.status().message() + "); this node's own bucket applies");
+  }
+  return local.Allow(who, rate);
+}
+
 }  // namespace
 
 std::string NewRequestId() { return NewUuidV4(); }
@@ -162,7 +176,7 @@ int Serve(const Options& options, api::Services& services) {
         if (principal->rate_limit > 0) rate = principal->rate_limit;
         principal_used = *principal;
       }
-      if (!rate_limiter.Allow(who, rate)) {
+      if (!Allowed(rate_limiter, options, who, rate)) {
         r = ErrorResponse(Status(Code::kProvisionedThroughputExceeded,
                                  "The number of requests exceeded your throughput limit."));
         return;

@@ -11,6 +11,7 @@
 #include "auth/key_store.h"
 #include "policy/audit.h"
 #include "policy/policy.h"
+#include "store/store.h"
 
 namespace argus::server {
 
@@ -40,6 +41,9 @@ struct Options {
   auth::KeyStore* keys = nullptr;
   double rate_limit = 0;  // requests/s per principal unless the principal sets its own; 0 = none
   double rate_burst = 0;  // bucket size; 0 = max(1, rate)
+  // A store several nodes share keeps the buckets (store::TakeRateToken),
+  // so that a principal's limit holds across the nodes; null: in memory.
+  store::Store* shared_rate_limits = nullptr;
   // Use policies and the audit log (src/server/gate.h); without them no
   // policy applies and nothing is audited (embedded uses only).
   const policy::PolicySet* policies = nullptr;

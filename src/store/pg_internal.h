@@ -24,6 +24,10 @@
 
 namespace argus::store::pg_impl {
 
+// The database's clock in milliseconds, in SQL: job leases and rate-limit
+// buckets are judged by one clock, whatever the nodes' clocks say.
+inline constexpr const char* kDbNowMs = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+
 // One parameter: text (nullopt = NULL) or raw bytes for a bytea column.
 struct Param {
   std::optional<std::string> value;
@@ -75,6 +79,8 @@ class Rows {
   std::optional<int64_t> OptInt(int row, int c) const {
     return Null(row, c) ? std::nullopt : std::optional<int64_t>(Int(row, c));
   }
+  // A bytea column (hex text form) as bytes.
+  std::string Bytes(int row, int c) const;
   // A bytea column (hex text form) as floats.
   void FloatsInto(int row, int c, std::vector<float>& v) const;
   std::vector<float> Floats(int row, int c) const {
@@ -234,7 +240,19 @@ class PgStore : public Store {
                                                   const std::string& client_token,
                                                   int64_t completed_since_ms) override;
   Result<int64_t> CountUnfinishedJobs(const std::string& owner) override;
-  Result<std::optional<JobRecord>> ClaimJob(const std::string& id, int64_t started_ms) override;
+  Result<std::optional<JobRecord>> ClaimJob(const std::string& id, int64_t started_ms,
+                                            const JobLease& lease) override;
+  Result<std::vector<std::string>> ClaimableJobs(int limit) override;
+  Result<bool> RenewJobLease(const std::string& id, const JobLease& lease) override;
+  Result<std::optional<PrincipalRow>> GetPrincipal(const std::string& name) override;
+  Status InsertAccessKey(const std::optional<PrincipalRow>& new_principal,
+                         const AccessKeyRow& key) override;
+  Result<std::vector<std::pair<AccessKeyRow, PrincipalRow>>> ListAccessKeys(
+      bool active_only) override;
+  Status RevokeAccessKey(const std::string& access_key_id, int64_t revoked_at) override;
+  Result<int64_t> AccessKeysVersion() override;
+  bool SharesRateLimits() const override { return true; }
+  Result<bool> TakeRateToken(const std::string& principal, double rate, double burst) override;
   Status RequeueJob(const std::string& id) override;
   Result<bool> SaveJobProgress(const std::string& id, double progress,
                                const std::string& metadata) override;

@@ -147,24 +147,57 @@ Result<int64_t> PgStore::CountUnfinishedJobs(const std::string& owner) {
   return n;
 }
 
-Result<std::optional<JobRecord>> PgStore::ClaimJob(const std::string& id, int64_t started_ms) {
+Result<std::optional<JobRecord>> PgStore::ClaimJob(const std::string& id, int64_t started_ms,
+                                                   const JobLease& lease) {
   std::optional<JobRecord> out;
   Status st = Txn([&](Conn& c) -> Status {
     out.reset();
-    // One node wins: the others find it locked (SKIP LOCKED) or no longer
-    // queued, and get nullopt.
-    auto r = c.Exec(
-        "UPDATE jobs SET queued = false, started_ms = $1, attempts = attempts + 1 WHERE id = "
-        "(SELECT id FROM jobs WHERE id = $2 AND state = 'IN_PROGRESS' AND queued FOR UPDATE "
-        "SKIP LOCKED) RETURNING " +
-            std::string(kJobColumns),
-        {started_ms, id});
+    // One node wins: the others find it locked (SKIP LOCKED), no longer
+    // queued, or under a lease that has not run out, and get nullopt.
+    auto r = c.Exec(std::string("UPDATE jobs SET queued = false, started_ms = $1, attempts = "
+                                "attempts + 1, lease_node = $3, lease_until_ms = ") +
+                        kDbNowMs +
+                        " + $4 WHERE id = (SELECT id FROM jobs WHERE id = $2 AND state = "
+                        "'IN_PROGRESS' AND (queued OR lease_until_ms < " +
+                        kDbNowMs + ") FOR UPDATE SKIP LOCKED) RETURNING " + kJobColumns,
+                    {started_ms, id, lease.node, lease.ms});
     if (!r.ok()) return r.status();
     if (r->size()) out = ReadJob(r.value(), 0);
     return Status::Ok();
   });
   if (!st.ok()) return st;
   return out;
+}
+
+Result<std::vector<std::string>> PgStore::ClaimableJobs(int limit) {
+  std::vector<std::string> out;
+  Status st = Txn([&](Conn& c) -> Status {
+    out.clear();
+    auto r = c.Exec(std::string("SELECT id FROM jobs WHERE state = 'IN_PROGRESS' AND (queued OR "
+                                "lease_until_ms < ") +
+                        kDbNowMs + ") ORDER BY created_ms, id LIMIT $1",
+                    {int64_t(limit)});
+    if (!r.ok()) return r.status();
+    for (int i = 0; i < r->size(); ++i) out.push_back(r->Text(i, 0));
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Result<bool> PgStore::RenewJobLease(const std::string& id, const JobLease& lease) {
+  bool held = false;
+  Status st = Txn([&](Conn& c) -> Status {
+    auto r = c.Exec(std::string("UPDATE jobs SET lease_until_ms = ") + kDbNowMs +
+                        " + $1 WHERE id = $2 AND state = 'IN_PROGRESS' AND NOT queued AND "
+                        "lease_node = $3",
+                    {lease.ms, id, lease.node});
+    if (!r.ok()) return r.status();
+    held = r->affected() == 1;
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return held;
 }
 
 Status PgStore::RequeueJob(const std::string& id) {

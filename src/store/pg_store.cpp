@@ -33,21 +33,34 @@ int64_t Rows::Int(int row, int c) const {
 
 double Rows::Real(int row, int c) const { return std::strtod(PQgetvalue(r_, row, c), nullptr); }
 
-void Rows::FloatsInto(int row, int c, std::vector<float>& v) const {
-  // bytea in hex text form: \x0a1b...
-  const char* p = PQgetvalue(r_, row, c);
-  int n = PQgetlength(r_, row, c);
+namespace {
+
+// bytea in hex text form (\x0a1b...): its first `bytes` bytes into `out`.
+void HexInto(const char* p, size_t bytes, unsigned char* out) {
   auto nib = [](char ch) -> int {
     if (ch >= '0' && ch <= '9') return ch - '0';
     if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
     return ch - 'A' + 10;
   };
-  size_t bytes = n >= 2 ? size_t(n - 2) / 2 : 0;
-  v.resize(bytes / sizeof(float));
-  auto* out = reinterpret_cast<unsigned char*>(v.data());
-  for (size_t i = 0; i < v.size() * sizeof(float); ++i) {
+  for (size_t i = 0; i < bytes; ++i) {
     out[i] = static_cast<unsigned char>(nib(p[2 + 2 * i]) << 4 | nib(p[3 + 2 * i]));
   }
+}
+
+size_t HexBytes(int n) { return n >= 2 ? size_t(n - 2) / 2 : 0; }
+
+}  // namespace
+
+std::string Rows::Bytes(int row, int c) const {
+  std::string out(HexBytes(PQgetlength(r_, row, c)), '\0');
+  HexInto(PQgetvalue(r_, row, c), out.size(), reinterpret_cast<unsigned char*>(out.data()));
+  return out;
+}
+
+void Rows::FloatsInto(int row, int c, std::vector<float>& v) const {
+  v.resize(HexBytes(PQgetlength(r_, row, c)) / sizeof(float));
+  HexInto(PQgetvalue(r_, row, c), v.size() * sizeof(float),
+          reinterpret_cast<unsigned char*>(v.data()));
 }
 
 Face ReadFace(const Rows& r, int i, bool descriptor) {
@@ -346,6 +359,45 @@ CREATE TABLE changes (
   kind TEXT NOT NULL CHECK (kind IN ('create', 'drop', 'insert', 'delete')),
   labels BIGINT[] NOT NULL,
   time_ms BIGINT NOT NULL
+);
+)sql",
+    // 3: leases on running jobs, so that another node takes over the jobs
+    // of a node that died
+    R"sql(
+ALTER TABLE jobs ADD COLUMN lease_node TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN lease_until_ms BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX jobs_in_progress ON jobs(created_ms, id) WHERE state = 'IN_PROGRESS';
+)sql",
+    // 4: principals and access keys every node accepts, their version (the
+    // nodes reload their keys when it moves), and shared rate-limit buckets
+    R"sql(
+CREATE TABLE principals (
+  name TEXT COLLATE "C" PRIMARY KEY,
+  org_type TEXT NOT NULL,
+  default_purpose TEXT NOT NULL,
+  authorisation TEXT NOT NULL DEFAULT '',
+  admin BOOLEAN NOT NULL DEFAULT false,
+  rate_limit DOUBLE PRECISION NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE access_keys (
+  access_key_id TEXT COLLATE "C" PRIMARY KEY,
+  principal TEXT COLLATE "C" NOT NULL REFERENCES principals(name),
+  secret_nonce BYTEA NOT NULL,
+  secret_ciphertext BYTEA NOT NULL,
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT NOT NULL DEFAULT 0,
+  seq BIGSERIAL NOT NULL
+);
+CREATE TABLE key_version (
+  id INT PRIMARY KEY CHECK (id = 1),
+  version BIGINT NOT NULL
+);
+INSERT INTO key_version VALUES (1, 0);
+CREATE TABLE rate_buckets (
+  principal TEXT COLLATE "C" PRIMARY KEY,
+  tokens DOUBLE PRECISION NOT NULL,
+  at_ms BIGINT NOT NULL
 );
 )sql",
 };

@@ -36,6 +36,15 @@ class Stmt {
     sqlite3_bind_text(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
+  Stmt& BindBlob(int i, const std::string& v) {
+    sqlite3_bind_blob(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  std::string Blob(int c) const {
+    const void* p = sqlite3_column_blob(s_, c);
+    return p ? std::string(static_cast<const char*>(p), sqlite3_column_bytes(s_, c))
+             : std::string();
+  }
   Stmt& BindNullable(int i, const std::string& v) {
     if (v.empty())
       sqlite3_bind_null(s_, i);

@@ -243,7 +243,8 @@ Result<int64_t> Store::CountUnfinishedJobs(const std::string& owner) {
   return s.Int(0);
 }
 
-Result<std::optional<JobRecord>> Store::ClaimJob(const std::string& id, int64_t started_ms) {
+Result<std::optional<JobRecord>> Store::ClaimJob(const std::string& id, int64_t started_ms,
+                                                 const JobLease& /*lease: one process runs jobs*/) {
   if (!jobs_) return NoJobs();
   std::lock_guard lock(jobs_->mu);
   sqlite3* db = jobs_->db;
@@ -263,6 +264,26 @@ Result<std::optional<JobRecord>> Store::ClaimJob(const std::string& id, int64_t 
   });
   if (!st.ok()) return st;
   return out;
+}
+
+Result<std::vector<std::string>> Store::ClaimableJobs(int limit) {
+  if (!jobs_) return NoJobs();
+  std::lock_guard lock(jobs_->mu);
+  sqlite3* db = jobs_->db;
+  Stmt s(db,
+         "SELECT id FROM jobs WHERE state = 'IN_PROGRESS' AND queued = 1 "
+         "ORDER BY created_ms, id LIMIT ?");
+  if (!s.ok()) return SqlError(db, "jobs: claimable");
+  s.Bind(1, int64_t(limit));
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(s.Text(0));
+  if (rc != SQLITE_DONE) return SqlError(db, "jobs: claimable");
+  return out;
+}
+
+Result<bool> Store::RenewJobLease(const std::string& /*id*/, const JobLease& /*lease*/) {
+  return true;
 }
 
 Status Store::RequeueJob(const std::string& id) {

@@ -79,6 +79,7 @@ Status SqliteStore::Open() {
     return Internal("store: cannot create schema in " + path_ + ": " + m);
   }
   ARGUS_RETURN_IF_ERROR(OpenGrants(path_));
+  ARGUS_RETURN_IF_ERROR(OpenKeys(path_));
   return OpenJobs(path_);
 }
 

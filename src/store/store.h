@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -118,6 +119,28 @@ struct JobRecord {
   int64_t result_count = 0;
   int attempts = 0;
   bool cancel_requested = false;
+};
+
+// A principal and one of its access keys as stored (src/auth/key_store.h
+// says what they mean; `sealed` is the secret encrypted under the data
+// dir's argus.key, `nonce` its AES-GCM nonce).
+struct PrincipalRow {
+  std::string name, org_type, default_purpose, authorisation;
+  bool admin = false;
+  double rate_limit = 0;
+  int64_t created_at = 0;  // seconds
+};
+struct AccessKeyRow {
+  std::string access_key_id, principal, nonce, sealed;
+  int64_t created_at = 0, revoked_at = 0;  // seconds; revoked_at 0 while active
+};
+
+// The claim a node holds on a running job, in a store several nodes share:
+// `node` (Store::NodeId) runs it until `ms` milliseconds from the claim or
+// the last renewal, after which another node may take it over.
+struct JobLease {
+  std::string node;
+  int64_t ms = 0;
 };
 
 // One stored result of a job; `seq` is its position in append order.
@@ -291,8 +314,19 @@ class Store {
   virtual Result<int64_t> CountUnfinishedJobs(const std::string& owner);
   // Takes a queued job in progress for a run: queued off, started_ms set,
   // attempts + 1. The record after the change, or nullopt when it is no
-  // longer queued and in progress (cancelled meanwhile).
-  virtual Result<std::optional<JobRecord>> ClaimJob(const std::string& id, int64_t started_ms);
+  // longer queued and in progress (cancelled meanwhile, or claimed by
+  // another node). A store several nodes share also records `lease` and
+  // lets a node claim a running job whose lease ran out (its node died).
+  virtual Result<std::optional<JobRecord>> ClaimJob(const std::string& id, int64_t started_ms,
+                                                    const JobLease& lease);
+  // The jobs a worker may claim, oldest first, at most `limit`: queued
+  // ones, and on a shared store running ones whose lease ran out.
+  virtual Result<std::vector<std::string>> ClaimableJobs(int limit);
+  // Extends the lease of a job this node runs by lease.ms from now (the
+  // database's clock). False when the job is no longer running under this
+  // node's lease (finished, or taken over after the lease ran out). An
+  // embedded store keeps no leases and answers true.
+  virtual Result<bool> RenewJobLease(const std::string& id, const JobLease& lease);
   // Puts a job in progress back in the queue (resume after a restart).
   virtual Status RequeueJob(const std::string& id);
   // Records progress and metadata of a job in progress; answers its stored
@@ -317,6 +351,32 @@ class Store {
   // results, atomically; returns how many jobs.
   virtual Result<int64_t> DeleteJobsCompletedBefore(int64_t cutoff_ms);
 
+  // Principals and access keys, in tables `principals` and `access_keys`
+  // (SQLite: sqlite_keys.cpp). Each write is durable on return.
+  // The principal `name`, nullopt when there is none.
+  virtual Result<std::optional<PrincipalRow>> GetPrincipal(const std::string& name);
+  // Stores `key`, and `new_principal` with it when given, in one
+  // transaction. ResourceAlreadyExists when the new principal's name or the
+  // key id is taken (nothing written).
+  virtual Status InsertAccessKey(const std::optional<PrincipalRow>& new_principal,
+                                 const AccessKeyRow& key);
+  // Keys with their principals, newest first; unrevoked ones only when
+  // `active_only`.
+  virtual Result<std::vector<std::pair<AccessKeyRow, PrincipalRow>>> ListAccessKeys(
+      bool active_only);
+  // Marks an active key revoked at `revoked_at`. ResourceNotFound when no
+  // active key has this id.
+  virtual Status RevokeAccessKey(const std::string& access_key_id, int64_t revoked_at);
+  // A number that changes when a key or principal was written (for SQLite,
+  // by another connection: this one's writes are known to their caller).
+  virtual Result<int64_t> AccessKeysVersion();
+  // A per-principal token bucket every node shares: takes one token from
+  // `principal`'s bucket, refilled at `rate` per second up to `burst`;
+  // false when it is empty. Unimplemented (kInternal) on an embedded store,
+  // whose one server keeps its buckets in memory.
+  virtual bool SharesRateLimits() const { return false; }
+  virtual Result<bool> TakeRateToken(const std::string& principal, double rate, double burst);
+
   // The change sequence, for stores that several nodes share (PostgreSQL);
   // an embedded store has none (SharesChanges false, no changes).
   virtual bool SharesChanges() const { return false; }
@@ -338,12 +398,16 @@ class Store {
   Status OpenGrants(const std::string& path);
   // Opens the job tables in the SQLite database at `path` (creating them).
   Status OpenJobs(const std::string& path);
+  // Opens the key tables in the SQLite database at `path` (creating them).
+  Status OpenKeys(const std::string& path);
 
  private:
   struct Grants;
   std::shared_ptr<Grants> grants_;
   struct JobTables;
   std::shared_ptr<JobTables> jobs_;
+  struct KeyTables;
+  std::shared_ptr<KeyTables> keys_;
 };
 
 }  // namespace argus::store

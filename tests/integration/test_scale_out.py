@@ -4,7 +4,11 @@ with its own data dir. A face indexed on one node is found on the other; a
 delete on one is gone on the other; a node killed with SIGKILL in the middle
 of a stream of IndexFaces loses no acknowledged face and catches up when it
 is back; two nodes append to one audit chain that `argus audit verify
---store` accepts. Fails (never skips) when PostgreSQL cannot start."""
+--store` accepts; a stored-video job whose node is killed is taken over by
+the other node once its lease runs out, and not before; an access key
+created with `argus keys create --store` signs requests on every node, its
+principal's rate limit holds across the nodes, and a revocation reaches
+them all. Fails (never skips) when PostgreSQL cannot start."""
 import base64
 import json
 import os
@@ -13,9 +17,14 @@ import subprocess
 import sys
 import threading
 import time
+import shutil
+import tempfile
 import unittest
 
+import cv2
+
 from harness import ARGUS_BIN, FACEAPI_DEMO, Server
+from test_video import write_clip
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "store"))
 from pg_cluster import PgCluster  # noqa: E402
@@ -32,9 +41,9 @@ def image(path):
 
 
 class Node:
-    def __init__(self, url, data_dir=None):
+    def __init__(self, url, *extra, data_dir=None):
         self.server = Server("--store", url, "--no-auth", "--anonymous-org-type", "research",
-                             "--anonymous-purpose", "testing", data_dir=data_dir)
+                             "--anonymous-purpose", "testing", *extra, data_dir=data_dir)
 
     def call(self, op, **body):
         return self.server.post("RekognitionService." + op, json.dumps(body), sign=False)
@@ -220,6 +229,131 @@ class ScaleOutTest(unittest.TestCase):
                                 "--data-dir", node.server.data_dir],
                                capture_output=True, text=True, timeout=120)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+
+class JobTakeoverTest(unittest.TestCase):
+    """Its own database, so the nodes of ScaleOutTest claim none of its jobs."""
+    LEASE_S = 2
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = PgCluster().__enter__()
+        cls.url = cls.pg.create_database("takeover")
+        cls.s3 = tempfile.mkdtemp(prefix="argus-takeover-s3-")
+        os.makedirs(os.path.join(cls.s3, "clips"))
+        # Long enough that a run outlasts a few leases on any machine.
+        img = cv2.imread(SAMPLES[1])
+        write_clip(os.path.join(cls.s3, "clips", "long.mp4"), [img] * 600, fps=10,
+                   size=(640, 480))
+        cls.nodes = []
+
+    @classmethod
+    def tearDownClass(cls):
+        for n in cls.nodes:
+            if n.server.proc.poll() is None:
+                n.server.stop()
+        cls.pg.close()
+        shutil.rmtree(cls.s3, ignore_errors=True)
+
+    def node(self):
+        n = Node(self.url, "--s3-root", self.s3, "--job-lease-seconds", str(self.LEASE_S))
+        self.nodes.append(n)
+        return n
+
+    def job_row(self, job_id):
+        rows = self.pg.query(self.url, "SELECT state, attempts, lease_node FROM jobs WHERE id = "
+                             "'%s'" % job_id)
+        self.assertEqual(len(rows), 1, rows)
+        return rows[0][0], int(rows[0][1]), rows[0][2]
+
+    def test_a_killed_nodes_job_is_taken_over_when_its_lease_runs_out(self):
+        a = self.node()
+        job = a.ok("StartFaceDetection",
+                   Video={"S3Object": {"Bucket": "clips", "Name": "long.mp4"}})["JobId"]
+        self.assertTrue(eventually(lambda: self.job_row(job)[1] == 1, timeout=30))
+        _, _, node_a = self.job_row(job)
+        b = self.node()
+        # While A runs it and renews its lease, B leaves it alone.
+        time.sleep(2 * self.LEASE_S)
+        state, attempts, holder = self.job_row(job)
+        if state == "IN_PROGRESS":
+            self.assertEqual((attempts, holder), (1, node_a), "taken over from a live node")
+        else:
+            self.fail("the job ended before the node could be killed: make the clip longer")
+        a.server.proc.send_signal(signal.SIGKILL)
+        a.server.proc.wait()
+        # B takes it over once A's lease runs out, runs it again, and answers
+        # the whole result.
+        deadline = time.time() + 300
+        while True:
+            out = b.ok("GetFaceDetection", JobId=job, MaxResults=1000)
+            if out["JobStatus"] != "IN_PROGRESS" or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertEqual(out["JobStatus"], "SUCCEEDED", out.get("StatusMessage"))
+        self.assertTrue(out["Faces"], "the run on B found the faces")
+        self.assertGreater(out["VideoMetadata"]["DurationMillis"], 55000)
+        state, attempts, holder = self.job_row(job)
+        self.assertEqual((state, attempts), ("SUCCEEDED", 2))
+        self.assertNotEqual(holder, node_a)
+
+
+class SharedKeysTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = PgCluster().__enter__()
+        cls.url = cls.pg.create_database("keys")
+        cls.dirs = [tempfile.mkdtemp(prefix="argus-keys-node-") for _ in range(2)]
+        cls.nodes = []
+
+    @classmethod
+    def tearDownClass(cls):
+        for n in cls.nodes:
+            if n.proc.poll() is None:
+                n.stop()
+        cls.pg.close()
+        for d in cls.dirs:
+            shutil.rmtree(d, ignore_errors=True)
+
+    def keys(self, *args, data_dir=None):
+        r = subprocess.run([ARGUS_BIN, "keys", *args, "--store", self.url, "--data-dir",
+                            data_dir or self.dirs[0]], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def test_a_key_works_on_every_node_its_rate_limit_is_shared_and_revocation_reaches_all(self):
+        key = json.loads(self.keys("create", "--name", "lab", "--org-type", "research",
+                                   "--purpose", "testing", "--rate-limit", "0.5"))
+        # Every node holds the same argus.key (docs/SCALING.md).
+        shutil.copy(os.path.join(self.dirs[0], "argus.key"), self.dirs[1])
+        a, b = [Server("--store", self.url, data_dir=d, issue_key=False) for d in self.dirs]
+        self.nodes += [a, b]
+        for n in (a, b):
+            self.assertFalse(os.path.exists(os.path.join(n.data_dir, "admin-credentials")),
+                             "a node that finds active keys creates no admin key")
+        signed = dict(access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+
+        def call(node):
+            return node.post("RekognitionService.ListCollections", "{}", **signed)
+
+        status, _, out = call(b)
+        self.assertEqual(status, 200, out)
+        # 0.5 requests/s, a burst of 1: the token B took is gone on A too.
+        status, _, out = call(a)
+        self.assertEqual(out.get("__type"), "ProvisionedThroughputExceededException", out)
+        time.sleep(2.2)
+        status, _, out = call(a)
+        self.assertEqual(status, 200, out)
+        # Revoked through node B's data dir: both nodes refuse it.
+        self.keys("revoke", key["AccessKeyId"], data_dir=self.dirs[1])
+        for n in (a, b):
+            time.sleep(2.2)  # a token is there: the refusal is the revocation's
+            status, _, out = call(n)
+            self.assertEqual(status, 403, out)
+            self.assertEqual(out["__type"], "UnrecognizedClientException", out)
+        listed = json.loads(self.keys("list"))
+        self.assertEqual([(k["AccessKeyId"], bool(k.get("RevokedAt"))) for k in listed],
+                         [(key["AccessKeyId"], True)])
 
 
 if __name__ == "__main__":

@@ -94,6 +94,16 @@ class PgCluster:
                 break
         raise RuntimeError("pg_ctl start failed:\n" + r.stdout + self._log_tail())
 
+    def create_database(self, name):
+        """Creates database `name` and answers its URL."""
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, name)
+        return "postgresql://%s@127.0.0.1:%d/%s" % (self.user, self.port, name)
+
+    def query(self, url, sql):
+        """The rows of `sql` on the database of `url`, as lists of strings."""
+        r = self._run("psql", url, "-At", "-F", "\t", "-c", sql)
+        return [line.split("\t") for line in r.stdout.splitlines() if line]
+
     def stop(self, mode="fast"):
         if self.port is not None:
             self._run("pg_ctl", "-D", self.data, "-m", mode, "-w", "stop", check=False)

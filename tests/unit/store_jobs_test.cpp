@@ -149,20 +149,21 @@ TEST_F(StoreJobsTest, TokenLookupAndUnfinishedCount) {
 
 TEST_F(StoreJobsTest, ClaimTakesAQueuedJobOnce) {
   ASSERT_TRUE(store_->InsertJob(Job("j1", 1)).ok());
-  auto c = store_->ClaimJob("j1", 77);
+  const JobLease lease{"node-a", 60000};  // a lease that does not run out during the test
+  auto c = store_->ClaimJob("j1", 77, lease);
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE(c.value().has_value());
   EXPECT_FALSE(c.value()->queued);
   EXPECT_EQ(c.value()->attempts, 1);
   EXPECT_EQ(c.value()->started_ms, 77);
-  EXPECT_FALSE(store_->ClaimJob("j1", 78).value().has_value());
+  EXPECT_FALSE(store_->ClaimJob("j1", 78, lease).value().has_value());
   ASSERT_TRUE(store_->RequeueJob("j1").ok());
-  EXPECT_EQ(store_->ClaimJob("j1", 79).value()->attempts, 2);
+  EXPECT_EQ(store_->ClaimJob("j1", 79, lease).value()->attempts, 2);
 }
 
 TEST_F(StoreJobsTest, ResultsStoredWithSuccessInEachSortOrder) {
   ASSERT_TRUE(store_->InsertJob(Job("j1", 1)).ok());
-  ASSERT_TRUE(store_->ClaimJob("j1", 2).ok());
+  ASSERT_TRUE(store_->ClaimJob("j1", 2, {}).ok());
   // seq 0..3; timestamps 30,10,10,20; indexes 2,2,0,1.
   std::vector<JobResultRecord> results = {
       {0, 30, 2, "r0"}, {0, 10, 2, "r1"}, {0, 10, 0, "r2"}, {0, 20, 1, "r3"}};
@@ -202,7 +203,7 @@ TEST_F(StoreJobsTest, ResultsStoredWithSuccessInEachSortOrder) {
 TEST_F(StoreJobsTest, CancelFailsAQueuedJobAndFlagsARunningOne) {
   ASSERT_TRUE(store_->InsertJob(Job("queued", 1)).ok());
   ASSERT_TRUE(store_->InsertJob(Job("running", 2)).ok());
-  ASSERT_TRUE(store_->ClaimJob("running", 3).value().has_value());
+  ASSERT_TRUE(store_->ClaimJob("running", 3, {}).value().has_value());
   EXPECT_FALSE(store_->SaveJobProgress("running", 0.5, "m").value());
 
   auto q = store_->CancelJob("queued", 10);
@@ -210,7 +211,7 @@ TEST_F(StoreJobsTest, CancelFailsAQueuedJobAndFlagsARunningOne) {
   EXPECT_EQ(q.value().state, "FAILED");
   EXPECT_EQ(q.value().status_message, "Cancelled");
   EXPECT_EQ(q.value().completed_ms, 10);
-  EXPECT_FALSE(store_->ClaimJob("queued", 11).value().has_value());
+  EXPECT_FALSE(store_->ClaimJob("queued", 11, {}).value().has_value());
 
   auto r = store_->CancelJob("running", 10);
   ASSERT_TRUE(r.ok());

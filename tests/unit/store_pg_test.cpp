@@ -5,9 +5,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <set>
 #include <thread>
 
+#include "auth/key_store.h"
 #include "store/store.h"
 #include "store_engine.h"
 
@@ -163,7 +165,7 @@ TEST_F(PgNodesTest, AQueuedJobIsClaimedByExactlyOneNode) {
   ASSERT_TRUE(a_->InsertJob(j).ok());
   std::atomic<int> won{0};
   auto claim = [&](Store* s) {
-    auto r = s->ClaimJob("j1", 5);
+    auto r = s->ClaimJob("j1", 5, {s->NodeId(), 60000});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     if (r.value()) ++won;
   };
@@ -172,6 +174,88 @@ TEST_F(PgNodesTest, AQueuedJobIsClaimedByExactlyOneNode) {
   tb.join();
   EXPECT_EQ(won.load(), 1);
   EXPECT_EQ(b_->GetJob("j1")->attempts, 1);
+}
+
+TEST_F(PgNodesTest, ARunningJobIsTakenOverOnlyWhenItsLeaseRunsOut) {
+  JobRecord j;
+  j.id = "j1";
+  j.api = "StartFaceDetection";
+  j.owner = "alice";
+  j.request = "{}";
+  ASSERT_TRUE(a_->InsertJob(j).ok());
+  EXPECT_EQ(b_->ClaimableJobs(10).value(), std::vector<std::string>{"j1"});
+  const JobLease la{a_->NodeId(), 400}, lb{b_->NodeId(), 60000};
+  ASSERT_TRUE(a_->ClaimJob("j1", 5, la).value().has_value());
+  // Node a holds it: not claimable, b cannot take it, a's renewals hold.
+  EXPECT_TRUE(b_->ClaimableJobs(10).value().empty());
+  EXPECT_FALSE(b_->ClaimJob("j1", 6, lb).value().has_value());
+  EXPECT_TRUE(a_->RenewJobLease("j1", la).value());
+  EXPECT_FALSE(b_->RenewJobLease("j1", lb).value()) << "b holds no lease on j1";
+  // Node a stops renewing (it died): once the lease runs out, b takes over,
+  // and a learns at its next renewal that the job is no longer its own.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(b_->ClaimableJobs(10).value(), std::vector<std::string>{"j1"});
+  auto taken = b_->ClaimJob("j1", 7, lb);
+  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  ASSERT_TRUE(taken.value().has_value());
+  EXPECT_EQ(taken.value()->attempts, 2);
+  EXPECT_FALSE(a_->RenewJobLease("j1", la).value());
+  EXPECT_TRUE(b_->RenewJobLease("j1", lb).value());
+  EXPECT_TRUE(a_->ClaimableJobs(10).value().empty());
+  // Finished: nobody holds or claims it.
+  JobRecord done = taken.value().value();
+  done.state = "SUCCEEDED";
+  done.completed_ms = 8;
+  ASSERT_TRUE(b_->FinishJob(done, {}).value());
+  EXPECT_FALSE(b_->RenewJobLease("j1", lb).value());
+  EXPECT_FALSE(a_->ClaimJob("j1", 9, la).value().has_value());
+}
+
+TEST_F(PgNodesTest, ARateLimitHoldsAcrossTheNodes) {
+  // 1 request/s with a burst of 4: four tokens in all, whichever node asks.
+  int allowed = 0;
+  for (int i = 0; i < 8; ++i) {
+    auto r = (i % 2 ? a_ : b_)->TakeRateToken("lab", 1, 4);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    allowed += r.value();
+  }
+  EXPECT_EQ(allowed, 4);
+  EXPECT_TRUE(a_->TakeRateToken("other", 1, 4).value()) << "buckets are per principal";
+  // Refilled at the rate, by the database's clock.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_TRUE(b_->TakeRateToken("lab", 1, 4).value());
+  EXPECT_FALSE(a_->TakeRateToken("lab", 1, 4).value());
+}
+
+TEST_F(PgNodesTest, AKeyCreatedThroughOneNodeWorksOnTheOtherUntilRevoked) {
+  // Both nodes' data dirs hold the same argus.key (copied, as docs/SCALING.md says).
+  auto dir = std::filesystem::temp_directory_path() / ("argus-pg-keys-" + DbName());
+  std::filesystem::remove_all(dir);
+  auto ka = auth::KeyStore::Open(*a_, (dir / "a").string());
+  ASSERT_TRUE(ka.ok()) << ka.status().ToString();
+  std::filesystem::create_directories(dir / "b");
+  std::filesystem::copy_file(dir / "a" / "argus.key", dir / "b" / "argus.key");
+  auto kb = auth::KeyStore::Open(*b_, (dir / "b").string());
+  ASSERT_TRUE(kb.ok()) << kb.status().ToString();
+  auth::NewKey nk;
+  nk.name = "lab";
+  nk.org_type = auth::OrgType::kResearch;
+  nk.purpose = "research";
+  auto issued = ka.value()->Create(nk);
+  ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+  auto seen = kb.value()->Lookup(issued->key.access_key_id);
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->secret, issued->secret_access_key);
+  EXPECT_EQ(seen->principal.org_type, auth::OrgType::kResearch);
+  // A node with another argus.key refuses the key rather than failing.
+  std::filesystem::create_directories(dir / "c");
+  auto kc = auth::KeyStore::Open(*b_, (dir / "c").string());
+  ASSERT_TRUE(kc.ok()) << kc.status().ToString();
+  EXPECT_FALSE(kc.value()->Lookup(issued->key.access_key_id).has_value());
+  // Revoked through b: a refuses it at its next lookup.
+  ASSERT_TRUE(kb.value()->Revoke(issued->key.access_key_id).ok());
+  EXPECT_FALSE(ka.value()->Lookup(issued->key.access_key_id).has_value());
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(PgNodesTest, ALostDatabaseAnswersServiceUnavailableWritesNothingAndRecovers) {

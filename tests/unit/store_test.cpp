@@ -226,6 +226,54 @@ TEST_F(StoreTest, CommittedWritesSurviveReopen) {
   EXPECT_GT(more[0].label, faces[0].label) << "labels go on ascending after a reopen";
 }
 
+// ------------------------------------------------- principals and access keys
+
+TEST_F(StoreTest, AccessKeysRoundTripAndOtherConnectionsSeeTheirVersionMove) {
+  PrincipalRow p;
+  p.name = "lab";
+  p.org_type = "research";
+  p.default_purpose = "research";
+  p.rate_limit = 2.5;
+  p.created_at = 100;
+  AccessKeyRow k;
+  k.access_key_id = "AKAGONE";
+  k.principal = "lab";
+  k.nonce = std::string("\x00\x01\xff", 3);
+  k.sealed = std::string("sealed\x00bytes", 12);
+  k.created_at = 100;
+  EXPECT_FALSE(store_->GetPrincipal("lab").value().has_value());
+  auto other = engine_.Open();  // another process (or node) on the same keys
+  ASSERT_TRUE(other.ok());
+  const int64_t before = other.value()->AccessKeysVersion().value();
+  ASSERT_TRUE(store_->InsertAccessKey(p, k).ok());
+  EXPECT_NE(other.value()->AccessKeysVersion().value(), before);
+  auto got = other.value()->GetPrincipal("lab");
+  ASSERT_TRUE(got.ok() && got.value());
+  EXPECT_EQ(got.value()->org_type, "research");
+  EXPECT_EQ(got.value()->rate_limit, 2.5);
+  // A new principal of a taken name, or a taken key id: refused, nothing written.
+  AccessKeyRow k2 = k;
+  k2.access_key_id = "AKAGTWO";
+  EXPECT_EQ(store_->InsertAccessKey(p, k2).code(), Code::kResourceAlreadyExists);
+  EXPECT_EQ(store_->InsertAccessKey(std::nullopt, k).code(), Code::kResourceAlreadyExists);
+  ASSERT_TRUE(store_->InsertAccessKey(std::nullopt, k2).ok());
+  auto keys = other.value()->ListAccessKeys(true);
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  ASSERT_EQ(keys->size(), 2u);
+  EXPECT_EQ(keys->at(0).first.access_key_id, "AKAGTWO") << "newest first";
+  EXPECT_EQ(keys->at(1).first.nonce, k.nonce) << "bytes round-trip";
+  EXPECT_EQ(keys->at(1).first.sealed, k.sealed);
+  EXPECT_EQ(keys->at(1).second.name, "lab");
+  const int64_t mid = store_->AccessKeysVersion().value();
+  ASSERT_TRUE(other.value()->RevokeAccessKey("AKAGONE", 200).ok());
+  EXPECT_NE(store_->AccessKeysVersion().value(), mid);
+  EXPECT_EQ(store_->RevokeAccessKey("AKAGONE", 201).code(), Code::kResourceNotFound);
+  EXPECT_EQ(store_->ListAccessKeys(true)->size(), 1u);
+  auto all = store_->ListAccessKeys(false);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ(all->at(1).first.revoked_at, 200);
+}
+
 // ------------------------------------------------- enrolment with its record
 
 AuditRecord EnrolmentRecord() {
