@@ -156,13 +156,18 @@ TEST_F(PgNodesTest, ConcurrentAuditAppendsFromTwoNodesFormOneChain) {
   EXPECT_EQ(b_->AuditHighWater().value(), int64_t(2 * kEach));
 }
 
-TEST_F(PgNodesTest, AQueuedJobIsClaimedByExactlyOneNode) {
+// A queued face detection job of alice's.
+JobRecord QueuedJob(const std::string& id) {
   JobRecord j;
-  j.id = "j1";
+  j.id = id;
   j.api = "StartFaceDetection";
   j.owner = "alice";
   j.request = "{}";
-  ASSERT_TRUE(a_->InsertJob(j).ok());
+  return j;
+}
+
+TEST_F(PgNodesTest, AQueuedJobIsClaimedByExactlyOneNode) {
+  ASSERT_TRUE(a_->InsertJob(QueuedJob("j1")).ok());
   std::atomic<int> won{0};
   auto claim = [&](Store* s) {
     auto r = s->ClaimJob("j1", 5, {s->NodeId(), 60000});
@@ -177,12 +182,7 @@ TEST_F(PgNodesTest, AQueuedJobIsClaimedByExactlyOneNode) {
 }
 
 TEST_F(PgNodesTest, ARunningJobIsTakenOverOnlyWhenItsLeaseRunsOut) {
-  JobRecord j;
-  j.id = "j1";
-  j.api = "StartFaceDetection";
-  j.owner = "alice";
-  j.request = "{}";
-  ASSERT_TRUE(a_->InsertJob(j).ok());
+  ASSERT_TRUE(a_->InsertJob(QueuedJob("j1")).ok());
   EXPECT_EQ(b_->ClaimableJobs(10).value(), std::vector<std::string>{"j1"});
   const JobLease la{a_->NodeId(), 400}, lb{b_->NodeId(), 60000};
   ASSERT_TRUE(a_->ClaimJob("j1", 5, la).value().has_value());
