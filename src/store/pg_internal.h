@@ -1,7 +1,8 @@
 #pragma once
-// Private to the PostgreSQL store's files (pg_store.cpp: pool, migrations,
-// collections and tags; pg_faces.cpp: faces and users; pg_audit.cpp: audit
-// log and grants; pg_jobs.cpp: jobs; pg_changes.cpp: the change sequence).
+// Private to the PostgreSQL store's files (pg_store.cpp: pool, transactions,
+// collections and tags; pg_schema.cpp: migrations; pg_faces.cpp: faces and
+// users; pg_audit.cpp: audit log and grants; pg_jobs.cpp: jobs; pg_keys.cpp:
+// principals, keys and rate limits; the change sequence is in pg_store.cpp).
 //
 // libpq, one connection per borrower from a pool sized to the workers. Every
 // statement is prepared once per connection (named after its text) and run
