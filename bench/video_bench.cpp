@@ -121,25 +121,6 @@ void DecodeFigures(const std::string& path, double seconds, double fps) {
               "cv::VideoCapture every frame", n, n / s, n / std::max(1.0, rate) / s);
 }
 
-// hamilton_clip.mp4 upscaled to 1280x720 into `out`.
-bool Make720p(const std::string& src, const std::string& out) {
-  auto r = video::VideoReader::Open(src);
-  if (!r.ok()) return false;
-  cv::VideoWriter w(out, cv::VideoWriter::fourcc('a', 'v', 'c', '1'), (*r)->metadata().frame_rate,
-                    cv::Size(1280, 720));
-  if (!w.isOpened()) return false;
-  video::Frame f;
-  cv::Mat big;
-  while (true) {
-    auto more = (*r)->Next(f, 0);
-    if (!more.ok() || !more.value()) break;
-    cv::resize(f.bgr, big, cv::Size(1280, 720), 0, 0, cv::INTER_LINEAR);
-    w.write(big);
-  }
-  w.release();
-  return fs::exists(out) && fs::file_size(out) > 0;
-}
-
 void SearchCheck(const std::string& data_dir, service::FaceService& faces) {
   const std::string clip = data_dir + "/video/hamilton_clip.mp4";
   const std::string lin = data_dir + "/faces-misc/lin-manuel-miranda.png";
@@ -154,28 +135,10 @@ void SearchCheck(const std::string& data_dir, service::FaceService& faces) {
   const fs::path dir =
       fs::temp_directory_path() / ("argus_bench_video_search_" + std::to_string(::getpid()));
   {
-    service::CollectionsConfig cc;
-    cc.data_dir = dir.string();
-    cc.background = false;
-    auto svc = service::CollectionService::Open(cc, &faces);
-    if (!svc.ok() || !(*svc)->CreateCollection("cast", {}).ok()) {
-      std::printf("  cannot make the collection\n");
+    auto svc = CastCollection(data_dir, dir.string(), faces);
+    if (!svc.ok()) {
+      std::printf("  %s\n", svc.status().message().c_str());
       return;
-    }
-    for (const auto& [path, name] :
-         {std::pair{lin, "lin-manuel-miranda"}, std::pair{alex, "alex-lacamoire"}}) {
-      auto bytes = ReadFile(path);
-      auto img = bytes.ok() ? DecodeImage(bytes.value()) : Result<Image>(bytes.status());
-      service::IndexFacesRequest req;
-      req.collection_id = "cast";
-      req.external_image_id = name;
-      req.max_faces = 1;
-      auto done = img.ok() ? (*svc)->IndexFaces(img.value(), req)
-                           : Result<service::IndexFacesResult>(img.status());
-      if (!done.ok() || done->indexed.empty()) {
-        std::printf("  cannot index %s\n", name);
-        return;
-      }
     }
     video::Services s;
     s.faces = &faces;
@@ -230,6 +193,50 @@ void SearchCheck(const std::string& data_dir, service::FaceService& faces) {
 }
 
 }  // namespace
+
+Result<std::unique_ptr<service::CollectionService>> CastCollection(const std::string& data_dir,
+                                                                   const std::string& dir,
+                                                                   service::FaceService& faces,
+                                                                   Image* portrait) {
+  service::CollectionsConfig cc;
+  cc.data_dir = dir;
+  cc.background = false;
+  ARGUS_ASSIGN(svc, service::CollectionService::Open(cc, &faces));
+  ARGUS_RETURN_IF_ERROR(svc->CreateCollection("cast", {}).status());
+  for (const char* name : {"lin-manuel-miranda", "alex-lacamoire"}) {
+    ARGUS_ASSIGN(bytes, ReadFile(data_dir + "/faces-misc/" + name + ".png"));
+    ARGUS_ASSIGN(img, DecodeImage(bytes));
+    service::IndexFacesRequest req;
+    req.collection_id = "cast";
+    req.external_image_id = name;
+    req.max_faces = 1;
+    ARGUS_ASSIGN(done, svc->IndexFaces(img, req));
+    if (done.indexed.empty()) return Internal(std::string("no face indexed from ") + name);
+    if (portrait) *portrait = img;
+  }
+  return svc;
+}
+
+bool Make720p(const std::string& src, const std::string& out, int repeat) {
+  cv::VideoWriter w;
+  for (int i = 0; i < repeat; ++i) {
+    auto r = video::VideoReader::Open(src);
+    if (!r.ok()) return false;
+    if (!w.isOpened() && !w.open(out, cv::VideoWriter::fourcc('a', 'v', 'c', '1'),
+                                 (*r)->metadata().frame_rate, cv::Size(1280, 720)))
+      return false;
+    video::Frame f;
+    cv::Mat big;
+    while (true) {
+      auto more = (*r)->Next(f, 0);
+      if (!more.ok() || !more.value()) break;
+      cv::resize(f.bgr, big, cv::Size(1280, 720), 0, 0, cv::INTER_LINEAR);
+      w.write(big);
+    }
+  }
+  w.release();
+  return fs::exists(out) && fs::file_size(out) > 0;
+}
 
 int RunVideoBench(const VideoBenchOptions& o) {
   std::vector<std::pair<std::string, std::string>> clips;  // name, path

@@ -34,8 +34,9 @@ GRAPH = {
     "policy": ["auth", "store"],
     "video": ["service"],
     "jobs": ["store"],
+    "stream": ["video", "service"],
     "eval": ["service"],
-    "api": ["service", "policy", "video", "jobs"],
+    "api": ["service", "policy", "video", "jobs", "stream"],
     "server": ["api", "policy", "auth", "jobs"],
     "cli": ["server", "eval"],
 }

@@ -42,27 +42,6 @@ Result<int> PositiveInt(const Args& a, const std::string& name, int def, int max
   return int(d.value());
 }
 
-// NAME=URL[,NAME=URL...]
-Result<std::map<std::string, std::string>> Webhooks(const std::string& spec) {
-  std::map<std::string, std::string> out;
-  size_t start = 0;
-  while (start <= spec.size()) {
-    size_t comma = spec.find(',', start);
-    std::string item =
-        spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    start = comma == std::string::npos ? spec.size() + 1 : comma + 1;
-    if (item.empty()) continue;
-    size_t eq = item.find('=');
-    std::string name = eq == std::string::npos ? "" : item.substr(0, eq);
-    std::string url = eq == std::string::npos ? "" : item.substr(eq + 1);
-    if (name.empty() || !(url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0)) {
-      return InvalidParameter("--webhook wants TOPIC_NAME=http(s)://..., got '" + item + "'");
-    }
-    out[name] = url;
-  }
-  return out;
-}
-
 std::string Time(int64_t ms) {
   if (ms <= 0) return "-";
   std::time_t t = ms / 1000;
@@ -106,6 +85,36 @@ void Describe(const store::JobRecord& j) {
 }
 
 }  // namespace
+
+Result<std::map<std::string, std::string>> NamedValues(const std::string& flag,
+                                                       const std::string& spec,
+                                                       bool (*ok)(const std::string&),
+                                                       const std::string& want) {
+  std::map<std::string, std::string> out;
+  size_t start = 0;
+  while (start <= spec.size()) {
+    size_t comma = spec.find(',', start);
+    std::string item =
+        spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? spec.size() + 1 : comma + 1;
+    if (item.empty()) continue;
+    size_t eq = item.find('=');
+    std::string name = eq == std::string::npos ? "" : item.substr(0, eq);
+    std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
+    if (name.empty() || !ok(value))
+      return InvalidParameter("--" + flag + " wants " + want + ", got '" + item + "'");
+    out[name] = value;
+  }
+  return out;
+}
+
+bool IsHttpUrl(const std::string& v) {
+  return v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0;
+}
+
+Result<std::map<std::string, std::string>> Webhooks(const std::string& spec) {
+  return NamedValues("webhook", spec, &IsHttpUrl, "TOPIC_NAME=http(s)://...");
+}
 
 Result<std::unique_ptr<jobs::JobManager>> OpenJobs(const Args& a, store::Store& store) {
   jobs::Options o;

@@ -13,6 +13,7 @@
 #include "cli/governance_cli.h"
 #include "cli/jobs_cli.h"
 #include "cli/serve_security.h"
+#include "cli/streams_cli.h"
 #include "core/log.h"
 #include "server/admission.h"
 #include "server/server.h"
@@ -54,6 +55,8 @@ int CmdServe(const Args& a) {
   }
   api::Services services;
   services.faces = faces.value().get();
+  service::Documents documents(*store.value());
+  services.documents = &documents;
   // Collections, faces and users: store and indexes under the data dir;
   // indexes are snapshotted when the server stops.
   auto collections = OpenCollections(a, data_dir, faces.value().get(), store.value());
@@ -86,6 +89,11 @@ int CmdServe(const Args& a) {
     services.moderation = moderation.value().get();
   else
     disabled("DetectModerationLabels disabled: " + moderation.status().message());
+  auto liveness = service::LivenessService::Create(registry, faces.value().get());
+  if (liveness.ok())
+    services.liveness = liveness.value().get();
+  else
+    disabled("Face liveness disabled: " + liveness.status().message());
   for (auto& problem : ml::VerifyModelDir(registry.dir(), ml::Manifest::Embedded())) {
     log::Warn("model " + problem);
     opts.model_problems.push_back(problem);
@@ -161,9 +169,21 @@ int CmdServe(const Args& a) {
     jobs.value()->Start();
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
   }
+  // Stream processors: live sources, their sinks and notifications.
+  auto streams = ConfigureStreams(a, services);
+  if (!streams.ok()) {
+    log::Error(streams.status().message());
+    return kExitStartup;
+  }
+  // Processors a stopped server left running start again; on a shared
+  // store, the node that runs one keeps it.
+  services.audit = opts.audit;
+  api::ResumeStreamProcessors(services, !store.value()->SharesChanges());
+  services.audit = nullptr;  // per request (server::Serve)
   SetImageMemory(&image_memory);
   log::Info("data dir " + data_dir + ", model dir " + registry.dir());
   int rc = server::Serve(opts, services) == 0 ? kExitOk : kExitStartup;
+  streams.value().reset();
   jobs.value()->Stop();
   SetImageMemory(nullptr);
   return rc;

@@ -16,5 +16,8 @@ int CmdEvalText(const Args& a);
 // Per-class instance recall and precision of DetectLabels at IoU >= 0.5
 // against hand-drawn boxes.
 int CmdEvalLabels(const Args& a);
+// Face liveness FRR on genuine video windows and FAR on simulated spoofs
+// (print, screen replay, photo held still) built from the same frames.
+int CmdEvalLiveness(const Args& a);
 
 }  // namespace argus::cli

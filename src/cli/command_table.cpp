@@ -10,6 +10,7 @@ int CmdBenchMemory(const Args& a);  // bench memory: server RSS under large imag
 int CmdVideo(const Args& a);        // video analyse: one stored-video analysis in-process
 int CmdBenchVideo(const Args& a);   // bench video: decode and analysis speed on video clips
 int CmdBenchStore(const Args& a);   // bench store: SQLite vs PostgreSQL, one node vs two
+int CmdBenchStream(const Args& a);  // bench stream: live face search rate and latency
 
 namespace {
 
@@ -43,7 +44,16 @@ const Flags kJobs = {
     {"job-lease-seconds", "S",
      "with --store postgresql://: a running job's claim lasts S seconds without renewal, "
      "then another node takes it over (default 30)"},
-    {"webhook", "NAME=URL,...", "POST notifications of jobs whose SNS topic is NAME to URL"}};
+    {"webhook", "NAME=URL,...",
+     "POST notifications of jobs and stream processors whose SNS topic is NAME to URL"}};
+const Flags kStreams = {
+    {"stream-source", "NAME=URL,...",
+     "stream processor inputs: a KinesisVideoStream ARN ending in NAME reads URL (rtsp://, "
+     "http(s):// MJPEG, or an absolute file path replayed at its frame rate)"},
+    {"stream-sink", "NAME=URL,...",
+     "stream processor outputs: a KinesisDataStream ARN ending in NAME writes each record to an "
+     "http(s) webhook or appends it to a JSON Lines file (absolute path)"},
+    {"stream-fps", "N", "frames a stream processor analyses per second (default 5)"}};
 const Flags kServe = {
     {"host", "H", "listen address (default 127.0.0.1)"},
     {"port", "PORT", "port (default 8080)"},
@@ -102,7 +112,8 @@ const std::vector<Command>& Table() {
        "",
        0,
        "run the Rekognition-compatible HTTP server",
-       {kServe, kModel, kFace, kData, kStore, kCollectionsStore, kPolicies, kGovernance, kJobs},
+       {kServe, kModel, kFace, kData, kStore, kCollectionsStore, kPolicies, kGovernance, kJobs,
+        kStreams},
        CmdServe},
       {"keys",
        "create",
@@ -228,6 +239,18 @@ const std::vector<Command>& Table() {
         kModel,
         kFace},
        CmdBenchVideo},
+      {"bench",
+       "stream",
+       "",
+       0,
+       "a face search stream processor on a 720p source: analysed fps, frame-to-webhook latency",
+       {{{"data", "DIR", "shared data (default $ARGUS_DATA, else ../shared/data)"},
+         {"source", "URL", "another source (URL or path) instead of the 720p clip"},
+         {"fps", "F", "frames analysed per second (default 5)"},
+         {"seconds", "X", "how long it runs (default 30)"}},
+        kModel,
+        kFace},
+       CmdBenchStream},
       {"bench",
        "models",
        "",
@@ -369,6 +392,21 @@ const std::vector<Command>& Table() {
         kModel,
         kJson},
        CmdEvalLabels},
+      {"eval",
+       "liveness",
+       "",
+       0,
+       "face liveness FRR on real clips, FAR on simulated print/replay/still spoofs",
+       {{{"data", "DIR", "evaluation data (default $ARGUS_DATA or ../shared/data)"},
+         {"frames", "N", "frames per clip (default 8)"},
+         {"step", "K", "take every K-th video frame (default 3)"},
+         {"stride", "S", "a clip starts every S frames (default 15)"},
+         {"crop-scale", "X", "the models' face crop: the box squared and enlarged X (1.4)"},
+         {"verbose", nullptr, "one line per clip on stderr"}},
+        kModel,
+        kFace,
+        kJson},
+       CmdEvalLiveness},
       {"eval",
        "verification",
        "",
@@ -530,7 +568,8 @@ const std::map<std::string, std::string>& GroupHelp() {
       {"retention", "retention purge"},
       {"bench", "benchmarks: server, protocol, faces, memory, video, models, ops, search, store"},
       {"video", "video analyse: one stored-video analysis in-process"},
-      {"eval", "evaluations: text, labels, verification, detection, portraits, demographics"},
+      {"eval",
+       "evaluations: text, labels, verification, detection, portraits, demographics, liveness"},
       {"collections", "collections on a data dir (the server must not run on it)"},
       {"jobs", "stored video and media analysis jobs on a data dir"},
       {"models", "the model files: list, verify"},

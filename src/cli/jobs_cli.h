@@ -1,6 +1,8 @@
 #pragma once
 // `argus jobs ...` and the job engine as `argus serve` opens it.
+#include <map>
 #include <memory>
+#include <string>
 
 #include "cli/args.h"
 #include "jobs/jobs.h"
@@ -14,6 +16,16 @@ namespace argus::cli {
 // of an earlier run are queued again. The caller registers the runners and
 // calls Start. InvalidParameter for a bad flag value.
 Result<std::unique_ptr<jobs::JobManager>> OpenJobs(const Args& a, store::Store& store);
+
+// A flag's NAME=VALUE[,NAME=VALUE...]; InvalidParameter naming the flag and
+// `want` for an item without a name or whose value `ok` refuses.
+Result<std::map<std::string, std::string>> NamedValues(const std::string& flag,
+                                                       const std::string& spec,
+                                                       bool (*ok)(const std::string&),
+                                                       const std::string& want);
+bool IsHttpUrl(const std::string& v);
+// --webhook's NAME=URL[,NAME=URL...]: SNS topic name -> http(s) URL.
+Result<std::map<std::string, std::string>> Webhooks(const std::string& spec);
 
 // `argus jobs list|describe|cancel` on the data dir's store (works while the
 // server runs on it: a cancel reaches the running job within a second).

@@ -56,6 +56,8 @@ const char* CodeName(Code code) {
       return "VideoTooLarge";
     case Code::kInvalidManifest:
       return "InvalidManifest";
+    case Code::kSessionNotFound:
+      return "SessionNotFound";
   }
   return "Unknown";
 }

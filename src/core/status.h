@@ -40,6 +40,8 @@ enum class Code {
   kVideoTooLarge,
   // Media analysis jobs.
   kInvalidManifest,
+  // Face liveness sessions.
+  kSessionNotFound,
 };
 
 const char* CodeName(Code code);

@@ -330,12 +330,17 @@ Result<json> AuditLog::Transparency(int64_t since_ms, int64_t until_ms) {
   std::map<std::tuple<std::string, std::string>, std::pair<int64_t, int64_t>> thresholds;
   std::map<std::string, int64_t> denials, purged_by_collection;
   std::map<std::string, int64_t> erasures;
+  int64_t stream_matches = 0;
   int64_t purge_records = 0, purged = 0, human_review = 0, with_case = 0, total = 0;
   json policies = json::array();
   Status st = store_->ScanAudit(0, [&](const store::AuditRecord& r) {
     if (r.time_ms < since_ms || r.time_ms >= until_ms) return true;
     if (r.kind == "policy") {
       policies.push_back({{"time", FormatTime(r.time_ms)}, {"policies", r.detail}});
+      return true;
+    }
+    if (r.kind == "match") {  // a stream processor's face match (its start was audited)
+      ++stream_matches;
       return true;
     }
     if (r.kind == "purge") {
@@ -366,6 +371,7 @@ Result<json> AuditLog::Transparency(int64_t since_ms, int64_t until_ms) {
   out["generated_at"] = FormatTime(NowMs());
   out["audited_requests"] = total;
   out["requests_with_case_id"] = with_case;
+  out["stream_processor_matches"] = stream_matches;
   out["results_flagged_for_human_review"] = human_review;
   json req = json::array();
   for (const auto& [k, n] : requests) {

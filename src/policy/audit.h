@@ -24,6 +24,10 @@
 
 namespace argus::policy {
 
+// One record of the log, as the store keeps it (for callers above policy/
+// that append their own, such as stream processor matches).
+using AuditRecord = store::AuditRecord;
+
 // SHA-256 (hex) of "argus-audit-v1\n" + the record as canonical JSON (sorted
 // keys, every field but `hash`, `prev_hash` included).
 std::string AuditHash(const store::AuditRecord& r);

@@ -45,18 +45,21 @@ std::string IsoTime(int64_t ms) {
 }
 
 struct Delivery {
-  std::string url, topic_arn, message_id, body, job_id;
+  std::string url, body, content_type, what;
+  httplib::Headers headers;
   int attempt = 0;
   Clock::time_point due;
 };
 
-class Notifier {
+}  // namespace
+
+class WebhookSender::Impl {
  public:
-  Notifier(std::map<std::string, std::string> urls, WebhookOptions opt)
+  Impl(std::map<std::string, std::string> urls, WebhookOptions opt)
       : urls_(std::move(urls)), opt_(opt) {
     thread_ = std::thread([this] { Loop(); });
   }
-  ~Notifier() {
+  ~Impl() {
     {
       std::lock_guard lock(mu_);
       stop_ = true;
@@ -65,38 +68,56 @@ class Notifier {
     thread_.join();
     if (!queue_.empty()) {
       log::Warn("notify: " + std::to_string(queue_.size()) +
-                " job notification(s) not delivered before shutdown");
+                " notification(s) not delivered before shutdown");
     }
   }
 
-  void Completed(const jobs::Job& job) {
-    if (job.notification.empty()) return;
-    std::string name = TopicName(job.notification);
+  void Publish(const std::string& topic_arn, const std::string& message, const std::string& what) {
+    std::string name = TopicName(topic_arn);
     auto it = name.empty() ? urls_.end() : urls_.find(name);
     if (it == urls_.end()) {
       std::lock_guard lock(mu_);
-      if (unknown_.insert(job.notification).second) {
-        log::Warn("notify: no --webhook for SNS topic '" + job.notification +
-                  "'; its job notifications are not sent");
+      if (unknown_.insert(topic_arn).second) {
+        log::Warn("notify: no --webhook for SNS topic '" + topic_arn +
+                  "'; its notifications are not sent");
       }
       return;
     }
     Delivery d;
     d.url = it->second;
-    d.topic_arn = job.notification;
-    d.message_id = NewUuidV4();
-    d.job_id = job.id;
+    d.what = what;
+    const std::string message_id = NewUuidV4();
     nlohmann::json env = {{"Type", "Notification"},
-                          {"MessageId", d.message_id},
-                          {"TopicArn", d.topic_arn},
-                          {"Message", JobNotificationMessage(job)},
+                          {"MessageId", message_id},
+                          {"TopicArn", topic_arn},
+                          {"Message", message},
                           {"Timestamp", IsoTime(NowMs())}};
     d.body = env.dump();
+    d.content_type = "text/plain; charset=UTF-8";
+    d.headers = {{"x-amz-sns-message-type", "Notification"},
+                 {"x-amz-sns-message-id", message_id},
+                 {"x-amz-sns-topic-arn", topic_arn},
+                 {"User-Agent", "argus notifications"}};
+    Enqueue(std::move(d));
+  }
+
+  void Post(const std::string& url, const std::string& body, const std::string& what) {
+    Delivery d;
+    d.url = url;
+    d.body = body;
+    d.what = what;
+    d.content_type = "application/json";
+    d.headers = {{"User-Agent", "argus stream processor"}};
+    Enqueue(std::move(d));
+  }
+
+ private:
+  void Enqueue(Delivery d) {
     d.due = Clock::now();
     {
       std::lock_guard lock(mu_);
       if (queue_.size() >= opt_.max_queue) {
-        log::Warn("notify: queue full; notification of job " + job.id + " dropped");
+        log::Warn("notify: queue full; " + d.what + " dropped");
         return;
       }
       queue_.push_back(std::move(d));
@@ -104,7 +125,6 @@ class Notifier {
     cv_.notify_all();
   }
 
- private:
   // True when the endpoint answered 2xx.
   bool Post(const Delivery& d, std::string& error) {
     // scheme://host[:port] and the path.
@@ -123,11 +143,7 @@ class Notifier {
     cli.set_connection_timeout(time_t(secs), time_t(usecs));
     cli.set_read_timeout(time_t(secs), time_t(usecs));
     cli.set_write_timeout(time_t(secs), time_t(usecs));
-    httplib::Headers headers = {{"x-amz-sns-message-type", "Notification"},
-                                {"x-amz-sns-message-id", d.message_id},
-                                {"x-amz-sns-topic-arn", d.topic_arn},
-                                {"User-Agent", "argus job notifications"}};
-    auto res = cli.Post(path, headers, d.body, "text/plain; charset=UTF-8");
+    auto res = cli.Post(path, d.headers, d.body, d.content_type);
     if (!res) {
       error = httplib::to_string(res.error());
       return false;
@@ -161,18 +177,17 @@ class Notifier {
       ++d.attempt;
       lock.lock();
       if (ok) {
-        log::Info("notify: job " + d.job_id + " notified to " + d.topic_arn);
+        log::Debug("notify: " + d.what + " delivered to " + d.url);
         continue;
       }
       if (d.attempt >= opt_.tries) {
-        log::Warn("notify: giving up on the notification of job " + d.job_id + " to " + d.url +
-                  " after " + std::to_string(d.attempt) + " tries: " + error);
+        log::Warn("notify: giving up on " + d.what + " to " + d.url + " after " +
+                  std::to_string(d.attempt) + " tries: " + error);
         continue;
       }
       auto wait = opt_.first_backoff * (1LL << (d.attempt - 1));
       log::Warn(
-          "notify: notification of job " + d.job_id + " to " + d.url + " failed (" + error +
-          "); retrying in " +
+          "notify: " + d.what + " to " + d.url + " failed (" + error + "); retrying in " +
           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(wait).count()) +
           " ms");
       d.due = Clock::now() + wait;
@@ -190,7 +205,16 @@ class Notifier {
   std::thread thread_;
 };
 
-}  // namespace
+WebhookSender::WebhookSender(std::map<std::string, std::string> topic_urls, WebhookOptions options)
+    : impl_(std::make_unique<Impl>(std::move(topic_urls), options)) {}
+WebhookSender::~WebhookSender() = default;
+void WebhookSender::Publish(const std::string& topic_arn, const std::string& message,
+                            const std::string& what) {
+  impl_->Publish(topic_arn, message, what);
+}
+void WebhookSender::Post(const std::string& url, const std::string& body, const std::string& what) {
+  impl_->Post(url, body, what);
+}
 
 std::string JobNotificationMessage(const jobs::Job& job) {
   nlohmann::json m = {{"JobId", job.id},
@@ -212,8 +236,12 @@ std::string JobNotificationMessage(const jobs::Job& job) {
 
 jobs::CompletionFn MakeWebhookNotifier(std::map<std::string, std::string> urls,
                                        WebhookOptions options) {
-  auto n = std::make_shared<Notifier>(std::move(urls), options);
-  return [n](const jobs::Job& job) { n->Completed(job); };
+  auto n = std::make_shared<WebhookSender>(std::move(urls), options);
+  return [n](const jobs::Job& job) {
+    if (!job.notification.empty())
+      n->Publish(job.notification, JobNotificationMessage(job),
+                 "the notification of job " + job.id);
+  };
 }
 
 }  // namespace argus::server

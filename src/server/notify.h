@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "jobs/jobs.h"
@@ -18,6 +19,28 @@ struct WebhookOptions {
   std::chrono::milliseconds first_backoff{1000};  // doubled after each failure
   std::chrono::milliseconds timeout{5000};        // connect and read, per attempt
   size_t max_queue = 1000;                        // notifications waiting; more are dropped
+};
+
+// Webhook deliveries on one background thread, each retried with
+// exponential backoff: SNS messages in the SNS HTTP delivery envelope to the
+// URL configured for the topic's name, and plain JSON bodies to a URL
+// (stream processor results). Pending deliveries are dropped, logged, when
+// it is destroyed.
+class WebhookSender {
+ public:
+  explicit WebhookSender(std::map<std::string, std::string> topic_urls,
+                         WebhookOptions options = {});
+  ~WebhookSender();
+  WebhookSender(const WebhookSender&) = delete;
+  WebhookSender& operator=(const WebhookSender&) = delete;
+  // A topic without a URL sends nothing (logged once per topic). `what`
+  // names the delivery in the log.
+  void Publish(const std::string& topic_arn, const std::string& message, const std::string& what);
+  void Post(const std::string& url, const std::string& body, const std::string& what);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // The message Rekognition publishes for `job` (JSON text): JobId, Status,

@@ -209,6 +209,10 @@ int Serve(const Options& options, api::Services& services) {
         r = ErrorResponse(ctx.status());
         return;
       }
+      scoped.org_type = auth::OrgTypeName(ctx->principal.org_type);
+      scoped.purpose = ctx->purpose;
+      scoped.case_id = ctx->case_id;
+      scoped.authorisation = ctx->principal.authorisation;
       gate.emplace(*options.policies, *options.audit, std::move(ctx.value()));
       r = api::Handle(target, req.body, scoped, &*gate);
     }();

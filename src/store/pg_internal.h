@@ -2,7 +2,8 @@
 // Private to the PostgreSQL store's files (pg_store.cpp: pool, transactions,
 // collections and tags; pg_schema.cpp: migrations; pg_faces.cpp: faces and
 // users; pg_audit.cpp: audit log and grants; pg_jobs.cpp: jobs; pg_keys.cpp:
-// principals, keys and rate limits; the change sequence is in pg_store.cpp).
+// principals, keys and rate limits; pg_resources.cpp: resources; the change
+// sequence is in pg_store.cpp).
 //
 // libpq, one connection per borrower from a pool sized to the workers. Every
 // statement is prepared once per connection (named after its text) and run
@@ -252,6 +253,13 @@ class PgStore : public Store {
       bool active_only) override;
   Status RevokeAccessKey(const std::string& access_key_id, int64_t revoked_at) override;
   Result<int64_t> AccessKeysVersion() override;
+  Status InsertResource(const ResourceRow& row) override;
+  Result<ResourceRow> GetResource(const std::string& kind, const std::string& id) override;
+  Result<bool> UpdateResource(const ResourceRow& row, int64_t expected_version) override;
+  Result<std::vector<ResourceRow>> ListResources(const std::string& kind,
+                                                 const std::string& after_id, int limit) override;
+  Status DeleteResource(const std::string& kind, const std::string& id) override;
+  Result<int64_t> DeleteResourcesUpdatedBefore(const std::string& kind, int64_t cutoff_ms) override;
   bool SharesRateLimits() const override { return true; }
   Result<bool> TakeRateToken(const std::string& principal, double rate, double burst) override;
   Status RequeueJob(const std::string& id) override;

@@ -164,6 +164,19 @@ CREATE TABLE rate_buckets (
   at_ms BIGINT NOT NULL
 );
 )sql",
+    // 5: resources kept as documents (stream processors, liveness sessions).
+    R"sql(
+CREATE TABLE resources (
+  kind TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  owner TEXT NOT NULL,
+  body TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  PRIMARY KEY (kind, id)
+);
+)sql",
 };
 
 Status PgStore::Migrate() {

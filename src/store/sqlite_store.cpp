@@ -80,6 +80,7 @@ Status SqliteStore::Open() {
   }
   ARGUS_RETURN_IF_ERROR(OpenGrants(path_));
   ARGUS_RETURN_IF_ERROR(OpenKeys(path_));
+  ARGUS_RETURN_IF_ERROR(OpenResources(path_));
   return OpenJobs(path_);
 }
 

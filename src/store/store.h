@@ -163,6 +163,19 @@ struct JobQuery {
   int64_t completed_since_ms = 0;  // finished jobs completed before this left out
 };
 
+// A resource the API keeps as a document (a stream processor, a face
+// liveness session): `body` is opaque here (the api layer writes JSON);
+// `version` starts at 1 and grows by one with each update, for
+// compare-and-set.
+struct ResourceRow {
+  std::string kind;  // "stream-processor", "liveness-session", ...
+  std::string id;
+  std::string owner;  // principal that created it ("" under --no-auth)
+  std::string body;
+  int64_t version = 0;
+  int64_t created_ms = 0, updated_ms = 0;
+};
+
 // A committed change to what a collection's vector index holds, for the
 // nodes that share one store (PostgreSQL): `seq` ascends in commit order.
 // "create" and "drop" (the collection was created or deleted; labels
@@ -351,6 +364,24 @@ class Store {
   // results, atomically; returns how many jobs.
   virtual Result<int64_t> DeleteJobsCompletedBefore(int64_t cutoff_ms);
 
+  // Resources (ResourceRow), in table `resources` keyed by (kind, id)
+  // (SQLite: sqlite_resources.cpp). Each write is durable on return.
+  // ResourceAlreadyExists when (kind, id) is taken; stored with version 1.
+  virtual Status InsertResource(const ResourceRow& row);
+  // ResourceNotFound when absent.
+  virtual Result<ResourceRow> GetResource(const std::string& kind, const std::string& id);
+  // Replaces body and updated_ms of (row.kind, row.id) when its stored
+  // version is `expected_version`, and bumps the version. False when the
+  // version differs (someone else updated it); ResourceNotFound when absent.
+  virtual Result<bool> UpdateResource(const ResourceRow& row, int64_t expected_version);
+  // Resources of `kind` with id > `after_id`, ascending, at most `limit`.
+  virtual Result<std::vector<ResourceRow>> ListResources(const std::string& kind,
+                                                         const std::string& after_id, int limit);
+  // ResourceNotFound when absent.
+  virtual Status DeleteResource(const std::string& kind, const std::string& id);
+  // Deletes the resources of `kind` last updated before `cutoff_ms`; how many.
+  virtual Result<int64_t> DeleteResourcesUpdatedBefore(const std::string& kind, int64_t cutoff_ms);
+
   // Principals and access keys, in tables `principals` and `access_keys`
   // (SQLite: sqlite_keys.cpp). Each write is durable on return.
   // The principal `name`, nullopt when there is none.
@@ -400,6 +431,8 @@ class Store {
   Status OpenJobs(const std::string& path);
   // Opens the key tables in the SQLite database at `path` (creating them).
   Status OpenKeys(const std::string& path);
+  // Opens the resources table in the SQLite database at `path` (creating it).
+  Status OpenResources(const std::string& path);
 
  private:
   struct Grants;
@@ -408,6 +441,8 @@ class Store {
   std::shared_ptr<JobTables> jobs_;
   struct KeyTables;
   std::shared_ptr<KeyTables> keys_;
+  struct ResourceTable;
+  std::shared_ptr<ResourceTable> resources_;
 };
 
 }  // namespace argus::store

@@ -16,10 +16,10 @@ extern "C" {
 #include <libavformat/avformat.h>
 #include <libavutil/dict.h>
 #include <libavutil/error.h>
-#include <libavutil/imgutils.h>
 #include <libavutil/log.h>
-#include <libswscale/swscale.h>
 }
+
+#include "video/frame_convert.h"
 
 namespace argus::video {
 namespace {
@@ -53,7 +53,6 @@ struct Deadline {
 class LibavReader final : public VideoReader {
  public:
   ~LibavReader() override {
-    if (sws_) sws_freeContext(sws_);
     av_frame_free(&frame_);
     av_packet_free(&packet_);
     avcodec_free_context(&codec_);
@@ -251,28 +250,7 @@ class LibavReader final : public VideoReader {
     const int w = frame_->width, h = frame_->height;
     if (w <= 0 || h <= 0 || w > meta_.width * 2 || h > meta_.height * 2)
       return Corrupt("a frame changes size");
-    sws_ = sws_getCachedContext(sws_, w, h, AVPixelFormat(frame_->format), w, h, AV_PIX_FMT_BGR24,
-                                SWS_BILINEAR, nullptr, nullptr, nullptr);
-    if (!sws_) return InvalidParameter("The video's pixel format is unsupported.");
-    if (frame_->color_range == AVCOL_RANGE_JPEG) {
-      int* inv = nullptr;
-      int* tab = nullptr;
-      int src_range = 0, dst_range = 0, brightness = 0, contrast = 0, saturation = 0;
-      if (sws_getColorspaceDetails(sws_, &inv, &src_range, &tab, &dst_range, &brightness, &contrast,
-                                   &saturation) >= 0)
-        sws_setColorspaceDetails(sws_, inv, 1, tab, 1, brightness, contrast, saturation);
-    }
-    // swscale writes whole SIMD blocks, past the end of a row whose length is
-    // not a multiple of them: convert into a padded buffer, then copy into
-    // a fresh continuous image (the caller may keep the previous one).
-    const int stride = (w * 3 + 63) / 64 * 64;
-    if (scratch_.rows != h + 1 || scratch_.cols != stride) scratch_.create(h + 1, stride, CV_8UC1);
-    uint8_t* dst[4] = {scratch_.data, nullptr, nullptr, nullptr};
-    int dst_stride[4] = {stride, 0, 0, 0};
-    sws_scale(sws_, frame_->data, frame_->linesize, 0, h, dst, dst_stride);
-    bgr = cv::Mat(h, w, CV_8UC3);
-    cv::Mat(h, w, CV_8UC3, scratch_.data, size_t(stride)).copyTo(bgr);
-    return Status::Ok();
+    return converter_.Convert(*frame_, bgr);
   }
 
   DecoderOptions options_;
@@ -282,8 +260,7 @@ class LibavReader final : public VideoReader {
   AVStream* stream_ = nullptr;
   AVFrame* frame_ = nullptr;
   AVPacket* packet_ = nullptr;
-  SwsContext* sws_ = nullptr;
-  cv::Mat scratch_;  // padded BGR rows for swscale
+  internal::BgrConverter converter_;
   int stream_index_ = -1;
   int64_t start_pts_ = 0;
   int64_t file_bytes_ = 0;

@@ -42,6 +42,29 @@ def temp_dir(prefix):
     return path
 
 
+DEBIAN_MODEL = "/usr/lib/python3/dist-packages/botocore/data/rekognition/2016-06-27/service-2.json"
+
+
+def client_model_dir(*supplements):
+    """A botocore data folder whose Rekognition model is Debian's plus the
+    operations and shapes of each supplement (tools/rekognition/*.json, the
+    files the server's validators are generated from); insert it first in a
+    session's data_loader search paths."""
+    with open(DEBIAN_MODEL) as f:
+        model = json.load(f)
+    for path in supplements:
+        with open(path) as f:
+            extra = json.load(f)
+        model["operations"].update(extra["operations"])
+        model["shapes"].update(extra["shapes"])
+    root = temp_dir("argus-botocore-")
+    folder = os.path.join(root, "rekognition", "2016-06-27")
+    os.makedirs(folder)
+    with open(os.path.join(folder, "service-2.json"), "w") as f:
+        json.dump(model, f)
+    return root
+
+
 def _transcribe(target, data, status, raw):
     """With ARGUS_TRANSCRIPT=FILE, appends each request and its raw answer to
     FILE (tests/replay/compare_transcripts.py compares two such files)."""

@@ -14,29 +14,18 @@ import botocore.session
 from botocore.exceptions import ClientError
 
 from harness import FACEAPI_DEMO, Server, temp_dir
+from harness import client_model_dir as harness_client_model_dir
 
 SOURCE_DIR = os.environ.get("ARGUS_SOURCE_DIR",
                             os.path.join(os.path.dirname(__file__), "../.."))
 SUPPLEMENT = os.path.join(SOURCE_DIR, "tools/rekognition/media_analysis_operations.json")
-DEBIAN_MODEL = "/usr/lib/python3/dist-packages/botocore/data/rekognition/2016-06-27/service-2.json"
 IMAGES = [os.path.join(FACEAPI_DEMO, "sample1.jpg"), os.path.join(FACEAPI_DEMO, "sample2.jpg")]
 
 
 def client_model_dir():
     """A botocore data folder whose Rekognition model has the media analysis
     operations (Debian's model plus the supplement)."""
-    with open(DEBIAN_MODEL) as f:
-        model = json.load(f)
-    with open(SUPPLEMENT) as f:
-        extra = json.load(f)
-    model["operations"].update(extra["operations"])
-    model["shapes"].update(extra["shapes"])
-    root = temp_dir("argus-botocore-")
-    folder = os.path.join(root, "rekognition", "2016-06-27")
-    os.makedirs(folder)
-    with open(os.path.join(folder, "service-2.json"), "w") as f:
-        json.dump(model, f)
-    return root
+    return harness_client_model_dir(SUPPLEMENT)
 
 
 class MediaAnalysisTest(unittest.TestCase):

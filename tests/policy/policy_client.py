@@ -96,7 +96,9 @@ def audit_records(data_dir):
 
 
 AUDITED = {"SearchFaces", "SearchFacesByImage", "SearchUsers", "SearchUsersByImage", "IndexFaces",
-           "AssociateFaces", "CompareFaces", "DeleteFaces", "DeleteCollection", "DeleteUser"}
+           "AssociateFaces", "CompareFaces", "DeleteFaces", "DeleteCollection", "DeleteUser",
+           # FaceSearch stream processors (realtime identification)
+           "CreateStreamProcessor", "StartStreamProcessor", "UpdateStreamProcessor"}
 
 
 def share(server, collection, *principals):

@@ -195,20 +195,24 @@ class EuAiActArticle5(Matrix):
         out, _ = self.ok(self.photos, "DetectFaces", {"Image": image(SAMPLE[0]), "Attributes": ["ALL"]})
         self.assertIn("Emotions", out["FaceDetails"][0])
 
-    def test_unimplemented_operations_are_refused_before_the_policy(self):
-        # argus has no stream processors: the request is refused as unknown
-        # whoever sends it, and is neither decided nor audited (so the
-        # transparency report never counts it as an allowed identification).
-        for client, kw in ((self.cop, {}), (self.warrant, {"purpose": "missing_persons",
-                                                          "case_id": "op-17"})):
-            status, headers, out = client.call("CreateStreamProcessor", STREAM_PROCESSOR, **kw)
-            self.assertEqual((status, out.get("__type")), (400, "UnknownOperationException"), out)
-            rid = headers["x-amzn-RequestId"]
-            self.assertEqual([r for r in audit_records(self.server.data_dir)
-                              if r["request_id"] == rid], [])
+    def test_live_face_search_is_decided_and_audited(self):
+        # Real-time remote identification: denied to police investigating,
+        # let through for a narrow purpose with an authorisation reference
+        # (this server runs no stream sources, so the handler then answers
+        # that stream processors are not enabled). Both are audited.
+        out = self.denied(self.cop, "CreateStreamProcessor", STREAM_PROCESSOR,
+                          "no-realtime-identification-law-enforcement")
+        status, headers, out = self.warrant.call("CreateStreamProcessor", STREAM_PROCESSOR,
+                                                 purpose="missing_persons", case_id="op-17")
+        self.assertEqual((status, out.get("__type")), (503, "ServiceUnavailableException"), out)
+        self.assertIn("--stream-source", out["message"])
+        r = self.record(headers["x-amzn-RequestId"])
+        self.assertEqual((r["decision"], r["op_class"], r["collection"]),
+                         ("allow", "realtime_identification", "people"))
+        self.assertTrue(r["human_review"])
         # The eu-ai-act-art5 preset alone leaves 1:N search by police to other policies.
         self.ok(self.cop, "SearchFacesByImage", {"CollectionId": "people", "Image": image(SAMPLE[0])})
-        # Policies still classify the operation (argus policy test).
+        # Policies classify the operation (argus policy test).
         out = argus("policy", "test", "--policy", "eu-ai-act-art5", "--org-type", "law_enforcement",
                     "--purpose", "investigation", "--op", "CreateStreamProcessor", "--json",
                     check=False)

@@ -291,6 +291,56 @@ AuditRecord EnrolmentRecord() {
 
 std::string FakeHash(const AuditRecord& r) { return "h" + std::to_string(r.seq) + r.prev_hash; }
 
+TEST_F(StoreTest, ResourcesUpdateByVersionAndSurviveReopening) {
+  ResourceRow row;
+  row.kind = "stream-processor";
+  row.id = "p1";
+  row.owner = "alice";
+  row.body = R"({"Status":"STOPPED"})";
+  row.created_ms = row.updated_ms = 100;
+  ASSERT_TRUE(store_->InsertResource(row).ok());
+  EXPECT_EQ(store_->InsertResource(row).code(), Code::kResourceAlreadyExists);
+  row.id = "p0";
+  ASSERT_TRUE(store_->InsertResource(row).ok());
+  row.kind = "liveness-session";
+  row.id = "p1";
+  ASSERT_TRUE(store_->InsertResource(row).ok());  // another kind, the same id
+  auto got = store_->GetResource("stream-processor", "p1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->version, 1);
+  EXPECT_EQ(got->owner, "alice");
+  // Compare-and-set: the stale version loses.
+  ResourceRow next = got.value();
+  next.body = R"({"Status":"RUNNING"})";
+  next.updated_ms = 200;
+  EXPECT_TRUE(store_->UpdateResource(next, 1).value());
+  next.body = "stale";
+  EXPECT_FALSE(store_->UpdateResource(next, 1).value());
+  next.id = "missing";
+  EXPECT_EQ(store_->UpdateResource(next, 1).status().code(), Code::kResourceNotFound);
+  auto list = store_->ListResources("stream-processor", "", 10);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].id, "p0");
+  EXPECT_EQ((*list)[1].id, "p1");
+  EXPECT_EQ(store_->ListResources("stream-processor", "p0", 10)->size(), 1u);
+  // Durable: a fresh connection reads what was acknowledged.
+  store_.reset();
+  auto reopened = engine_.Open();
+  ASSERT_TRUE(reopened.ok());
+  store_ = std::move(reopened.value());
+  got = store_->GetResource("stream-processor", "p1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->body, R"({"Status":"RUNNING"})");
+  EXPECT_EQ(got->version, 2);
+  EXPECT_EQ(got->updated_ms, 200);
+  EXPECT_EQ(store_->DeleteResourcesUpdatedBefore("stream-processor", 150).value(), 1);  // p0
+  EXPECT_EQ(store_->GetResource("stream-processor", "p0").status().code(), Code::kResourceNotFound);
+  ASSERT_TRUE(store_->DeleteResource("stream-processor", "p1").ok());
+  EXPECT_EQ(store_->DeleteResource("stream-processor", "p1").code(), Code::kResourceNotFound);
+  EXPECT_TRUE(store_->GetResource("liveness-session", "p1").ok());
+}
+
 TEST_F(StoreTest, InsertFacesCommitsTheAuditRecordWithTheFaces) {
   ASSERT_TRUE(store_->CreateCollection(Coll("c")).ok());
   std::vector<int64_t> committed;

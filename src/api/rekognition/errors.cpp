@@ -58,6 +58,8 @@ ErrorShape MapError(Code code) {
       return {400, "VideoTooLargeException"};
     case Code::kInvalidManifest:
       return {400, "InvalidManifestException"};
+    case Code::kSessionNotFound:
+      return {400, "SessionNotFoundException"};
   }
   return {500, "InternalServerError"};
 }

@@ -11,13 +11,34 @@
 #include "policy/audit.h"
 #include "policy/policy.h"
 #include "service/collections.h"
+#include "service/documents.h"
 #include "service/faces.h"
 #include "service/labels.h"
+#include "service/liveness.h"
 #include "service/moderation.h"
 #include "service/text.h"
+#include "stream/processor.h"
 #include "video/video.h"
 
 namespace argus::api {
+
+// Stream processors as the server configures them (stream_processors.cpp;
+// docs/API.md#stream-processors). Owned by the server.
+struct StreamConfig {
+  stream::Manager* manager = nullptr;  // null: stream processors are unavailable
+  // Kinesis video stream name (the last part of Input.KinesisVideoStream.Arn)
+  // -> what stream::Settings::source reads.
+  std::map<std::string, std::string> sources;
+  // Kinesis data stream name (of Output.KinesisDataStream.Arn) -> an
+  // http(s):// webhook URL or the path of a JSON Lines file.
+  std::map<std::string, std::string> sinks;
+  // Delivers one record to a sink target (a URL or a path); set by the server.
+  std::function<void(const std::string& target, const std::string& record)> deliver;
+  // Publishes an SNS message (JSON text) to a topic ARN; null when none.
+  std::function<void(const std::string& topic_arn, const std::string& message)> publish;
+  std::string region = "us-east-1", account_id = "000000000000";
+  double fps = 5;  // frames analysed per second
+};
 
 // What the handlers may call. Owned by the server (or the CLI).
 struct Services {
@@ -26,9 +47,21 @@ struct Services {
   service::LabelService* labels = nullptr;
   service::TextService* text = nullptr;
   service::ModerationService* moderation = nullptr;
+  // Face liveness (liveness.cpp); null when its models are missing.
+  service::LivenessService* liveness = nullptr;
   // Per request: whether the caller may see a collection (tenancy); empty
   // when every collection is visible (no gate). ListCollections reads it.
   std::function<bool(const std::string& id)> may_see;
+  // The resources the API keeps as documents (stream processors, face
+  // liveness sessions); null when none. (api/ may not use store/ records:
+  // tools/check_layers.py; service::Documents wraps the store's resources.)
+  service::Documents* documents = nullptr;
+  // Stream processors; null when the server runs none.
+  StreamConfig* streams = nullptr;
+  // Per request, for the audit records a handler writes itself (stream
+  // processor matches): the caller's organisation type, purpose, case id and
+  // authorisation reference ("" without policies).
+  std::string org_type, purpose, case_id, authorisation;
   // Stored-video jobs (Start*/Get*); null when the server runs none.
   jobs::JobManager* jobs = nullptr;
   // Checked when a Start request opens its video.
@@ -105,6 +138,25 @@ Result<json> StartTextDetection(const json& request, Services& services);
 Result<json> GetTextDetection(const json& request, Services& services);
 Result<json> StartSegmentDetection(const json& request, Services& services);
 Result<json> GetSegmentDetection(const json& request, Services& services);
+// Face liveness sessions (liveness.cpp), kept in `documents` and owned by the
+// principal that created them. PutFaceLivenessFrames is an argus extension
+// (docs/API.md#face-liveness): the session's one upload of frames, analysed
+// before the answer.
+Result<json> CreateFaceLivenessSession(const json& request, Services& services);
+Result<json> PutFaceLivenessFrames(const json& request, Services& services);
+Result<json> GetFaceLivenessSessionResults(const json& request, Services& services);
+// Stream processors (stream_processors.cpp): kept as documents, run by
+// StreamConfig::manager on the node that started them.
+Result<json> CreateStreamProcessor(const json& request, Services& services);
+Result<json> DescribeStreamProcessor(const json& request, Services& services);
+Result<json> ListStreamProcessors(const json& request, Services& services);
+Result<json> StartStreamProcessor(const json& request, Services& services);
+Result<json> StopStreamProcessor(const json& request, Services& services);
+Result<json> UpdateStreamProcessor(const json& request, Services& services);
+Result<json> DeleteStreamProcessor(const json& request, Services& services);
+// Processors left RUNNING in the store by a server that stopped: started
+// again (an embedded store) or marked STOPPED with a message (a shared one).
+void ResumeStreamProcessors(Services& services, bool restart);
 // Celebrity recognition is refused: argus has no consent basis for
 // identifying people who never enrolled.
 Result<json> RefuseCelebrityRecognition(const json& request, Services& services);

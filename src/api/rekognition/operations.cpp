@@ -37,10 +37,16 @@ std::vector<OpSpec> Table() {
        .collection = "CollectionId",
        .access = Access::kCreate},
       {.name = "CreateDataset", .handler = nullptr, .op_class = kAdmin},
-      {.name = "CreateFaceLivenessSession", .handler = nullptr, .op_class = kFaceDetection},
+      {.name = "CreateFaceLivenessSession",
+       .handler = &CreateFaceLivenessSession,
+       .op_class = kFaceDetection},
       {.name = "CreateProject", .handler = nullptr, .op_class = kAdmin},
       {.name = "CreateProjectVersion", .handler = nullptr, .op_class = kAdmin},
-      {.name = "CreateStreamProcessor", .handler = nullptr, .op_class = kRealtimeIdentification},
+      {.name = "CreateStreamProcessor",
+       .handler = &CreateStreamProcessor,
+       .op_class = kRealtimeIdentification,
+       .access = Access::kRead,
+       .stream_processor = true},
       {.name = "CreateUser",
        .handler = &CreateUser,
        .op_class = kAdmin,
@@ -63,7 +69,7 @@ std::vector<OpSpec> Table() {
       {.name = "DeleteProject", .handler = nullptr, .op_class = kAdmin},
       {.name = "DeleteProjectPolicy", .handler = nullptr, .op_class = kAdmin},
       {.name = "DeleteProjectVersion", .handler = nullptr, .op_class = kAdmin},
-      {.name = "DeleteStreamProcessor", .handler = nullptr, .op_class = kAdmin},
+      {.name = "DeleteStreamProcessor", .handler = &DeleteStreamProcessor, .op_class = kAdmin},
       {.name = "DeleteUser",
        .handler = &DeleteUser,
        .op_class = kAdmin,
@@ -78,7 +84,7 @@ std::vector<OpSpec> Table() {
       {.name = "DescribeDataset", .handler = nullptr, .op_class = kAdmin},
       {.name = "DescribeProjectVersions", .handler = nullptr, .op_class = kAdmin},
       {.name = "DescribeProjects", .handler = nullptr, .op_class = kAdmin},
-      {.name = "DescribeStreamProcessor", .handler = nullptr, .op_class = kAdmin},
+      {.name = "DescribeStreamProcessor", .handler = &DescribeStreamProcessor, .op_class = kAdmin},
       {.name = "DetectCustomLabels", .handler = nullptr, .op_class = kLabels},
       {.name = "DetectFaces",
        .handler = &DetectFaces,
@@ -110,7 +116,9 @@ std::vector<OpSpec> Table() {
        .handler = &GetFaceDetection,
        .op_class = kFaceDetection,
        .job_id = "JobId"},
-      {.name = "GetFaceLivenessSessionResults", .handler = nullptr, .op_class = kFaceDetection},
+      {.name = "GetFaceLivenessSessionResults",
+       .handler = &GetFaceLivenessSessionResults,
+       .op_class = kFaceDetection},
       {.name = "GetFaceSearch",
        .handler = &GetFaceSearch,
        .op_class = kFaceIdentification,
@@ -157,7 +165,7 @@ std::vector<OpSpec> Table() {
        .access = Access::kRead},
       {.name = "ListMediaAnalysisJobs", .handler = &ListMediaAnalysisJobs, .op_class = kModeration},
       {.name = "ListProjectPolicies", .handler = nullptr, .op_class = kAdmin},
-      {.name = "ListStreamProcessors", .handler = nullptr, .op_class = kAdmin},
+      {.name = "ListStreamProcessors", .handler = &ListStreamProcessors, .op_class = kAdmin},
       {.name = "ListTagsForResource",
        .handler = &ListTagsForResource,
        .op_class = kAdmin,
@@ -168,6 +176,10 @@ std::vector<OpSpec> Table() {
        .op_class = kAdmin,
        .collection = "CollectionId",
        .access = Access::kRead},
+      // An argus extension: the face liveness upload path (docs/API.md).
+      {.name = "PutFaceLivenessFrames",
+       .handler = &PutFaceLivenessFrames,
+       .op_class = kFaceDetection},
       {.name = "PutProjectPolicy", .handler = nullptr, .op_class = kAdmin},
       {.name = "RecognizeCelebrities", .handler = nullptr, .op_class = kFaceIdentification},
       {.name = "SearchFaces",
@@ -243,13 +255,17 @@ std::vector<OpSpec> Table() {
        .handler = &StartSegmentDetection,
        .op_class = kLabels,
        .job_id = "JobId"},
-      {.name = "StartStreamProcessor", .handler = nullptr, .op_class = kRealtimeIdentification},
+      {.name = "StartStreamProcessor",
+       .handler = &StartStreamProcessor,
+       .op_class = kRealtimeIdentification,
+       .access = Access::kRead,
+       .stream_processor = true},
       {.name = "StartTextDetection",
        .handler = &StartTextDetection,
        .op_class = kText,
        .job_id = "JobId"},
       {.name = "StopProjectVersion", .handler = nullptr, .op_class = kAdmin},
-      {.name = "StopStreamProcessor", .handler = nullptr, .op_class = kAdmin},
+      {.name = "StopStreamProcessor", .handler = &StopStreamProcessor, .op_class = kAdmin},
       {.name = "TagResource",
        .handler = &TagResource,
        .op_class = kAdmin,
@@ -261,7 +277,11 @@ std::vector<OpSpec> Table() {
        .collection = "ResourceArn",
        .access = Access::kWrite},
       {.name = "UpdateDatasetEntries", .handler = nullptr, .op_class = kAdmin},
-      {.name = "UpdateStreamProcessor", .handler = nullptr, .op_class = kRealtimeIdentification},
+      {.name = "UpdateStreamProcessor",
+       .handler = &UpdateStreamProcessor,
+       .op_class = kRealtimeIdentification,
+       .access = Access::kRead,
+       .stream_processor = true},
   };
 }
 
@@ -269,6 +289,32 @@ const json* Member(const json& j, const char* name) {
   if (!name || !j.is_object()) return nullptr;
   auto it = j.find(name);
   return it == j.end() ? nullptr : &*it;
+}
+
+// A stream processor request: the settings it sends, or those of the stored
+// processor it names. ConnectedHome (no face search) is label detection.
+void ReadStreamProcessorFacts(const json& request, Services& services, RequestFacts& f) {
+  json settings = json::object();
+  if (const json* s = Member(request, "Settings"); s && s->is_object()) {
+    settings = *s;
+  } else if (const json* n = Member(request, "Name"); n && n->is_string() && services.documents) {
+    auto d = services.documents->Get("stream-processor", n->get<std::string>());
+    if (!d.ok()) return;  // the handler answers
+    json body = json::parse(d->body, nullptr, false);
+    if (body.is_object() && body.contains("Settings")) settings = body["Settings"];
+  } else {
+    return;
+  }
+  if (!settings.is_object()) return;
+  const json* face = Member(settings, "FaceSearch");
+  if (face && face->is_object()) {
+    if (const json* c = Member(*face, "CollectionId"); c && c->is_string())
+      f.collection = c->get<std::string>();
+    const json* t = Member(*face, "FaceMatchThreshold");
+    f.threshold = t && t->is_number() ? t->get<double>() : 80.0;
+  } else if (Member(settings, "ConnectedHome")) {
+    f.op_class = policy::OpClass::kLabels;
+  }
 }
 
 }  // namespace
@@ -328,6 +374,7 @@ RequestFacts ReadRequestFacts(const OpSpec& op, const json& request, Services& s
       f.collection = c->get<std::string>();
     }
   }
+  if (op.stream_processor) ReadStreamProcessorFacts(request, services, f);
   if (op.threshold) {
     const json* t = Member(request, op.threshold);
     f.threshold = t && t->is_number() ? t->get<double>() : op.default_threshold;
@@ -344,6 +391,17 @@ RequestFacts ReadRequestFacts(const OpSpec& op, const json& request, Services& s
 void ApplyRequestFacts(const RequestFacts& f, json& request) {
   if (f.threshold_changed && f.op->threshold && f.threshold) {
     request[f.op->threshold] = *f.threshold;
+  }
+  if (f.threshold_changed && f.op->stream_processor && f.threshold) {
+    // A policy's floor: into the settings sent, or for the session started.
+    json* face = request.contains("Settings") && request["Settings"].is_object() &&
+                         request["Settings"].contains("FaceSearch")
+                     ? &request["Settings"]["FaceSearch"]
+                     : nullptr;
+    if (face && face->is_object())
+      (*face)["FaceMatchThreshold"] = *f.threshold;
+    else
+      request[kStreamThresholdFloor] = *f.threshold;
   }
   if (f.max_results_changed && f.op->max_results && f.max_results) {
     request[f.op->max_results] = *f.max_results;

@@ -61,7 +61,16 @@ struct OpSpec {
   // The member naming a job ("JobId"): read from the request, or from the
   // answer of the operation that starts it; the audit record names it.
   const char* job_id = nullptr;
+  // A stream processor operation (Create/Start/UpdateStreamProcessor): its
+  // class is op_class (realtime identification) for a FaceSearch processor,
+  // labels for a ConnectedHome one, and the collection it searches is the
+  // request's (read through the stored processor for Start and Update).
+  bool stream_processor = false;
 };
+
+// The member ApplyRequestFacts adds to a StartStreamProcessor request when
+// a policy raises the face search threshold of the session it starts.
+inline constexpr const char* kStreamThresholdFloor = "ArgusFaceMatchThresholdFloor";
 
 // The row of `name` ("SearchFacesByImage"), or null when the model has no
 // such operation.
