@@ -47,7 +47,7 @@ Result<service::Document> LoadSession(const std::string& id, Services& services)
 // The status a client sees: CREATED past the lifetime is EXPIRED; an upload
 // left IN_PROGRESS that long (the server stopped during it) is FAILED.
 std::string VisibleStatus(const service::Document& row, const json& body) {
-  const std::string status = body.value("Status", "CREATED");
+  std::string status = body.value("Status", "CREATED");
   const int64_t now = NowMs();
   if (status == "CREATED" && now - row.created_ms > kSessionLifetimeMs) return "EXPIRED";
   if (status == "IN_PROGRESS" && now - row.updated_ms > kSessionLifetimeMs) return "FAILED";

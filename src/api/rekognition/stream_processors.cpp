@@ -243,8 +243,9 @@ json KinesisVideo(const json& b, const video::LiveFrame& f) {
           {"FrameOffsetInSeconds", double(f.offset_ms) / 1000.0}};
 }
 
-// What a running processor needs after its Start request returned.
-struct RunContext {
+// What a running processor needs after its Start request returned (made
+// with make_shared, which may throw bad_alloc anyway).
+struct RunContext {  // NOLINT(bugprone-exception-escape)
   std::string name, session, arn, topic, sink_target, bucket, prefix;
   double threshold = 80;  // face search: the threshold applied
   json body;              // the stored body at start
