@@ -235,6 +235,13 @@ class FaceSearchStreamTest(unittest.TestCase):
         self.assertEqual(matches[0]["op_class"], "realtime_identification")
         self.assertGreaterEqual(matches[0]["top_similarity"], 85)
         self.assertNotIn(self.face_id, out.stdout)
+        # Tags on the processor's ARN.
+        self.rek.tag_resource(ResourceArn=arn, Tags={"site": "hq", "floor": "1"})
+        self.rek.untag_resource(ResourceArn=arn, TagKeys=["floor"])
+        self.assertEqual(self.rek.list_tags_for_resource(ResourceArn=arn)["Tags"], {"site": "hq"})
+        self.assertEqual(error_code(self.rek.list_tags_for_resource,
+                                    ResourceArn=arn.replace("lobby", "nowhere"))[0],
+                         "ResourceNotFoundException")
         self.rek.delete_stream_processor(Name="lobby")
         self.assertEqual(error_code(self.rek.describe_stream_processor, Name="lobby")[0],
                          "ResourceNotFoundException")

@@ -154,6 +154,12 @@ Result<json> StartStreamProcessor(const json& request, Services& services);
 Result<json> StopStreamProcessor(const json& request, Services& services);
 Result<json> UpdateStreamProcessor(const json& request, Services& services);
 Result<json> DeleteStreamProcessor(const json& request, Services& services);
+// The tag operations on a stream processor's ARN (TagResource and the rest
+// hand them over when IsStreamProcessorArn).
+bool IsStreamProcessorArn(const std::string& arn);
+Result<json> TagStreamProcessor(const json& request, Services& services);
+Result<json> UntagStreamProcessor(const json& request, Services& services);
+Result<json> ListStreamProcessorTags(const json& request, Services& services);
 // Processors left RUNNING in the store by a server that stopped: started
 // again (an embedded store) or marked STOPPED with a message (a shared one).
 void ResumeStreamProcessors(Services& services, bool restart);

@@ -627,6 +627,58 @@ Result<json> DeleteStreamProcessor(const json& request, Services& services) {
   return json::object();
 }
 
+bool IsStreamProcessorArn(const std::string& arn) {
+  return arn.rfind("arn:", 0) == 0 && arn.find(":streamprocessor/") != std::string::npos;
+}
+
+namespace {
+
+// The processor a tag request's ResourceArn names, when the caller may see it.
+Result<service::Document> TaggedProcessor(const json& request, Services& services) {
+  ARGUS_ASSIGN(cfg, Config(services));
+  const std::string arn = request.value("ResourceArn", "");
+  const std::string name = arn.substr(arn.find(":streamprocessor/") + 17);
+  if (arn != ProcessorArn(*cfg, name))
+    return Status(Code::kResourceNotFound, "The resource " + arn + " does not exist.");
+  return Find(services, name);
+}
+
+}  // namespace
+
+Result<json> TagStreamProcessor(const json& request, Services& services) {
+  ARGUS_ASSIGN(d, TaggedProcessor(request, services));
+  ARGUS_ASSIGN(tags, coll::Tags(request));
+  ARGUS_RETURN_IF_ERROR(Mutate(*services.documents, d.id, [&](json& b) {
+    json merged = b.value("Tags", json::object());
+    for (const auto& [k, v] : tags) merged[k] = v;
+    if (merged.size() > size_t(service::kMaxTagsPerCollection))
+      return Status(Code::kServiceQuotaExceeded,
+                    "A stream processor can have at most " +
+                        std::to_string(service::kMaxTagsPerCollection) + " tags.");
+    b["Tags"] = merged;
+    return Status::Ok();
+  }));
+  return json::object();
+}
+
+Result<json> UntagStreamProcessor(const json& request, Services& services) {
+  ARGUS_ASSIGN(d, TaggedProcessor(request, services));
+  const json keys = request.value("TagKeys", json::array());
+  ARGUS_RETURN_IF_ERROR(Mutate(*services.documents, d.id, [&](json& b) {
+    json tags = b.value("Tags", json::object());
+    for (const auto& k : keys)
+      if (k.is_string()) tags.erase(k.get<std::string>());
+    b["Tags"] = tags;
+    return Status::Ok();
+  }));
+  return json::object();
+}
+
+Result<json> ListStreamProcessorTags(const json& request, Services& services) {
+  ARGUS_ASSIGN(d, TaggedProcessor(request, services));
+  return json{{"Tags", Body(d).value("Tags", json::object())}};
+}
+
 void ResumeStreamProcessors(Services& services, bool restart) {
   if (!services.streams || !services.streams->manager || !services.documents) return;
   std::string after;

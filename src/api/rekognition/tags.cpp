@@ -1,6 +1,6 @@
-// TagResource, UntagResource, ListTagsForResource for collections (the only
-// taggable resource of argus). The tag argus:retention-days sets the
-// collection's retention period (docs/POLICY.md).
+// TagResource, UntagResource, ListTagsForResource for collections and (in
+// stream_processors.cpp) stream processors. The tag argus:retention-days
+// sets a collection's retention period (docs/POLICY.md).
 #include "api/rekognition/collection_shapes.h"
 #include "api/rekognition/handlers.h"
 
@@ -17,9 +17,16 @@ Result<std::string> CollectionOf(const json& request, Services& s) {
   return svc->CollectionOfArn(it->get<std::string>());
 }
 
+// Whether the request's ResourceArn names a stream processor.
+bool NamesProcessor(const json& request) {
+  auto it = request.find("ResourceArn");
+  return it != request.end() && it->is_string() && IsStreamProcessorArn(it->get<std::string>());
+}
+
 }  // namespace
 
 Result<json> TagResource(const json& request, Services& services) {
+  if (NamesProcessor(request)) return TagStreamProcessor(request, services);
   auto id = CollectionOf(request, services);
   if (!id.ok()) return id.status();
   auto tags = coll::Tags(request);
@@ -29,6 +36,7 @@ Result<json> TagResource(const json& request, Services& services) {
 }
 
 Result<json> UntagResource(const json& request, Services& services) {
+  if (NamesProcessor(request)) return UntagStreamProcessor(request, services);
   auto id = CollectionOf(request, services);
   if (!id.ok()) return id.status();
   std::vector<std::string> keys;
@@ -43,6 +51,7 @@ Result<json> UntagResource(const json& request, Services& services) {
 }
 
 Result<json> ListTagsForResource(const json& request, Services& services) {
+  if (NamesProcessor(request)) return ListStreamProcessorTags(request, services);
   auto id = CollectionOf(request, services);
   if (!id.ok()) return id.status();
   auto c = services.collections->DescribeCollection(id.value());
