@@ -27,11 +27,11 @@ void Publish(RunContext& c, const json& message) {
   c.cfg->publish(c.topic, message.dump());
 }
 
-json SessionEvent(RunContext& c, const std::string& type) {
+json SessionEvent(const std::string& session, const std::string& arn, const std::string& type) {
   return {{"eventNamespace", {{"type", type}}},
           {"rekognitionApiVersion", "2016-06-27"},
-          {"sessionId", c.session},
-          {"streamProcessorArn", c.arn}};
+          {"sessionId", session},
+          {"streamProcessorArn", arn}};
 }
 
 namespace {
@@ -123,7 +123,7 @@ void OnHomeResult(RunContext& c, const stream::FrameResult& r) {
     std::lock_guard lock(c.mu);
     if (c.notified.insert(l.name).second) fresh.push_back(l.name);
   }
-  json event = SessionEvent(c, "LABEL_DETECTED");
+  json event = SessionEvent(c.session, c.arn, "LABEL_DETECTED");
   event["inputInformation"] = {{"kinesisVideo",
                                 {{"streamArn", kv["StreamArn"]},
                                  {"fragmentNumber", kv["FragmentNumber"]},

@@ -27,7 +27,7 @@ struct RunContext {  // NOLINT(bugprone-exception-escape)
 // Publishes `message` to the processor's SNS topic, when it has one.
 void Publish(RunContext& c, const json& message);
 // {eventNamespace {type}, rekognitionApiVersion, sessionId, streamProcessorArn}.
-json SessionEvent(RunContext& c, const std::string& type);
+json SessionEvent(const std::string& session, const std::string& arn, const std::string& type);
 // A face search result: a Kinesis-shaped record to the sink and an audit
 // record of kind "match" per matched face.
 void OnFaceResult(RunContext& c, const stream::FrameResult& r);

@@ -377,7 +377,7 @@ Result<std::string> Run(Services& services, StreamConfig& cfg, const service::Do
     log::Info("stream processor " + ctx->name + " ended: " + message);
     SetStatus(*ctx->documents, ctx->name, state == stream::State::kFailed ? "FAILED" : "STOPPED",
               message, ctx->session);
-    json ev = SessionEvent(*ctx, "STREAM_PROCESSING_COMPLETE");
+    json ev = SessionEvent(ctx->session, ctx->arn, "STREAM_PROCESSING_COMPLETE");
     ev["streamProcessingResults"] = {{"message", message}};
     Publish(*ctx, ev);
   };
@@ -387,7 +387,7 @@ Result<std::string> Run(Services& services, StreamConfig& cfg, const service::Do
     return st;
   }
   SetStatus(*services.documents, d.id, "RUNNING", "", ctx->session);
-  Publish(*ctx, SessionEvent(*ctx, "STREAM_PROCESSING_START"));
+  Publish(*ctx, SessionEvent(ctx->session, ctx->arn, "STREAM_PROCESSING_START"));
   return ctx->session;
 }
 
@@ -435,11 +435,9 @@ Result<json> StopStreamProcessor(const json& request, Services& services) {
   SetStatus(*services.documents, name, "STOPPED", "Stopped by StopStreamProcessor.");
   const std::string topic = b.value("/NotificationChannel/SNSTopicArn"_json_pointer, "");
   if (!topic.empty() && cfg->publish) {
-    json ev = {{"eventNamespace", {{"type", "STREAM_PROCESSING_COMPLETE"}}},
-               {"rekognitionApiVersion", "2016-06-27"},
-               {"sessionId", b.value("/Argus/SessionId"_json_pointer, "")},
-               {"streamProcessorArn", b.value("StreamProcessorArn", "")},
-               {"streamProcessingResults", {{"message", "Stopped by StopStreamProcessor."}}}};
+    json ev = SessionEvent(b.value("/Argus/SessionId"_json_pointer, ""),
+                           b.value("StreamProcessorArn", ""), "STREAM_PROCESSING_COMPLETE");
+    ev["streamProcessingResults"] = {{"message", "Stopped by StopStreamProcessor."}};
     cfg->publish(topic, ev.dump());
   }
   return json::object();
