@@ -8,9 +8,6 @@
 // or fails on time.
 #include "bench/faces_bench.h"
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -27,6 +24,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "bench/npm_peer.h"
 #include "core/geometry.h"
 #include "core/image.h"
 #include "ml/manifest.h"
@@ -69,53 +67,6 @@ std::vector<double> All(const std::vector<Timing>& t) {
   std::vector<double> all;
   for (const auto& x : t) all.insert(all.end(), x.ms.begin(), x.ms.end());
   return all;
-}
-
-std::string CacheHome() {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return x;
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : ".") + "/.cache";
-}
-
-// Runs argv (PATH lookup) in `cwd`; stdout into *out when given, else
-// inherited; stderr inherited. Returns the exit status, or -1 when it could
-// not start (127 from the child when execvp failed).
-int Run(const std::vector<std::string>& argv, const std::string& cwd, std::string* out) {
-  int fds[2] = {-1, -1};
-  if (out && pipe(fds) != 0) return -1;
-  pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
-    if (out) {
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-    } else {
-      dup2(STDERR_FILENO, STDOUT_FILENO);  // npm's chatter stays off our stdout
-    }
-    std::vector<char*> c;
-    for (const auto& s : argv) c.push_back(const_cast<char*>(s.c_str()));
-    c.push_back(nullptr);
-    execvp(c[0], c.data());
-    _exit(127);
-  }
-  if (out) {
-    close(fds[1]);
-    char buf[65536];
-    for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out->append(buf, size_t(n));
-    close(fds[0]);
-  }
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return in ? s.str() : std::string();
 }
 
 // The image paths: positionals after "faces", else every JPEG/PNG of
@@ -188,59 +139,9 @@ bool TimeArgus(const std::vector<Sample>& samples, const std::string& detector,
   return true;
 }
 
-// Copies bench/peer into the bench folder and runs `npm ci` there unless the
-// installed tree was made from the same package-lock.json.
-bool InstallPeer(const fs::path& src, const fs::path& dir) {
-  for (const char* f : {"package.json", "package-lock.json", "faces.js"}) {
-    if (!fs::exists(src / f)) {
-      std::fprintf(stderr,
-                   "argus bench faces: the peer's %s is not in %s (give the source tree's "
-                   "bench/peer with --peer-src DIR)\n",
-                   f, src.c_str());
-      return false;
-    }
-  }
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  for (const char* f : {"package.json", "package-lock.json", "faces.js"}) {
-    fs::copy_file(src / f, dir / f, fs::copy_options::overwrite_existing, ec);
-    if (ec) {
-      std::fprintf(stderr, "argus bench faces: cannot copy %s to %s: %s\n", f, dir.c_str(),
-                   ec.message().c_str());
-      return false;
-    }
-  }
-  const std::string lock = Slurp(dir / "package-lock.json");
-  const fs::path stamp = dir / "node_modules" / ".argus-package-lock.json";
-  if (fs::exists(stamp) && Slurp(stamp) == lock) return true;
-  std::fprintf(stderr, "argus bench faces: npm ci in %s (the pinned face-api peer)\n", dir.c_str());
-  // --prefer-offline: a warm npm cache is enough, the registry is asked only
-  // for what the cache lacks.
-  int rc = Run({"npm", "ci", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts",
-                "--loglevel=error"},
-               dir.string(), nullptr);
-  if (rc != 0) {
-    std::fprintf(stderr,
-                 "argus bench faces: `npm ci` failed in %s (exit %d); the peer needs the npm "
-                 "registry or a warm npm cache (--no-peer times argus alone)\n",
-                 dir.c_str(), rc);
-    return false;
-  }
-  std::ofstream(stamp, std::ios::binary) << lock;
-  return true;
-}
-
-// Checks node, npm, the weights and the version pin, and installs the peer;
-// *dir is the bench folder and *weights face-api's model folder.
+// Checks the weights and prepares the peer (bench/npm_peer.h); *dir is the
+// bench folder and *weights face-api's model folder.
 bool PreparePeer(const FacesBenchOptions& o, fs::path* dir, fs::path* weights) {
-  std::string version;
-  if (Run({"node", "--version"}, "", &version) != 0 ||
-      Run({"npm", "--version"}, "", &version) != 0) {
-    std::fprintf(stderr,
-                 "argus bench faces: node and npm are needed for the face-api peer and were not "
-                 "found on PATH (Debian: apt install nodejs npm); --no-peer times argus alone\n");
-    return false;
-  }
   const std::string model_root = ml::PackageRoot(o.model_dir, "@vladmandic/face-api");
   *weights = model_root + "/model";
   if (!fs::exists(*weights / "ssd_mobilenetv1_model-weights_manifest.json")) {
@@ -249,27 +150,17 @@ bool PreparePeer(const FacesBenchOptions& o, fs::path* dir, fs::path* weights) {
                  weights->c_str());
     return false;
   }
-  const fs::path src = o.peer_src.empty() ? std::string(ARGUS_BENCH_PEER_DIR) : o.peer_src;
   *dir = o.peer_dir.empty() ? CacheHome() + "/argus/bench/faces-peer" : o.peer_dir;
-  // The peer must run the package version the models were converted from.
   const ml::PackageSpec* pinned = ml::Manifest::Embedded().FindPackage("@vladmandic/face-api");
-  try {
-    json pkg = json::parse(Slurp(src / "package.json"));
-    std::string want = pinned ? pinned->version : "";
-    std::string have = pkg["dependencies"].value("@vladmandic/face-api", "");
-    if (have != want) {
-      std::fprintf(stderr,
-                   "argus bench faces: %s/package.json pins @vladmandic/face-api %s but the "
-                   "models come from %s\n",
-                   src.c_str(), have.c_str(), want.c_str());
-      return false;
-    }
-  } catch (const std::exception&) {
-    std::fprintf(stderr, "argus bench faces: cannot read %s/package.json (--peer-src DIR)\n",
-                 src.c_str());
-    return false;
-  }
-  return InstallPeer(src, *dir);
+  NpmPeer peer{.tool = "argus bench faces",
+               .what = "the face-api peer",
+               .src = o.peer_src.empty() ? std::string(ARGUS_BENCH_PEER_DIR) : o.peer_src,
+               .dir = *dir,
+               .files = {"faces.js"},
+               .package = "@vladmandic/face-api",
+               .version = pinned ? pinned->version : "",
+               .without = "--no-peer times argus alone"};
+  return PrepareNpmPeer(peer);
 }
 
 // Runs the installed peer on the samples' pixels; fills *out and *info.
@@ -300,8 +191,8 @@ bool TimePeer(const std::vector<Sample>& samples, const fs::path& dir, const fs:
   }
   std::ofstream(work / "job.json") << job.dump();
   std::string stdout_text;
-  int rc = Run({"node", (dir / "faces.js").string(), (work / "job.json").string()}, dir.string(),
-               &stdout_text);
+  int rc = RunProcess({"node", (dir / "faces.js").string(), (work / "job.json").string()},
+                      dir.string(), &stdout_text);
   std::error_code ec;
   fs::remove_all(work, ec);
   if (rc != 0) {

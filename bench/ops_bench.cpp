@@ -43,6 +43,27 @@ bool Take(Result<std::unique_ptr<T>> r, std::unique_ptr<T>& slot) {
 
 }  // namespace
 
+const std::vector<std::string>& OpsTextLines() {
+  static const std::vector<std::string> lines = {
+      "Opening hours 9am to 6pm",  "Platform 4 departures",     "Fresh coffee and pastries",
+      "Exit via the north stairs", "Tickets must be validated", "Free wifi in the lobby",
+      "Please keep your distance", "Next train in 3 minutes",   "Lost property office open",
+      "Thank you for visiting"};
+  return lines;
+}
+
+cv::Mat OpsTextImage(const cv::Mat& photo) {
+  cv::Mat text = photo.clone();
+  const auto& lines = OpsTextLines();
+  for (int i = 0; i < int(lines.size()); ++i) {
+    int y = 40 + i * 44;
+    cv::rectangle(text, cv::Rect(20, y - 28, 420, 38), cv::Scalar(235, 235, 235), cv::FILLED);
+    cv::putText(text, lines[i], cv::Point(28, y), cv::FONT_HERSHEY_SIMPLEX, 0.8,
+                cv::Scalar(20, 20, 20), 2, cv::LINE_AA);
+  }
+  return text;
+}
+
 int RunOpsBench(const OpsBenchOptions& o) {
   const int iterations = std::max(1, o.iterations);
   const std::string& path = o.image;
@@ -52,19 +73,7 @@ int RunOpsBench(const OpsBenchOptions& o) {
     return 1;
   }
   cv::resize(photo, photo, cv::Size(640, 480), 0, 0, cv::INTER_AREA);
-  // The text image: the photo with 10 lines of printed text on light bands.
-  cv::Mat text = photo.clone();
-  const char* lines[10] = {"Opening hours 9am to 6pm",  "Platform 4 departures",
-                           "Fresh coffee and pastries", "Exit via the north stairs",
-                           "Tickets must be validated", "Free wifi in the lobby",
-                           "Please keep your distance", "Next train in 3 minutes",
-                           "Lost property office open", "Thank you for visiting"};
-  for (int i = 0; i < 10; ++i) {
-    int y = 40 + i * 44;
-    cv::rectangle(text, cv::Rect(20, y - 28, 420, 38), cv::Scalar(235, 235, 235), cv::FILLED);
-    cv::putText(text, lines[i], cv::Point(28, y), cv::FONT_HERSHEY_SIMPLEX, 0.8,
-                cv::Scalar(20, 20, 20), 2, cv::LINE_AA);
-  }
+  cv::Mat text = OpsTextImage(photo);
   // The one-face image: the right-hand woman of the default photo (its right
   // 38%, top 43%) at 640x480.
   cv::Mat original = cv::imread(path, cv::IMREAD_COLOR), one_face;

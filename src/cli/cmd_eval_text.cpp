@@ -13,9 +13,11 @@
 #include <set>
 #include <sstream>
 
+#include "bench/ops_bench.h"
 #include "cli/cmd_vision.h"
+#include "cli/eval_text.h"
 #include "core/image.h"
-#include "service/text.h"
+#include "ml/manifest.h"
 
 namespace argus::cli {
 namespace {
@@ -110,16 +112,6 @@ std::vector<std::pair<std::string, cv::Rect>> TesseractWords(const std::string& 
   return out;
 }
 
-float PolyIoU(const std::vector<cv::Point2f>& a, const std::vector<cv::Point2f>& b) {
-  std::vector<cv::Point2f> ha, hb, inter;
-  cv::convexHull(a, ha);
-  cv::convexHull(b, hb);
-  float i = cv::intersectConvexConvex(ha, hb, inter, true);
-  if (i <= 0) return 0.f;
-  double u = cv::contourArea(ha) + cv::contourArea(hb) - i;
-  return u > 0 ? float(i / u) : 0.f;
-}
-
 struct RecogScore {
   int words = 0, found = 0;
   size_t chars = 0, errors = 0;
@@ -144,44 +136,6 @@ struct RecogScore {
   }
 };
 
-struct DetScore {
-  int truths = 0, predictions = 0, true_pos = 0;
-  double ms = 0;
-  int runs = 0;
-  void Add(const std::vector<std::vector<cv::Point2f>>& gt, const std::vector<bool>& ignore,
-           const std::vector<std::vector<cv::Point2f>>& pred) {
-    std::vector<bool> used(gt.size(), false);
-    for (const auto& p : pred) {
-      int best = -1;
-      float best_iou = 0.5f;
-      for (size_t g = 0; g < gt.size(); ++g) {
-        if (used[g]) continue;
-        float iou = PolyIoU(p, gt[g]);
-        if (iou >= best_iou) best_iou = iou, best = int(g);
-      }
-      if (best >= 0 && ignore[best]) {
-        used[best] = true;  // predictions on "don't care" text count neither way
-        continue;
-      }
-      ++predictions;
-      if (best >= 0) {
-        used[best] = true;
-        ++true_pos;
-      }
-    }
-    for (size_t g = 0; g < gt.size(); ++g) truths += !ignore[g];
-  }
-  json Json() const {
-    double r = truths ? double(true_pos) / truths : 0.0;
-    double p = predictions ? double(true_pos) / predictions : 0.0;
-    return {{"words", truths},
-            {"recall", r},
-            {"precision", p},
-            {"hmean", r + p > 0 ? 2 * r * p / (r + p) : 0.0},
-            {"ms_per_image", runs ? ms / runs : 0.0}};
-  }
-};
-
 template <typename F>
 double TimeMs(F&& f) {
   auto t0 = std::chrono::steady_clock::now();
@@ -191,36 +145,143 @@ double TimeMs(F&& f) {
 
 }  // namespace
 
+float PolyIoU(const Polygon& a, const Polygon& b) {
+  std::vector<cv::Point2f> ha, hb, inter;
+  cv::convexHull(a, ha);
+  cv::convexHull(b, hb);
+  float i = cv::intersectConvexConvex(ha, hb, inter, true);
+  if (i <= 0) return 0.f;
+  double u = cv::contourArea(ha) + cv::contourArea(hb) - i;
+  return u > 0 ? float(i / u) : 0.f;
+}
+
+void DetScore::Add(const std::vector<Polygon>& gt, const std::vector<bool>& ignore,
+                   const std::vector<Polygon>& pred) {
+  std::vector<bool> used(gt.size(), false);
+  for (const auto& p : pred) {
+    int best = -1;
+    float best_iou = 0.5f;
+    for (size_t g = 0; g < gt.size(); ++g) {
+      if (used[g]) continue;
+      float iou = PolyIoU(p, gt[g]);
+      if (iou >= best_iou) best_iou = iou, best = int(g);
+    }
+    if (best >= 0 && ignore[best]) {
+      used[best] = true;  // predictions on "don't care" text count neither way
+      continue;
+    }
+    ++predictions;
+    if (best >= 0) {
+      used[best] = true;
+      ++true_pos;
+    }
+  }
+  for (size_t g = 0; g < gt.size(); ++g) truths += !ignore[g];
+}
+
+json DetScore::Json() const {
+  double r = truths ? double(true_pos) / truths : 0.0;
+  double p = predictions ? double(true_pos) / predictions : 0.0;
+  return {{"words", truths},
+          {"recall", r},
+          {"precision", p},
+          {"hmean", r + p > 0 ? 2 * r * p / (r + p) : 0.0},
+          {"ms_per_image", runs ? ms / runs : 0.0}};
+}
+
+namespace {
+
+// Reads the word crops and the scene images of DIR, and makes the printed
+// image of `argus bench ops` from the photo.
+TextEvalData LoadTextData(const std::string& data, const std::string& photo_path) {
+  TextEvalData d;
+  if (auto labels = ReadFile(data + "/word-crops/labels.json"); labels.ok()) {
+    json j = json::parse(labels.value(), nullptr, false);
+    for (const auto& item : j.value("data_list", json::array())) {
+      TextSample s;
+      s.name = item.value("img_path", "");
+      s.bgr = cv::imread(data + "/word-crops/imgs/" + s.name, cv::IMREAD_COLOR);
+      const json inst = item.value("instances", json::array());
+      s.truth = inst.empty() ? "" : inst[0].value("text", "");
+      if (!s.bgr.empty() && !s.truth.empty()) d.crops.push_back(std::move(s));
+    }
+  }
+  if (auto ann = ReadFile(data + "/icdar2015-det-toy/textdet_test.json"); ann.ok()) {
+    json j = json::parse(ann.value(), nullptr, false);
+    for (const auto& item : j.value("data_list", json::array())) {
+      TextSample s;
+      s.name = item.value("img_path", "");
+      s.bgr = cv::imread(data + "/icdar2015-det-toy/" + s.name, cv::IMREAD_COLOR);
+      if (s.bgr.empty()) continue;
+      for (const auto& inst : item.value("instances", json::array())) {
+        Polygon poly;
+        const json p = inst.value("polygon", json::array());
+        for (size_t k = 0; k + 1 < p.size(); k += 2)
+          poly.emplace_back(p[k].get<float>(), p[k + 1].get<float>());
+        if (poly.size() < 3) continue;
+        s.gt.push_back(poly);
+        s.ignore.push_back(inst.value("ignore", false));
+      }
+      d.scenes.push_back(std::move(s));
+    }
+  }
+  cv::Mat photo = cv::imread(photo_path, cv::IMREAD_COLOR);
+  if (!photo.empty()) {
+    // As `argus bench ops` sends it: 640x480, JPEG quality 92.
+    cv::resize(photo, photo, cv::Size(640, 480), 0, 0, cv::INTER_AREA);
+    std::vector<uchar> jpg;
+    cv::imencode(".jpg", bench::OpsTextImage(photo), jpg, {cv::IMWRITE_JPEG_QUALITY, 92});
+    d.printed.name = "bench-ops-text.jpg";
+    d.printed.bgr = cv::imdecode(jpg, cv::IMREAD_COLOR);
+    d.printed_lines = bench::OpsTextLines();
+  }
+  return d;
+}
+
+}  // namespace
+
 int CmdEvalText(const Args& a) {
   std::string data = a.Get("data", "");
   if (data.empty()) {
     std::fprintf(stderr,
-                 "usage: argus eval text --data DIR [--tesseract auto|none] [--json]\n"
+                 "usage: argus eval text --data DIR [--tesseract auto|none] [--peer] "
+                 "[--image PHOTO] [--json]\n"
                  "  DIR/word-crops/labels.json (MMOCR textrecog) and/or\n"
                  "  DIR/icdar2015-det-toy/textdet_test.json (MMOCR textdet)\n");
     return 2;
   }
   ApplyThreads(a);
-  ml::Registry registry(ModelDir(a));
+  const std::string model_dir = ModelDir(a);
+  ml::Registry registry(model_dir);
   auto reader = vision::TextReader::Create(registry);
-  if (!reader.ok()) {
-    std::fprintf(stderr, "argus: %s\n", reader.status().message().c_str());
+  auto service = service::TextService::Create(registry);
+  if (!reader.ok() || !service.ok()) {
+    std::fprintf(stderr, "argus: %s\n",
+                 (reader.ok() ? service.status() : reader.status()).message().c_str());
+    return 1;
+  }
+  const std::string photo =
+      a.Get("image", ml::PackageRoot(model_dir, "@vladmandic/face-api") + "/demo/sample1.jpg");
+  const TextEvalData set = LoadTextData(data, photo);
+  if (set.crops.empty() && set.scenes.empty()) {
+    std::fprintf(stderr,
+                 "argus eval text: no word-crops/labels.json or "
+                 "icdar2015-det-toy/textdet_test.json under %s\n",
+                 data.c_str());
     return 1;
   }
   const bool tess = a.Get("tesseract", "auto") != "none" && HaveTesseract();
   json report = {{"tesseract", tess}};
+  const std::string crops_dir = data + "/word-crops", det_dir = data + "/icdar2015-det-toy";
 
   // Word crops: recognition with and without detection.
-  std::string crops_dir = data + "/word-crops";
-  if (auto labels = ReadFile(crops_dir + "/labels.json"); labels.ok()) {
-    json j = json::parse(labels.value(), nullptr, false);
+  if (!set.crops.empty()) {
     RecogScore e2e, rec, t7, t3;
     json items = json::array();
-    for (const auto& item : j.value("data_list", json::array())) {
-      std::string path = crops_dir + "/imgs/" + item.value("img_path", "");
-      std::string truth = item["instances"][0].value("text", "");
-      cv::Mat img = cv::imread(path, cv::IMREAD_COLOR);
-      if (img.empty() || truth.empty()) continue;
+    for (const auto& s : set.crops) {
+      const std::string path = crops_dir + "/imgs/" + s.name;
+      const cv::Mat& img = s.bgr;
+      const std::string& truth = s.truth;
       std::string text;
       e2e.ms += TimeMs([&] {
         auto lines = reader.value()->Read(img);
@@ -236,8 +297,7 @@ int CmdEvalText(const Args& a) {
       });
       ++rec.runs;
       rec.Add(truth, text, false);
-      json row = {
-          {"image", item.value("img_path", "")}, {"truth", truth}, {"argus_recogniser", text}};
+      json row = {{"image", s.name}, {"truth", truth}, {"argus_recogniser", text}};
       if (tess) {
         t7.ms += TimeMs([&] { Tesseract(path, "--psm 7", text); });
         ++t7.runs;
@@ -260,25 +320,14 @@ int CmdEvalText(const Args& a) {
   }
 
   // Scene images: word detection against polygons (no transcriptions).
-  std::string det_dir = data + "/icdar2015-det-toy";
-  if (auto ann = ReadFile(det_dir + "/textdet_test.json"); ann.ok()) {
-    json j = json::parse(ann.value(), nullptr, false);
+  if (!set.scenes.empty()) {
     DetScore ours, t11, t3;
-    for (const auto& item : j.value("data_list", json::array())) {
-      std::string path = det_dir + "/" + item.value("img_path", "");
-      cv::Mat img = cv::imread(path, cv::IMREAD_COLOR);
-      if (img.empty()) continue;
-      std::vector<std::vector<cv::Point2f>> gt;
-      std::vector<bool> ignore;
-      for (const auto& inst : item["instances"]) {
-        std::vector<cv::Point2f> poly;
-        const auto& p = inst["polygon"];
-        for (size_t k = 0; k + 1 < p.size(); k += 2)
-          poly.emplace_back(p[k].get<float>(), p[k + 1].get<float>());
-        gt.push_back(poly);
-        ignore.push_back(inst.value("ignore", false));
-      }
-      std::vector<std::vector<cv::Point2f>> pred;
+    for (const auto& s : set.scenes) {
+      const std::string path = det_dir + "/" + s.name;
+      const cv::Mat& img = s.bgr;
+      const std::vector<Polygon>& gt = s.gt;
+      const std::vector<bool>& ignore = s.ignore;
+      std::vector<Polygon> pred;
       ours.ms += TimeMs([&] {
         auto lines = reader.value()->Read(img);
         if (lines.ok())
@@ -293,7 +342,7 @@ int CmdEvalText(const Args& a) {
           std::string tsv;
           score->ms += TimeMs([&] { Tesseract(path, args, tsv); });
           ++score->runs;
-          std::vector<std::vector<cv::Point2f>> tp;
+          std::vector<Polygon> tp;
           for (const auto& [text, r] : TesseractWords(tsv)) {
             // Tesseract also reports boxes of noise; keep those with a letter or digit.
             if (std::none_of(text.begin(), text.end(),
@@ -313,13 +362,13 @@ int CmdEvalText(const Args& a) {
       report["scene_detection"]["tesseract --psm 3"] = t3.Json();
     }
   }
-  if (!report.contains("word_crops") && !report.contains("scene_detection")) {
-    std::fprintf(stderr,
-                 "argus eval text: no word-crops/labels.json or "
-                 "icdar2015-det-toy/textdet_test.json under %s\n",
-                 data.c_str());
-    return 1;
-  }
+  // Word-level exact match, argus's DetectText and (--peer) the
+  // @gutenye/ocr-node pipeline on the same pixels.
+  bench::OcrPeerOptions peer{
+      .model_dir = model_dir, .peer_src = a.Get("peer-src"), .peer_dir = a.Get("peer-dir")};
+  json words;
+  if (!WordMatch(*service.value(), set, a.Has("peer") ? &peer : nullptr, &words)) return 1;
+  report["word_match"] = words;
   if (a.Has("json")) {
     std::printf("%s\n", report.dump(2).c_str());
     return 0;
@@ -343,6 +392,7 @@ int CmdEvalText(const Args& a) {
                   s["recall"].get<double>(), s["precision"].get<double>(), s["hmean"].get<double>(),
                   s["ms_per_image"].get<double>());
   }
+  PrintWordMatch(report["word_match"]);
   return 0;
 }
 
