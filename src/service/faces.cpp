@@ -1,5 +1,6 @@
 #include "service/faces.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <set>
@@ -88,14 +89,21 @@ float FaceService::Similarity(const std::vector<float>& a, const std::vector<flo
   return SimilarityFromDistance(EuclideanDistance(a, b));
 }
 
+// SimilarityFromDistance's logistic (see there).
+constexpr float kSimilarityMid = 0.4415f, kSimilaritySlope = 32.3f;
+
 float FaceService::SimilarityFromDistance(float distance) {
   // Logistic in the euclidean distance between unit descriptors, calibrated
   // on celeba-dev's impostor pairs (docs/MODEL_CARD.md): a normal fit of
   // their distances (mean 0.564, sd 0.071) puts a false match rate of 1e-2
   // at distance 0.399 and 1e-4 at 0.299; those distances map to Similarity
   // 80 (CompareFaces' default threshold) and 99 (the public-safety one).
-  constexpr float kMid = 0.4415f, kSlope = 32.3f;
-  return 100.f / (1.f + std::exp(kSlope * (distance - kMid)));
+  return 100.f / (1.f + std::exp(kSimilaritySlope * (distance - kSimilarityMid)));
+}
+
+float FaceService::DistanceAtSimilarity(float similarity) {
+  const float s = std::clamp(similarity, 1e-3f, 100.f - 1e-3f);
+  return kSimilarityMid + std::log(100.f / s - 1.f) / kSimilaritySlope;
 }
 
 const std::string& FaceService::ModelVersion() const { return embedder_->model_version(); }

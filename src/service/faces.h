@@ -75,6 +75,9 @@ class FaceService {
   // docs/MODEL_CARD.md).
   static float Similarity(const std::vector<float>& a, const std::vector<float>& b);
   static float SimilarityFromDistance(float euclidean_distance);
+  // The inverse: the euclidean distance at which two unit descriptors are
+  // `similarity` (0 < similarity < 100) similar.
+  static float DistanceAtSimilarity(float similarity);
 
   // Identifies this service's descriptors (its embedder's manifest
   // model_version); descriptors of different versions are not comparable

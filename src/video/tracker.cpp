@@ -29,7 +29,7 @@ float Cosine(const std::vector<float>& a, const std::vector<float>& b) {
   return float(dot / std::sqrt(na * nb));
 }
 
-std::vector<int> Tracker::Update(const std::vector<TrackDetection>& dets) {
+std::vector<int> Tracker::Update(const std::vector<TrackDetection>& dets, bool cut) {
   std::vector<int> ids(dets.size(), -1);
   // Admissible pairs with their scores.
   std::vector<std::tuple<float, size_t, size_t>> pairs;  // score, track, detection
@@ -45,12 +45,12 @@ std::vector<int> Tracker::Update(const std::vector<TrackDetection>& dets) {
       const bool both = !tr.descriptor.empty() && !dets[d].descriptor.empty();
       const float cos = both ? Cosine(tr.descriptor, dets[d].descriptor) : 0.f;
       if (both && cos < options_.min_similarity) continue;
-      bool ok = iou >= options_.min_iou;
+      bool ok = !cut && iou >= options_.min_iou;
       if (!ok && both && cos >= options_.reid_similarity) {
         const cv::Point2f shift = Centre(dets[d].box) - Centre(tr.box);
-        ok = std::hypot(shift.x, shift.y) <= options_.reid_max_shift * diag;
+        ok = cut || std::hypot(shift.x, shift.y) <= options_.reid_max_shift * diag;
       }
-      if (ok) pairs.emplace_back(iou + options_.similarity_weight * cos, t, d);
+      if (ok) pairs.emplace_back((cut ? 0.f : iou) + options_.similarity_weight * cos, t, d);
     }
   }
   std::sort(pairs.begin(), pairs.end(),
@@ -62,7 +62,8 @@ std::vector<int> Tracker::Update(const std::vector<TrackDetection>& dets) {
     Track& tr = live_[t];
     const float steps = float(std::max<int64_t>(1, frame_ - tr.last_frame));
     const cv::Point2f shift = (Centre(dets[d].box) - Centre(tr.box)) / steps;
-    tr.velocity = tr.hits == 1 ? shift : tr.velocity * 0.5f + shift * 0.5f;
+    // A jump across a cut is not motion.
+    tr.velocity = cut ? cv::Point2f() : tr.hits == 1 ? shift : tr.velocity * 0.5f + shift * 0.5f;
     tr.box = dets[d].box;
     tr.last_frame = frame_;
     ++tr.hits;

@@ -16,6 +16,9 @@
 // - Score = IoU + similarity_weight * cosine (cosine 0 without
 //   descriptors); admissible pairs are matched greedily, best score first,
 //   each track and detection at most once.
+// - After a hard cut (the caller's `cut`: the frame's colours changed
+//   wholesale, see segments_internal.h) position says nothing: only the
+//   appearance rule admits a pair, at any distance.
 // - A track unmatched for more than max_lost sampled frames ends; an
 //   unmatched detection at or above min_birth_confidence starts a new track.
 // - A track seen in fewer than min_hits sampled frames is flicker: Indices()
@@ -53,7 +56,8 @@ class Tracker {
   explicit Tracker(const TrackerOptions& options = {}) : options_(options) {}
   // Associates one sampled frame's detections; the track id of each
   // detection (ids are internal; Indices() maps them to output indices).
-  std::vector<int> Update(const std::vector<TrackDetection>& detections);
+  // `cut`: this frame follows a hard cut.
+  std::vector<int> Update(const std::vector<TrackDetection>& detections, bool cut = false);
   // Tracks seen in at least min_hits frames: id -> index 0, 1, ...
   std::map<int, int64_t> Indices() const;
 

@@ -291,10 +291,8 @@ class VideoJobs(VideoBase):
                                                              "SegmentTypes": ["SCENE"]})
         self.assertEqual(out.get("__type"), "InvalidParameterException", out)
 
-    # Known defect of video::SearchFaces: the best track of this clip matches
-    # its own indexed face at similarity 38.6, while SearchFacesByImage on a
-    # frame of the same clip answers 100.
-    @unittest.expectedFailure
+    # The clip cuts from one portrait to others at 2 s: the indexed face's
+    # track must not carry its identity across the cut onto other people.
     def test_face_search_finds_the_indexed_face_while_it_is_on_screen(self):
         self.call("CreateCollection", {"CollectionId": "people"})
         status, _, out = self.call("IndexFaces", {"CollectionId": "people", "MaxFaces": 1,

@@ -254,5 +254,19 @@ TEST_F(TinyArcFace, CollectionOfOneEmbedderRefusesFacesOfAnother) {
   ASSERT_TRUE(FaceService::Create(registry).ok());  // the default again
 }
 
+// The Similarity scale's calibration points (docs/MODEL_CARD.md) and its
+// inverse, which the video tracker's thresholds come from.
+TEST(Embedder, SimilarityScaleAndItsInverse) {
+  EXPECT_NEAR(FaceService::SimilarityFromDistance(0.399f), 80.f, 1.f);
+  EXPECT_NEAR(FaceService::SimilarityFromDistance(0.299f), 99.f, 0.2f);
+  for (float s : {1.f, 10.f, 50.f, 80.f, 99.f})
+    EXPECT_NEAR(FaceService::SimilarityFromDistance(FaceService::DistanceAtSimilarity(s)), s,
+                1e-3f * s + 1e-3f);
+  EXPECT_GT(FaceService::DistanceAtSimilarity(10), FaceService::DistanceAtSimilarity(80));
+  // Out of range is clamped, not NaN.
+  EXPECT_TRUE(std::isfinite(FaceService::DistanceAtSimilarity(0)));
+  EXPECT_TRUE(std::isfinite(FaceService::DistanceAtSimilarity(100)));
+}
+
 }  // namespace
 }  // namespace argus::service

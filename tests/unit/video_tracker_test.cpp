@@ -96,6 +96,37 @@ TEST(VideoTracker, DescriptorsReidentifyAfterAJumpAndVetoStrangers) {
   EXPECT_NE(b, a);
 }
 
+// After a hard cut an overlapping box says nothing: a descriptor between
+// min_similarity and reid_similarity (enough to keep a track alive within a
+// shot) starts a new track there, while one above reid_similarity keeps its
+// track across the cut at any distance. Without descriptors a cut ends every
+// association.
+TEST(VideoTracker, AfterACutOnlyAppearanceLinks) {
+  TrackerOptions o;
+  o.min_similarity = 0.5f;
+  o.reid_similarity = 0.9f;
+  Tracker t(o);
+  std::vector<float> near = {0.8f, 0.6f, 0, 0, 0, 0, 0, 0};  // cosine 0.8 to Unit(0)
+  int a = -1;
+  for (int f = 0; f < 4; ++f) a = t.Update({Box(100, 50, Unit(0))})[0];
+  // Within a shot, the same place and cosine 0.8: the same track.
+  EXPECT_EQ(t.Update({Box(104, 50, near)})[0], a);
+  for (int f = 0; f < 2; ++f) t.Update({Box(108, 50, Unit(0))});
+  // A cut: the same place and cosine 0.8 is someone else.
+  EXPECT_NE(t.Update({Box(108, 50, near)}, /*cut=*/true)[0], a);
+
+  Tracker u(o);
+  int b = -1;
+  for (int f = 0; f < 4; ++f) b = u.Update({Box(100, 50, Unit(0))})[0];
+  // A cut to a wide shot: the same face across the frame keeps its track.
+  EXPECT_EQ(u.Update({Box(600, 300, Unit(0))}, /*cut=*/true)[0], b);
+
+  Tracker v;
+  int c = -1;
+  for (int f = 0; f < 4; ++f) c = v.Update({Box(100, 50)})[0];
+  EXPECT_NE(v.Update({Box(100, 50)}, /*cut=*/true)[0], c);
+}
+
 TEST(VideoTracker, CosineOfDescriptors) {
   EXPECT_FLOAT_EQ(Cosine(Unit(0), Unit(0)), 1.f);
   EXPECT_FLOAT_EQ(Cosine(Unit(0), Unit(1)), 0.f);
