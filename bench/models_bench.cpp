@@ -1,10 +1,15 @@
 #include "bench/models_bench.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
+#include <sstream>
 #include <vector>
 
 #include "ml/model.h"
@@ -34,15 +39,129 @@ double Gflop(const std::string& model_dir, const ml::ModelSpec& s) {
   return flops.ok() ? flops.value() / 1e9 : 0;
 }
 
+struct Resident {
+  double rss = -1, hwm = -1;  // MiB
+};
+
+// malloc_trim first: memory freed while loading (the ONNX bytes, parsing)
+// goes back to the system, so VmRSS counts what is held.
+Resident ReadResident() {
+  malloc_trim(0);
+  Resident r;
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    long kb = 0;
+    if (std::sscanf(line.c_str(), "VmRSS: %ld kB", &kb) == 1) r.rss = double(kb) / 1024;
+    if (std::sscanf(line.c_str(), "VmHWM: %ld kB", &kb) == 1) r.hwm = double(kb) / 1024;
+  }
+  return r;
+}
+
+std::vector<std::string> Runtimes(const std::string& backend) {
+  std::vector<std::string> out;
+  if (backend == "both" || backend == "onednn") out.push_back("onednn");
+  if (backend == "both" || backend == "opencv") out.push_back("opencv");
+  return out;
+}
+
+// Loads `name` on `runtime` and runs it `runs` times; false with a message
+// on stderr when it cannot.
+bool LoadAndRun(const std::string& model_dir, const ml::ModelSpec& base, const std::string& runtime,
+                int runs, std::shared_ptr<ml::Model>* out) {
+  ml::ModelSpec s = base;
+  s.runtime = runtime;
+  auto m = ml::Model::Load(s, model_dir);
+  if (!m.ok()) {
+    std::fprintf(stderr, "%s: %s\n", s.name.c_str(), m.status().message().c_str());
+    return false;
+  }
+  cv::Mat blob = ml::SyntheticInput(base.input, 1);
+  for (int i = 0; i < runs; ++i) {
+    auto r = m.value()->Run(blob);
+    if (!r.ok()) {
+      std::fprintf(stderr, "%s: %s\n", s.name.c_str(), r.status().message().c_str());
+      return false;
+    }
+  }
+  *out = m.value();
+  return true;
+}
+
 }  // namespace
+
+int RunModelMemoryChild(const std::string& model_dir, int threads, const std::string& name,
+                        const std::string& backend) {
+  ml::SetInferenceThreads(threads);
+  const ml::Manifest& manifest = ml::Manifest::Embedded();
+  const ml::ModelSpec* target = nullptr;
+  const ml::ModelSpec* starter = nullptr;  // the smallest input: starts the runtime
+  for (const auto& m : manifest.models()) {
+    if (m.name == name) target = &m;
+    if (m.name != name && (!starter || m.input.width() * m.input.height() <
+                                           starter->input.width() * starter->input.height()))
+      starter = &m;
+  }
+  if (!target || !starter) {
+    std::fprintf(stderr, "bench models: no model %s in the manifest\n", name.c_str());
+    return 2;
+  }
+  std::shared_ptr<ml::Model> warm, model;
+  if (!LoadAndRun(model_dir, *starter, backend, 2, &warm)) return 1;
+  const Resident before = ReadResident();
+  if (!LoadAndRun(model_dir, *target, backend, 3, &model)) return 1;
+  const Resident after = ReadResident();
+  std::printf("%.1f %.1f\n", after.rss - before.rss, after.hwm - before.hwm);
+  return 0;
+}
+
+int RunModelsMemory(const std::string& self, const std::string& model_dir, int threads,
+                    const std::string& only, const std::string& backend) {
+  const std::vector<std::string> runtimes = Runtimes(backend);
+  if (runtimes.empty()) {
+    std::fprintf(stderr, "bench models: --backend is onednn, opencv or both\n");
+    return 2;
+  }
+  std::printf(
+      "%d threads; resident memory a loaded model holds after 3 runs (VmRSS growth) and the\n"
+      "peak growth while loading and running it (VmHWM), MiB, each in a process of its own\n",
+      threads);
+  std::printf("%-32s %9s", "MODEL", "FILE MiB");
+  for (const auto& r : runtimes) std::printf(" %11s %11s", (r + " rss").c_str(), "peak");
+  if (runtimes.size() == 2) std::printf(" %13s", "onednn/opencv");
+  std::printf("\n");
+  int failures = 0;
+  for (const auto& m : ml::Manifest::Embedded().models()) {
+    if (!only.empty() && only != m.name) continue;
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(model_dir + "/" + m.file, ec);
+    std::vector<Resident> got;
+    for (const auto& r : runtimes) {
+      std::ostringstream cmd;
+      cmd << "'" << self << "' bench models --memory-of '" << m.name << "' --backend " << r
+          << " --threads " << threads << " --model-dir '" << model_dir << "'";
+      std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.str().c_str(), "r"), pclose);
+      Resident x;
+      if (!p || std::fscanf(p.get(), "%lf %lf", &x.rss, &x.hwm) != 2) {
+        x = {};
+        ++failures;
+      }
+      got.push_back(x);
+    }
+    std::printf("%-32s %9.1f", m.name.c_str(), ec ? -1.0 : double(bytes) / 1048576);
+    for (const auto& x : got) std::printf(" %11.1f %11.1f", x.rss, x.hwm);
+    if (got.size() == 2 && got[1].rss > 0) std::printf(" %12.2fx", got[0].rss / got[1].rss);
+    std::printf("\n");
+    std::fflush(stdout);
+  }
+  return failures ? 1 : 0;
+}
 
 int RunModelsBench(const std::string& model_dir, int threads, int iterations,
                    const std::string& only, const std::string& backend) {
   ml::SetInferenceThreads(threads);
   iterations = std::max(1, iterations);
-  std::vector<std::string> runtimes;
-  if (backend == "both" || backend == "onednn") runtimes.push_back("onednn");
-  if (backend == "both" || backend == "opencv") runtimes.push_back("opencv");
+  const std::vector<std::string> runtimes = Runtimes(backend);
   if (runtimes.empty()) {
     std::fprintf(stderr, "bench models: --backend is onednn, opencv or both\n");
     return 2;

@@ -510,8 +510,13 @@ int RunSearchBench(const SearchBenchOptions& o) {
     std::fflush(stdout);
     t0 = Clock::now();
     st = svc.value()->SnapshotNow(coll);
-    std::printf("snapshot written in %.1f s (%.0f MB)\n", Ms(t0, Clock::now()) / 1000,
-                std::filesystem::file_size(snap) / 1048576.0);
+    std::error_code ec;
+    const auto snap_bytes = std::filesystem::file_size(snap, ec);
+    if (ec)  // below hnsw_threshold the collection is searched exactly: no graph to save
+      std::printf("snapshot: none (%s)\n", st.ok() ? "exact search" : st.message().c_str());
+    else
+      std::printf("snapshot written in %.1f s (%.0f MB)\n", Ms(t0, Clock::now()) / 1000,
+                  snap_bytes / 1048576.0);
     svc.value().reset();
   }
 

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "bench/models_bench.h"
@@ -49,12 +50,26 @@ int CmdBench(const Args& a) {
   if (what != "models") {
     std::fprintf(stderr,
                  "usage: argus bench models [--iterations N] [--threads N] [--only NAME]\n"
-                 "                          [--backend onednn|opencv|both]\n");
+                 "                          [--backend onednn|opencv|both] [--memory]\n");
     return 2;
   }
   std::string backend = a.Get("backend");
+  if (backend.empty()) backend = "both";
+  if (a.Has("memory-of"))
+    return bench::RunModelMemoryChild(ModelDir(a), a.GetInt("threads", 2), a.Get("memory-of"),
+                                      backend);
+  if (a.Has("memory")) {
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) {
+      std::fprintf(stderr, "bench models --memory: cannot find this executable\n");
+      return 1;
+    }
+    return bench::RunModelsMemory(self.string(), ModelDir(a), a.GetInt("threads", 2), a.Get("only"),
+                                  backend);
+  }
   return bench::RunModelsBench(ModelDir(a), a.GetInt("threads", 2), a.GetInt("iterations", 20),
-                               a.Get("only"), backend.empty() ? "both" : backend);
+                               a.Get("only"), backend);
 }
 
 }  // namespace argus::cli

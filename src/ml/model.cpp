@@ -93,7 +93,14 @@ Result<std::shared_ptr<Model>> Model::Load(const ModelSpec& spec, const std::str
     if (graph.ok()) {
       std::vector<std::string> names;
       for (const auto& o : spec.outputs) names.push_back(o.name);
+      // First on one thread: a graph too small for more runs on one thread
+      // from then on and keeps that plan; a larger one keeps the second
+      // run's, on the process's threads (OnednnGraph::Run), while its
+      // one-thread primitives stay in oneDNN's cache for concurrent runs.
+      const bool was = OnednnGraph::SetSingleThreadedHere(true);
       auto probe = graph.value()->Run(SyntheticInput(spec.input, 1), names);
+      OnednnGraph::SetSingleThreadedHere(was);
+      if (probe.ok()) probe = graph.value()->Run(SyntheticInput(spec.input, 1), names);
       if (probe.ok())
         m->graph_ = std::move(graph).value();
       else

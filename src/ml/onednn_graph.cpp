@@ -364,7 +364,8 @@ Result<std::vector<cv::Mat>> OnednnGraph::Run(const cv::Mat& blob,
   int threads = t_single ? 1 : g_threads.load();
   if (impl_->max_threads == 1 || running.before > 0) threads = 1;
   if (threads > 0) omp_set_num_threads(threads);
-  std::string key = std::to_string(omp_get_max_threads()) + ":" + DimsStr(in_dims);
+  const int plan_threads = omp_get_max_threads();
+  std::string key = std::to_string(plan_threads) + ":" + DimsStr(in_dims);
   for (const auto& o : outputs) key += "|" + o;
   std::unique_ptr<Plan> plan;
   {
@@ -377,6 +378,7 @@ Result<std::vector<cv::Mat>> OnednnGraph::Run(const cv::Mat& blob,
       }
   }
   std::vector<cv::Mat> result;
+  bool probing = false;  // this run's plan told the graph's size
   // OpenMP's workers are created on a first parallel region and inherit
   // this thread's signal mask: with SIGINT/SIGTERM/SIGHUP blocked they
   // never take the signals the server waits for (server::Serve).
@@ -394,8 +396,8 @@ Result<std::vector<cv::Mat>> OnednnGraph::Run(const cv::Mat& blob,
     if (!plan) {
       plan = impl_->Build(in_dims, outputs);
       int unknown = 0;
-      impl_->max_threads.compare_exchange_strong(unknown,
-                                                 plan->flops < kSmallGraphFlops ? 1 : 1 << 20);
+      probing = impl_->max_threads.compare_exchange_strong(
+          unknown, plan->flops < kSmallGraphFlops ? 1 : 1 << 20);
     }
     float* in = const_cast<float*>(blob.ptr<float>());
     plan->M(plan->input).set_data_handle(in);
@@ -417,6 +419,10 @@ Result<std::vector<cv::Mat>> OnednnGraph::Run(const cv::Mat& blob,
   } catch (const std::exception& e) {
     return Internal(std::string("oneDNN runtime: ") + e.what());
   }
+  // The plan that told the graph's size is kept only when later runs take
+  // its thread count by default (one for a small graph, else more): the
+  // other kind would only hold memory (ml::Model probes on one thread).
+  if (probing && (plan_threads == 1) != (impl_->max_threads.load() == 1)) return result;
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->free.push_back({key, std::move(plan)});
   // As the OpenCV pool: past two idle plans, those for other shapes go.

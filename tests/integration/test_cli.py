@@ -120,6 +120,28 @@ class ProgressReport(unittest.TestCase):
         self.assertIn('"ImagesFailed": 1', run.stdout)
 
 
+class BenchModelsMemory(unittest.TestCase):
+    # Figures, not limits: each runtime's row is measured in a child process
+    # and reports a positive resident size and a ratio.
+    def test_memory_row_per_runtime(self):
+        run = argus("bench", "models", "--memory", "--only", "human_liveness",
+                    "--model-dir", MODEL_DIR, timeout=120)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        rows = [l.split() for l in run.stdout.splitlines() if l.startswith("human_liveness")]
+        self.assertEqual(len(rows), 1, run.stdout)
+        name, file_mb, onednn, onednn_peak, opencv, opencv_peak, ratio = rows[0]
+        self.assertGreater(float(file_mb), 0)
+        self.assertGreater(float(onednn), 0)
+        self.assertGreater(float(opencv), 0)
+        self.assertAlmostEqual(float(ratio.rstrip("x")), float(onednn) / float(opencv), delta=0.02)
+
+    def test_memory_of_an_unknown_model_fails(self):
+        run = argus("bench", "models", "--memory-of", "no_such_model", "--backend", "onednn",
+                    "--model-dir", MODEL_DIR)
+        self.assertEqual(run.returncode, 2)
+        self.assertIn("no model no_such_model", run.stderr)
+
+
 class StartupFailures(unittest.TestCase):
     def serve(self, *args):
         return argus("serve", "--no-auth", "--model-dir", MODEL_DIR, *args, timeout=120)
