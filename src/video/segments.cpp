@@ -1,5 +1,5 @@
-// DetectSegments: shots from colour-histogram differences between
-// consecutive frames, BlackFrames and ColorBars technical cues, and SMPTE
+// DetectSegments: shots from colour-histogram and thumbnail differences
+// between consecutive frames, BlackFrames and ColorBars technical cues, and SMPTE
 // timecodes.
 #include <algorithm>
 #include <array>
@@ -60,6 +60,7 @@ FrameSignature Signature(const cv::Mat& bgr, float black_threshold) {
   const float n = float(kThumbWidth * kThumbHeight);
   for (float& v : sig.hist) v /= n;
   sig.black_coverage = float(black) / n;
+  sig.thumb = small;
   // SMPTE colour bars: seven vertical bars over the top half, each channel
   // clearly on or off: grey/white, yellow, cyan, green, magenta, red, blue.
   static constexpr std::array<std::array<int, 3>, 7> kBars = {
@@ -90,6 +91,33 @@ float Difference(const FrameSignature& a, const FrameSignature& b) {
   return std::min(1.f, 0.25f * h + 0.125f * s + 0.125f * v);
 }
 
+float PixelDifference(const FrameSignature& a, const FrameSignature& b) {
+  if (a.thumb.empty() || a.thumb.size() != b.thumb.size()) return 0.f;
+  return float(cv::norm(a.thumb, b.thumb, cv::NORM_L1) / (double(a.thumb.total()) * 3 * 255));
+}
+
+float ShotCuts::Next(const FrameSignature& sig) {
+  float confidence = 0;
+  if (prev_) {
+    const float diff = Difference(*prev_, sig);
+    if (diff >= kShotCutThreshold)
+      confidence = 50 + 50 * (diff - kShotCutThreshold) / (1 - kShotCutThreshold);
+    const float pixels = PixelDifference(*prev_, sig);
+    float mean = 0;
+    for (float r : recent_) mean += r;
+    mean = recent_.empty() ? 0.f : mean / float(recent_.size());
+    if (pixels >= kLayoutCutThreshold && pixels >= kLayoutCutRatio * mean) {
+      // 50 at the threshold, 100 at twice it.
+      confidence =
+          std::max(confidence, 50 + 50 * (pixels - kLayoutCutThreshold) / kLayoutCutThreshold);
+    }
+    recent_.push_back(pixels);
+    if (recent_.size() > size_t(kLayoutWindow)) recent_.pop_front();
+  }
+  prev_ = sig;
+  return std::clamp(confidence, 0.f, 100.f);
+}
+
 }  // namespace internal
 
 namespace {
@@ -109,12 +137,12 @@ struct Open {
 Result<std::vector<SegmentItem>> DetectSegments(VideoReader& reader, const SegmentOptions& options,
                                                 const ProgressFn& progress) {
   using internal::kColorBarsMatch;
-  using internal::kShotCutThreshold;
   const double fps = reader.metadata().frame_rate > 0 ? reader.metadata().frame_rate : 25;
   const int64_t frame_ms = std::llround(1000.0 / fps);
   std::vector<SegmentItem> shots, cues;
   std::optional<Open> open;
-  std::optional<internal::FrameSignature> prev;
+  internal::ShotCuts cuts;
+  bool seen = false;
   auto close = [&](const Open& o) {
     SegmentItem item;
     item.start_frame = o.start_frame;
@@ -155,9 +183,10 @@ Result<std::vector<SegmentItem>> DetectSegments(VideoReader& reader, const Segme
       kind = Kind::kBars;
       cue_confidence = 100 * sig.bars_match;
     }
-    const float diff = prev ? internal::Difference(*prev, sig) : 1.f;
-    prev = sig;
-    const bool cut = kind == Kind::kContent && diff >= kShotCutThreshold;
+    const float cut_confidence = cuts.Next(sig);
+    const bool first_frame = !seen;
+    seen = true;
+    const bool cut = kind == Kind::kContent && cut_confidence > 0;
     if (open && (open->kind != kind || cut)) {
       close(*open);
       open.reset();
@@ -168,10 +197,8 @@ Result<std::vector<SegmentItem>> DetectSegments(VideoReader& reader, const Segme
       open->start_frame = f.number;
       open->start_ms = f.timestamp_ms;
       // A shot's confidence: how clearly its first frame differs from the
-      // one before (100 at the start of the video).
-      open->start_confidence =
-          std::clamp(50 + 50 * (diff - kShotCutThreshold) / (1 - kShotCutThreshold), 0.f, 100.f);
-      if (kind == Kind::kContent && diff < kShotCutThreshold) open->start_confidence = 50;
+      // one before (100 at the start of the video, 50 after a cue).
+      open->start_confidence = first_frame ? 100.f : std::max(50.f, cut_confidence);
     }
     open->last_frame = f.number;
     open->last_ms = f.timestamp_ms;

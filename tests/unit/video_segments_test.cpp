@@ -129,6 +129,31 @@ TEST(VideoSegmentSignature, SceneChangesDifferAndMotionDoesNot) {
       internal::Signature(cv::Mat(size, CV_8UC3, cv::Scalar::all(5)), 0.2f).black_coverage, 1.f);
 }
 
+// One palette, two layouts (a lit figure on a dark stage, then the same
+// figure across the stage): the colour histograms agree, so only the
+// layout rule sees the cut; the figure's own slow motion is no cut.
+TEST(VideoSegmentSignature, LayoutCutWithinOnePalette) {
+  const cv::Size size(320, 180);
+  const cv::Scalar stage(20, 25, 35), lit(60, 90, 160);
+  auto frame = [&](int x) {
+    cv::Mat f(size, CV_8UC3, stage);
+    cv::rectangle(f, cv::Rect(x, 20, 80, 150), lit, cv::FILLED);
+    return f;
+  };
+  internal::ShotCuts cuts;
+  EXPECT_EQ(cuts.Next(internal::Signature(frame(20), 0.2f)), 0.f);  // the first frame
+  for (int t = 1; t < 10; ++t)
+    EXPECT_EQ(cuts.Next(internal::Signature(frame(20 + 2 * t), 0.2f)), 0.f) << t;
+  const auto before = internal::Signature(frame(38), 0.2f);
+  const auto after = internal::Signature(frame(220), 0.2f);
+  EXPECT_LT(internal::Difference(before, after), internal::kShotCutThreshold);
+  EXPECT_GE(internal::PixelDifference(before, after), internal::kLayoutCutThreshold);
+  const float c = cuts.Next(after);
+  EXPECT_GE(c, 50.f);
+  EXPECT_LE(c, 100.f);
+  EXPECT_EQ(cuts.Next(internal::Signature(frame(222), 0.2f)), 0.f);
+}
+
 TEST(VideoTimecode, NonDropFrame) {
   EXPECT_EQ(Timecode(0, 25), "00:00:00:00");
   EXPECT_EQ(Timecode(24, 25), "00:00:00:24");
