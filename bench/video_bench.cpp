@@ -154,6 +154,7 @@ void SearchCheck(const std::string& data_dir, service::FaceService& faces) {
     }
     struct Seen {
       int64_t first = -1, last = -1, items = 0;
+      int64_t matched = 0, matched_first = -1, matched_last = -1;  // items with matches
       std::set<std::string> names;
       float best = 0;
     };
@@ -163,6 +164,11 @@ void SearchCheck(const std::string& data_dir, service::FaceService& faces) {
       if (p.first < 0) p.first = it.timestamp_ms;
       p.last = it.timestamp_ms;
       ++p.items;
+      if (!it.matches.empty()) {
+        if (p.matched_first < 0) p.matched_first = it.timestamp_ms;
+        p.matched_last = it.timestamp_ms;
+        ++p.matched;
+      }
       for (const auto& m : it.matches) {
         p.names.insert(m.face.external_image_id);
         p.best = std::max(p.best, m.similarity);
@@ -176,7 +182,9 @@ void SearchCheck(const std::string& data_dir, service::FaceService& faces) {
       std::printf("  person %lld: %lld..%lld ms, %lld items, matches: %s", (long long)index,
                   (long long)p.first, (long long)p.last, (long long)p.items,
                   names.empty() ? "none" : names.c_str());
-      if (!names.empty()) std::printf(" (similarity %.1f)", p.best);
+      if (!names.empty())
+        std::printf(" (similarity %.1f; in %lld items, %lld..%lld ms)", p.best,
+                    (long long)p.matched, (long long)p.matched_first, (long long)p.matched_last);
       std::printf("\n");
       found.insert(p.names.begin(), p.names.end());
       ambiguous = ambiguous || p.names.size() > 1;

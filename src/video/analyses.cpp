@@ -164,6 +164,8 @@ struct Observation {
   int track = -1;
   std::optional<cv::Rect2f> body;
   std::optional<service::FaceDetail> face;
+  std::vector<float> descriptor;            // face search: the face's own
+  std::vector<service::FaceMatch> matches;  // face search: confirmed by this face
 };
 
 Result<std::vector<cv::Rect2f>> DetectBodies(service::LabelService& labels, const Image& img) {
@@ -214,6 +216,7 @@ std::vector<PersonItem> ToPersonItems(const std::vector<Observation>& obs, const
     p.index = it->second;
     p.body = o.body;
     p.face = o.face;
+    p.matches = o.matches;
     items.push_back(std::move(p));
   }
   std::stable_sort(items.begin(), items.end(), [](const PersonItem& a, const PersonItem& b) {
@@ -409,6 +412,7 @@ Result<std::vector<PersonItem>> SearchFaces(VideoReader& reader, const Services&
       o.timestamp_ms = f.timestamp_ms;
       o.track = ids[i];
       if (body_of[i] >= 0) o.body = bodies[size_t(body_of[i])];
+      o.descriptor = vectors[i];
       searched[ids[i]].Add(std::move(vectors[i]), described[i].confidence >= kSearchConfidence);
       o.face = std::move(described[i]);
       all.push_back(std::move(o));
@@ -416,11 +420,9 @@ Result<std::vector<PersonItem>> SearchFaces(VideoReader& reader, const Services&
     return Status::Ok();
   });
   if (!st.ok()) return st;
-  auto items = ToPersonItems(all, tracker);
   // A stored face matches a track when at least a quarter of the track's
-  // searched faces find it at or above the threshold; its similarity is the
-  // highest they found.
-  std::map<int64_t, std::vector<service::FaceMatch>> matches;
+  // searched faces find it at or above the threshold.
+  std::map<int, std::set<std::string>> matches;  // track id -> face ids
   for (const auto& [id, index] : tracker.Indices()) {
     const auto& list = searched[id].Descriptors();
     std::map<std::string, std::pair<int, service::FaceMatch>> found_by;
@@ -434,16 +436,23 @@ Result<std::vector<PersonItem>> SearchFaces(VideoReader& reader, const Services&
       }
     }
     const int needed = std::max<int>(1, int((list.size() + 3) / 4));
-    std::vector<service::FaceMatch> kept;
     for (auto& [fid, entry] : found_by)
-      if (entry.first >= needed) kept.push_back(std::move(entry.second));
-    std::sort(kept.begin(), kept.end(),
-              [](const auto& a, const auto& b) { return a.similarity > b.similarity; });
-    matches[index] = std::move(kept);
+      if (entry.first >= needed) matches[id].insert(fid);
   }
-  for (auto& item : items)
-    if (item.face) item.matches = matches[item.index];
-  return items;
+  // Each sighting reports the track's matches that its own face finds at or
+  // above the threshold, with its own similarity: a track that strayed onto
+  // someone else (a cut the colours do not show) does not lend them its
+  // identity.
+  for (auto& o : all) {
+    auto m = matches.find(o.track);
+    if (!o.face || m == matches.end() || m->second.empty()) continue;
+    auto found = s.collections->SearchDescriptor(collection, o.descriptor.data(), 10, threshold);
+    if (!found.ok()) return found.status();
+    for (auto& fm : found.value())
+      if (m->second.count(fm.face.face_id)) o.matches.push_back(std::move(fm));
+    std::vector<float>().swap(o.descriptor);
+  }
+  return ToPersonItems(all, tracker);
 }
 
 Result<std::vector<LabelItem>> DetectLabels(VideoReader& reader, const Services& s,

@@ -109,7 +109,7 @@ struct PersonItem {
   int64_t index = 0;
   std::optional<cv::Rect2f> body;           // the person's box when seen
   std::optional<service::FaceDetail> face;  // the person's face when seen
-  std::vector<service::FaceMatch> matches;  // face search only: agree across the track
+  std::vector<service::FaceMatch> matches;  // face search only: the track's, confirmed here
 };
 Result<std::vector<PersonItem>> TrackPersons(VideoReader& reader, const Services& s,
                                              const SampleRates& rates, const ProgressFn& progress);
@@ -118,9 +118,10 @@ Result<std::vector<PersonItem>> TrackPersons(VideoReader& reader, const Services
 // label model is available), each track's faces searched in `collection`:
 // those at least 80 confident (else all), at most 32 spread over the track.
 // A stored face matches the track when at least a quarter of them find it at
-// or above `threshold` (0..100), with the highest similarity found; the
-// track's matches are reported on every item of the track that shows
-// a face. ResourceNotFound for a missing collection, before any decoding.
+// or above `threshold` (0..100); an item of the track that shows a face
+// reports those of the track's matches that its own face finds at or above
+// `threshold`, with its own similarity. ResourceNotFound for a missing
+// collection, before any decoding.
 Result<std::vector<PersonItem>> SearchFaces(VideoReader& reader, const Services& s,
                                             const std::string& collection, float threshold,
                                             const SampleRates& rates, const ProgressFn& progress);
