@@ -291,19 +291,25 @@ Result<std::vector<FaceItem>> DetectFaces(VideoReader& reader, const Services& s
                                           bool all_attributes, const SampleRates& rates,
                                           const ProgressFn& progress) {
   if (!s.faces) return Unavailable("face detection");
+  using Faces = std::vector<service::FaceDetail>;
   std::vector<FaceItem> items;
-  Status st = ForEachFrame(reader, rates.faces, progress, [&](const Frame& f) -> Status {
-    const Image img = ToImage(f);
-    ARGUS_ASSIGN(faces, FramesFaces(*s.faces, img));
-    if (all_attributes && !faces.empty()) {
-      std::vector<service::FaceDetail*> ptrs;
-      for (auto& fd : faces)
-        if (!fd.landmarks68.empty()) ptrs.push_back(&fd);
-      ARGUS_RETURN_IF_ERROR(s.faces->AnalyzeAll(img, ptrs, vision::kAttrAll));
-    }
-    for (auto& fd : faces) items.push_back({f.timestamp_ms, std::move(fd)});
-    return Status::Ok();
-  });
+  Status st = internal::ForEachFrameSideBySide<Faces>(
+      reader, rates.faces, progress,
+      [&](const Frame& f) -> Result<Faces> {
+        const Image img = ToImage(f);
+        ARGUS_ASSIGN(faces, FramesFaces(*s.faces, img));
+        if (all_attributes && !faces.empty()) {
+          std::vector<service::FaceDetail*> ptrs;
+          for (auto& fd : faces)
+            if (!fd.landmarks68.empty()) ptrs.push_back(&fd);
+          ARGUS_RETURN_IF_ERROR(s.faces->AnalyzeAll(img, ptrs, vision::kAttrAll));
+        }
+        return faces;
+      },
+      [&](const Frame& f, Faces& faces) -> Status {
+        for (auto& fd : faces) items.push_back({f.timestamp_ms, std::move(fd)});
+        return Status::Ok();
+      });
   if (!st.ok()) return st;
   return items;
 }
@@ -321,33 +327,40 @@ Result<std::vector<PersonItem>> TrackPersons(VideoReader& reader, const Services
   Tracker tracker(to);
   std::vector<Observation> all;
   Cuts cuts;
-  Status st = ForEachFrame(reader, rates.persons, progress, [&](const Frame& f) -> Status {
-    const bool cut = cuts.Before(f.bgr);
-    const Image img = ToImage(f);
-    ARGUS_ASSIGN(bodies, DetectBodies(*s.labels, img));
-    std::vector<service::FaceDetail> faces;
-    if (s.faces && !bodies.empty()) {
-      ARGUS_ASSIGN(found, FramesFaces(*s.faces, img));
-      faces = std::move(found);
-    }
+  struct Seen {
     std::vector<Observation> obs;
-    std::vector<cv::Rect2f> boxes;
-    PairFacesAndBodies(bodies, faces, f.bgr.size(), obs, boxes);
     std::vector<TrackDetection> dets;
-    for (size_t i = 0; i < obs.size(); ++i) {
-      TrackDetection d;
-      d.box = boxes[i];
-      d.descriptor = BodyDescriptor(f.bgr, boxes[i]);
-      dets.push_back(std::move(d));
-    }
-    const auto ids = tracker.Update(dets, cut);
-    for (size_t i = 0; i < obs.size(); ++i) {
-      obs[i].timestamp_ms = f.timestamp_ms;
-      obs[i].track = ids[i];
-      all.push_back(std::move(obs[i]));
-    }
-    return Status::Ok();
-  });
+  };
+  Status st = internal::ForEachFrameSideBySide<Seen>(
+      reader, rates.persons, progress,
+      [&](const Frame& f) -> Result<Seen> {
+        const Image img = ToImage(f);
+        ARGUS_ASSIGN(bodies, DetectBodies(*s.labels, img));
+        std::vector<service::FaceDetail> faces;
+        if (s.faces && !bodies.empty()) {
+          ARGUS_ASSIGN(found, FramesFaces(*s.faces, img));
+          faces = std::move(found);
+        }
+        Seen seen;
+        std::vector<cv::Rect2f> boxes;
+        PairFacesAndBodies(bodies, faces, f.bgr.size(), seen.obs, boxes);
+        for (size_t i = 0; i < seen.obs.size(); ++i) {
+          TrackDetection d;
+          d.box = boxes[i];
+          d.descriptor = BodyDescriptor(f.bgr, boxes[i]);
+          seen.dets.push_back(std::move(d));
+        }
+        return seen;
+      },
+      [&](const Frame& f, Seen& seen) -> Status {
+        const auto ids = tracker.Update(seen.dets, cuts.Before(f.bgr));
+        for (size_t i = 0; i < seen.obs.size(); ++i) {
+          seen.obs[i].timestamp_ms = f.timestamp_ms;
+          seen.obs[i].track = ids[i];
+          all.push_back(std::move(seen.obs[i]));
+        }
+        return Status::Ok();
+      });
   if (!st.ok()) return st;
   return ToPersonItems(all, tracker);
 }
@@ -379,26 +392,35 @@ Result<std::vector<PersonItem>> SearchFaces(VideoReader& reader, const Services&
   std::map<int, Spread> searched;  // track id -> descriptors to search
   std::vector<Observation> all;
   Cuts cuts;
-  Status st = ForEachFrame(reader, rates.faces, progress, [&](const Frame& f) -> Status {
-    const bool cut = cuts.Before(f.bgr);
+  struct Seen {
+    std::vector<service::FaceDetail> described;
+    std::vector<std::vector<float>> vectors;
+    std::vector<cv::Rect2f> bodies;
+  };
+  auto analyse = [&](const Frame& f) -> Result<Seen> {
     const Image img = ToImage(f);
     ARGUS_ASSIGN(faces, FramesFaces(*s.faces, img));
     std::vector<const service::FaceDetail*> ptrs;
     for (const auto& fd : faces)
       if (!fd.landmarks68.empty()) ptrs.push_back(&fd);
     auto descs = s.faces->DescribeAll(img, ptrs);
-    std::vector<service::FaceDetail> described;
-    std::vector<std::vector<float>> vectors;
+    Seen seen;
     for (size_t i = 0; i < ptrs.size(); ++i) {
       if (!descs[i].ok()) continue;
-      described.push_back(*ptrs[i]);
-      vectors.push_back(std::move(descs[i].value()));
+      seen.described.push_back(*ptrs[i]);
+      seen.vectors.push_back(std::move(descs[i].value()));
     }
-    std::vector<cv::Rect2f> bodies;
-    if (s.labels && !described.empty()) {
+    if (s.labels && !seen.described.empty()) {
       ARGUS_ASSIGN(found, DetectBodies(*s.labels, img));
-      bodies = std::move(found);
+      seen.bodies = std::move(found);
     }
+    return seen;
+  };
+  auto merge = [&](const Frame& f, Seen& seen) -> Status {
+    const bool cut = cuts.Before(f.bgr);
+    auto& described = seen.described;
+    auto& vectors = seen.vectors;
+    const auto& bodies = seen.bodies;
     std::vector<TrackDetection> dets;
     std::vector<cv::Rect2f> face_boxes;
     for (size_t i = 0; i < described.size(); ++i) {
@@ -418,7 +440,8 @@ Result<std::vector<PersonItem>> SearchFaces(VideoReader& reader, const Services&
       all.push_back(std::move(o));
     }
     return Status::Ok();
-  });
+  };
+  Status st = internal::ForEachFrameSideBySide<Seen>(reader, rates.faces, progress, analyse, merge);
   if (!st.ok()) return st;
   // A stored face matches a track when at least a quarter of the track's
   // searched faces find it at or above the threshold.
@@ -462,21 +485,24 @@ Result<std::vector<LabelItem>> DetectLabels(VideoReader& reader, const Services&
   if (!s.labels) return Unavailable("object detection");
   std::vector<LabelItem> items;
   Runs<LabelItem> runs(internal::RunGapMs(rates.labels, reader.metadata()));
-  Status st = ForEachFrame(reader, rates.labels, progress, [&](const Frame& f) -> Status {
-    ARGUS_ASSIGN(result, s.labels->DetectLabels(ToImage(f), options));
-    for (auto& l : result.labels) {
-      LabelItem item;
-      item.timestamp_ms = item.start_ms = item.end_ms = f.timestamp_ms;
-      const std::string name = l.name;
-      const float conf = l.confidence;
-      item.label = std::move(l);
-      if (aggregate_segments)
-        runs.See(name, f.timestamp_ms, conf, std::move(item));
-      else
-        items.push_back(std::move(item));
-    }
-    return Status::Ok();
-  });
+  using Found = service::LabelsResult;
+  Status st = internal::ForEachFrameSideBySide<Found>(
+      reader, rates.labels, progress,
+      [&](const Frame& f) -> Result<Found> { return s.labels->DetectLabels(ToImage(f), options); },
+      [&](const Frame& f, Found& result) -> Status {
+        for (auto& l : result.labels) {
+          LabelItem item;
+          item.timestamp_ms = item.start_ms = item.end_ms = f.timestamp_ms;
+          const std::string name = l.name;
+          const float conf = l.confidence;
+          item.label = std::move(l);
+          if (aggregate_segments)
+            runs.See(name, f.timestamp_ms, conf, std::move(item));
+          else
+            items.push_back(std::move(item));
+        }
+        return Status::Ok();
+      });
   if (!st.ok()) return st;
   if (aggregate_segments) return runs.Finish();
   return items;
@@ -489,22 +515,27 @@ Result<std::vector<ModerationItem>> DetectModeration(VideoReader& reader, const 
   if (!s.moderation) return Unavailable("moderation");
   std::vector<ModerationItem> items;
   Runs<ModerationItem> runs(internal::RunGapMs(rates.moderation, reader.metadata()));
-  Status st = ForEachFrame(reader, rates.moderation, progress, [&](const Frame& f) -> Status {
-    ARGUS_ASSIGN(result, s.moderation->Detect(ToImage(f), min_confidence));
-    for (auto& l : result.labels) {
-      ModerationItem item;
-      item.timestamp_ms = item.start_ms = item.end_ms = f.timestamp_ms;
-      item.content_types = result.content_types;
-      const std::string name = l.parent + "/" + l.name;
-      const float conf = l.confidence;
-      item.label = std::move(l);
-      if (aggregate_segments)
-        runs.See(name, f.timestamp_ms, conf, std::move(item));
-      else
-        items.push_back(std::move(item));
-    }
-    return Status::Ok();
-  });
+  using Found = service::ModerationResult;
+  Status st = internal::ForEachFrameSideBySide<Found>(
+      reader, rates.moderation, progress,
+      [&](const Frame& f) -> Result<Found> {
+        return s.moderation->Detect(ToImage(f), min_confidence);
+      },
+      [&](const Frame& f, Found& result) -> Status {
+        for (auto& l : result.labels) {
+          ModerationItem item;
+          item.timestamp_ms = item.start_ms = item.end_ms = f.timestamp_ms;
+          item.content_types = result.content_types;
+          const std::string name = l.parent + "/" + l.name;
+          const float conf = l.confidence;
+          item.label = std::move(l);
+          if (aggregate_segments)
+            runs.See(name, f.timestamp_ms, conf, std::move(item));
+          else
+            items.push_back(std::move(item));
+        }
+        return Status::Ok();
+      });
   if (!st.ok()) return st;
   if (aggregate_segments) return runs.Finish();
   return items;
@@ -515,11 +546,14 @@ Result<std::vector<TextItem>> DetectText(VideoReader& reader, const Services& s,
                                          const SampleRates& rates, const ProgressFn& progress) {
   if (!s.text) return Unavailable("text detection");
   std::vector<TextItem> items;
-  Status st = ForEachFrame(reader, rates.text, progress, [&](const Frame& f) -> Status {
-    ARGUS_ASSIGN(found, s.text->DetectText(ToImage(f), options));
-    for (auto& t : found) items.push_back({f.timestamp_ms, std::move(t)});
-    return Status::Ok();
-  });
+  using Found = std::vector<service::TextDetection>;
+  Status st = internal::ForEachFrameSideBySide<Found>(
+      reader, rates.text, progress,
+      [&](const Frame& f) -> Result<Found> { return s.text->DetectText(ToImage(f), options); },
+      [&](const Frame& f, Found& found) -> Status {
+        for (auto& t : found) items.push_back({f.timestamp_ms, std::move(t)});
+        return Status::Ok();
+      });
   if (!st.ok()) return st;
   return items;
 }

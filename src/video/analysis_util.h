@@ -1,9 +1,12 @@
 #pragma once
 // Helpers shared by the analyses of the video module (internal).
+#include <algorithm>
 #include <functional>
-#include <opencv2/core/types.hpp>
+#include <opencv2/core.hpp>
+#include <optional>
 #include <vector>
 
+#include "ml/model.h"
 #include "video/video.h"
 
 namespace argus::video::internal {
@@ -16,6 +19,38 @@ Status Unavailable(const char* model);
 // the reader.
 Status ForEachFrame(VideoReader& reader, double fps, const ProgressFn& progress,
                     const std::function<Status(const Frame&)>& fn);
+// ForEachFrame in two stages: `analyse` (the inference) runs on as many
+// consecutive sampled frames as there are inference threads at once, side
+// by side on one thread each (ml::AllSideBySide: two one-thread runs fill
+// two cores better than one run on both), then `merge` sees each frame and
+// its result in order on the calling thread (trackers and aggregations stay
+// sequential). At most that many frames are held. The first error of
+// either stage, in frame order, ends the walk.
+template <typename T>
+Status ForEachFrameSideBySide(VideoReader& reader, double fps, const ProgressFn& progress,
+                              const std::function<Result<T>(const Frame&)>& analyse,
+                              const std::function<Status(const Frame&, T&)>& merge) {
+  const size_t batch = ml::SideBySide(2) ? size_t(std::max(2, cv::getNumThreads())) : 1;
+  std::vector<Frame> frames;
+  auto flush = [&]() -> Status {
+    std::vector<std::optional<T>> out(frames.size());
+    Status st = ml::AllSideBySide(frames.size(), [&](size_t i) -> Status {
+      Result<T> r = analyse(frames[i]);
+      if (!r.ok()) return r.status();
+      out[i] = std::move(r).value();
+      return Status::Ok();
+    });
+    for (size_t i = 0; i < frames.size() && st.ok(); ++i) st = merge(frames[i], *out[i]);
+    frames.clear();
+    return st;
+  };
+  ARGUS_RETURN_IF_ERROR(ForEachFrame(reader, fps, progress, [&](const Frame& f) -> Status {
+    frames.push_back(f);
+    return frames.size() >= batch ? flush() : Status::Ok();
+  }));
+  return flush();
+}
+
 // Longest gap between two sightings of a label in one run: two sampling
 // gaps at `rate` plus a frame of the video (samples land on frames).
 int64_t RunGapMs(double rate, const VideoMetadata& meta);

@@ -211,10 +211,14 @@ class FaceSearchStreamTest(unittest.TestCase):
         self.assertEqual(first["StreamProcessorInformation"]["SessionId"], session)
         box = first["FaceSearchResponse"][0]["DetectedFace"]["BoundingBox"]
         self.assertTrue(0 <= box["Left"] <= 1 and 0 < box["Width"] <= 1, box)
-        # Never more than the analysis rate (5 a second by default).
+        # Never more than the analysis rate (5 a second by default). Offers
+        # keep to it on average (each is due one gap after the previous one
+        # was due), so a source frame that comes late (the source sends 10 a
+        # second) can bring two offers one source frame apart, never closer.
         stamps = sorted(r["InputInformation"]["KinesisVideo"]["ServerTimestamp"]
                         for r in records)
-        self.assertGreaterEqual(min(b - a for a, b in zip(stamps, stamps[1:])), 0.15)
+        self.assertLessEqual(len(stamps) - 1, 5 * (stamps[-1] - stamps[0]) + 1, stamps)
+        self.assertGreaterEqual(min(b - a for a, b in zip(stamps, stamps[1:])), 0.05, stamps)
 
         self.rek.stop_stream_processor(Name="lobby")
         self.assertEqual(self.rek.describe_stream_processor(Name="lobby")["Status"], "STOPPED")
