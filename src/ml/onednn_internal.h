@@ -141,14 +141,16 @@ class Builder {
   Builder(OnednnGraph::Impl& g, Plan& p, const std::vector<std::string>& outputs)
       : g_(g), p_(p), wanted_(outputs.begin(), outputs.end()), done_(g.ops.size(), false) {}
 
-  int NewVal(const memory::desc& md) {
+  // Descriptors are taken by value: a caller's may be another value's
+  // (Md()), which the push_back below can move.
+  int NewVal(memory::desc md) {
     p_.vals.push_back({});
-    p_.vals.back().md = md;
+    p_.vals.back().md = std::move(md);
     p_.vals.back().def = int(p_.steps.size());
     return int(p_.vals.size()) - 1;
   }
-  int View(int root, const memory::desc& md) {
-    int v = NewVal(md);
+  int View(int root, memory::desc md) {
+    int v = NewVal(std::move(md));
     p_.vals[size_t(v)].alias = root;
     Use(root);
     return v;
@@ -194,7 +196,7 @@ class Builder {
   bool Has(const std::string& name) const { return named_.count(name) > 0; }
 
   // `v` in memory format `want`, reordered once if it is in another.
-  int As(int v, const memory::desc& want) {
+  int As(int v, memory::desc want) {
     if (Md(v) == want) return v;
     for (auto& [from, to] : converted_)
       if (from == v && Md(to) == want) return to;

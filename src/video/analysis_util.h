@@ -30,7 +30,7 @@ template <typename T>
 Status ForEachFrameSideBySide(VideoReader& reader, double fps, const ProgressFn& progress,
                               const std::function<Result<T>(const Frame&)>& analyse,
                               const std::function<Status(const Frame&, T&)>& merge) {
-  const size_t batch = ml::SideBySide(2) ? size_t(std::max(2, cv::getNumThreads())) : 1;
+  const size_t batch = size_t(std::max(1, cv::getNumThreads()));
   std::vector<Frame> frames;
   auto flush = [&]() -> Status {
     std::vector<std::optional<T>> out(frames.size());
