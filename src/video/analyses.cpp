@@ -127,6 +127,27 @@ class Runs {
   std::vector<Item> done_;
 };
 
+// The items of a label or moderation job: one per label per sampled frame,
+// or (aggregate) one per run of a label name.
+template <typename Item>
+class Collected {
+ public:
+  Collected(bool aggregate, int64_t max_gap_ms) : aggregate_(aggregate), runs_(max_gap_ms) {}
+  void Add(int64_t ts, const std::string& name, float confidence, Item item) {
+    item.timestamp_ms = item.start_ms = item.end_ms = ts;
+    if (aggregate_)
+      runs_.See(name, ts, confidence, std::move(item));
+    else
+      items_.push_back(std::move(item));
+  }
+  std::vector<Item> Finish() { return aggregate_ ? runs_.Finish() : std::move(items_); }
+
+ private:
+  bool aggregate_;
+  Runs<Item> runs_;
+  std::vector<Item> items_;
+};
+
 // A colour descriptor of a body: a hue/saturation histogram of the middle
 // of its box (the torso), square-rooted and L2-normalised.
 std::vector<float> BodyDescriptor(const cv::Mat& bgr, const cv::Rect2f& box) {
@@ -483,8 +504,8 @@ Result<std::vector<LabelItem>> DetectLabels(VideoReader& reader, const Services&
                                             bool aggregate_segments, const SampleRates& rates,
                                             const ProgressFn& progress) {
   if (!s.labels) return Unavailable("object detection");
-  std::vector<LabelItem> items;
-  Runs<LabelItem> runs(internal::RunGapMs(rates.labels, reader.metadata()));
+  Collected<LabelItem> items(aggregate_segments,
+                             internal::RunGapMs(rates.labels, reader.metadata()));
   using Found = service::LabelsResult;
   Status st = internal::ForEachFrameSideBySide<Found>(
       reader, rates.labels, progress,
@@ -492,20 +513,15 @@ Result<std::vector<LabelItem>> DetectLabels(VideoReader& reader, const Services&
       [&](const Frame& f, Found& result) -> Status {
         for (auto& l : result.labels) {
           LabelItem item;
-          item.timestamp_ms = item.start_ms = item.end_ms = f.timestamp_ms;
           const std::string name = l.name;
           const float conf = l.confidence;
           item.label = std::move(l);
-          if (aggregate_segments)
-            runs.See(name, f.timestamp_ms, conf, std::move(item));
-          else
-            items.push_back(std::move(item));
+          items.Add(f.timestamp_ms, name, conf, std::move(item));
         }
         return Status::Ok();
       });
   if (!st.ok()) return st;
-  if (aggregate_segments) return runs.Finish();
-  return items;
+  return items.Finish();
 }
 
 Result<std::vector<ModerationItem>> DetectModeration(VideoReader& reader, const Services& s,
@@ -513,8 +529,8 @@ Result<std::vector<ModerationItem>> DetectModeration(VideoReader& reader, const 
                                                      const SampleRates& rates,
                                                      const ProgressFn& progress) {
   if (!s.moderation) return Unavailable("moderation");
-  std::vector<ModerationItem> items;
-  Runs<ModerationItem> runs(internal::RunGapMs(rates.moderation, reader.metadata()));
+  Collected<ModerationItem> items(aggregate_segments,
+                                  internal::RunGapMs(rates.moderation, reader.metadata()));
   using Found = service::ModerationResult;
   Status st = internal::ForEachFrameSideBySide<Found>(
       reader, rates.moderation, progress,
@@ -524,21 +540,16 @@ Result<std::vector<ModerationItem>> DetectModeration(VideoReader& reader, const 
       [&](const Frame& f, Found& result) -> Status {
         for (auto& l : result.labels) {
           ModerationItem item;
-          item.timestamp_ms = item.start_ms = item.end_ms = f.timestamp_ms;
           item.content_types = result.content_types;
           const std::string name = l.parent + "/" + l.name;
           const float conf = l.confidence;
           item.label = std::move(l);
-          if (aggregate_segments)
-            runs.See(name, f.timestamp_ms, conf, std::move(item));
-          else
-            items.push_back(std::move(item));
+          items.Add(f.timestamp_ms, name, conf, std::move(item));
         }
         return Status::Ok();
       });
   if (!st.ok()) return st;
-  if (aggregate_segments) return runs.Finish();
-  return items;
+  return items.Finish();
 }
 
 Result<std::vector<TextItem>> DetectText(VideoReader& reader, const Services& s,
