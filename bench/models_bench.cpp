@@ -215,6 +215,7 @@ int RunModelsBench(const std::string& model_dir, int threads, int iterations,
     std::string name = base.name;
     for (size_t k = 0; k < models.size(); ++k)
       if (models[k]->runtime() != runtimes[k]) name += " (" + runtimes[k] + ": fell back)";
+    if (base.threads == 1) name += " (1 thread)";
     std::printf("%-32s %-9s %7.3f", name.c_str(), in.c_str(), gflop);
     for (const auto& x : t)
       std::printf(" %9.2f %9.2f %8.1f", x.P50(), x.Min(), gflop / (x.P50() / 1000));

@@ -81,6 +81,10 @@ Result<Manifest> Manifest::Parse(const std::vector<std::string_view>& parts) {
         if (s.runtime != "onednn" && s.runtime != "opencv")
           return Internal("manifest: runtime of " + s.name + " is \"" + s.runtime +
                           "\", expected \"onednn\" or \"opencv\"");
+        s.threads = j.value("threads", 0);
+        if (s.threads != 0 && s.threads != 1)
+          return Internal("manifest: threads of " + s.name + " is " + std::to_string(s.threads) +
+                          ", expected 1 (or no threads entry)");
         if (s.name.empty() || s.file.empty() || s.input.shape.size() != 4)
           return Internal("manifest: model entry needs name, file and a 4-d input shape");
         m.models_.push_back(std::move(s));

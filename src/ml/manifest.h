@@ -55,6 +55,9 @@ struct ModelSpec {
   // Inference runtime (models/README.md, "runtime"): "onednn" (default) or
   // "opencv". A model the oneDNN runtime cannot run falls back to OpenCV.
   std::string runtime = "onednn";
+  // models/README.md, "threads": 1 runs every pass of the model on one
+  // thread (the oneDNN runtime); 0, the default, lets the runtime choose.
+  int threads = 0;
 };
 
 class Manifest {

@@ -90,6 +90,7 @@ Result<std::shared_ptr<Model>> Model::Load(const ModelSpec& spec, const std::str
     // also builds that shape's plan); else the model runs in OpenCV DNN.
     auto graph = OnednnGraph::Parse(m->onnx_);
     Status why = graph.status();
+    if (graph.ok() && spec.threads == 1) graph.value()->RunOnOneThread();
     if (graph.ok()) {
       std::vector<std::string> names;
       for (const auto& o : spec.outputs) names.push_back(o.name);

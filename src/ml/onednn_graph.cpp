@@ -341,6 +341,8 @@ Result<std::unique_ptr<OnednnGraph>> OnednnGraph::Parse(const std::vector<uchar>
   return std::unique_ptr<OnednnGraph>(new OnednnGraph(std::move(impl)));
 }
 
+void OnednnGraph::RunOnOneThread() { impl_->max_threads = 1; }
+
 Result<double> OnednnGraph::Flops(const std::vector<int>& shape) {
   try {
     return impl_->Build(Dims(shape.begin(), shape.end()), impl_->graph_outputs)->flops;

@@ -42,6 +42,9 @@ class OnednnGraph {
   // Threads oneDNN uses for a Run on the calling thread (OpenMP); 0 = the
   // process-wide setting of SetThreads.
   static void SetThreads(int threads);
+  // Every Run of this graph on one thread (the manifest's "threads": 1),
+  // whatever its size. Call before the first Run.
+  void RunOnOneThread();
   // Marks the calling thread as running one of several side-by-side runs:
   // while set, its runs use one thread. Returns the previous mark.
   static bool SetSingleThreadedHere(bool on);

@@ -174,7 +174,11 @@ class DetectorsTest(unittest.TestCase):
             self.assertEqual(proc.returncode, 0, detector)
             with open(out_path) as f:
                 self.assertEqual(json.load(f)["FaceDetails"], [], detector)
-            self.assertLess(usage.ru_maxrss * 1024, 1 << 30, detector)
+            # Under AddressSanitizer (tests/sanitize/run.sh) the process also
+            # holds shadow memory and a quarantine of freed blocks; the
+            # regression guarded against was 3.3 GB.
+            limit = (2 << 30) if os.environ.get("ASAN_OPTIONS") else (1 << 30)
+            self.assertLess(usage.ru_maxrss * 1024, limit, detector)
 
     def test_tight_portrait_is_found(self):
         self.assertEqual(len(detect(self.tight, "cascade")), 1)

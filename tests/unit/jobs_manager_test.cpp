@@ -107,6 +107,9 @@ class JobsTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::unique_ptr<store::Store> store_;
+  // Outlives the manager (TearDown resets it first): jobs a test leaves
+  // queued still run their runner after the test body returns.
+  Gate gate_;
   std::unique_ptr<JobManager> manager_;
   std::mutex mu_;
   std::vector<Job> completed_;
@@ -176,7 +179,7 @@ TEST_F(JobsTest, ThrowingRunnerFailsTheJob) {
 }
 
 TEST_F(JobsTest, SameTokenAnswersTheSameJobAndAnotherRequestMismatches) {
-  Gate gate;
+  Gate& gate = gate_;
   auto& m = Open(gate.Blocking());
   auto a = m.Submit(Fake("{\"v\":1}", "alice", "tok"));
   ASSERT_TRUE(a.ok());
@@ -198,7 +201,7 @@ TEST_F(JobsTest, SameTokenAnswersTheSameJobAndAnotherRequestMismatches) {
 }
 
 TEST_F(JobsTest, PendingJobsPastTheLimitAreRefusedPerOwner) {
-  Gate gate;
+  Gate& gate = gate_;
   Options o;
   o.max_pending = 2;
   auto& m = Open(gate.Blocking(), o);
@@ -247,7 +250,7 @@ TEST_F(JobsTest, OneWorkerRunsJobsInSubmissionOrder) {
 }
 
 TEST_F(JobsTest, CancelStopsARunningJob) {
-  Gate gate;
+  Gate& gate = gate_;
   auto& m = Open(gate.Blocking());
   auto id = m.Submit(Fake()).value();
   ASSERT_TRUE(WaitFor([&] { return gate.started == 1; }));
@@ -264,7 +267,7 @@ TEST_F(JobsTest, CancelStopsARunningJob) {
 }
 
 TEST_F(JobsTest, CancelFailsAQueuedJobAtOnce) {
-  Gate gate;
+  Gate& gate = gate_;
   auto& m = Open(gate.Blocking());
   auto first = m.Submit(Fake()).value();
   auto second = m.Submit(Fake()).value();
@@ -281,7 +284,7 @@ TEST_F(JobsTest, CancelFailsAQueuedJobAtOnce) {
 }
 
 TEST_F(JobsTest, CancelThroughAnotherStoreHandleReachesTheRunner) {
-  Gate gate;
+  Gate& gate = gate_;
   auto& m = Open(gate.Blocking());
   auto id = m.Submit(Fake()).value();
   ASSERT_TRUE(WaitFor([&] { return gate.started == 1; }));
@@ -298,7 +301,7 @@ TEST_F(JobsTest, CancelThroughAnotherStoreHandleReachesTheRunner) {
 }
 
 TEST_F(JobsTest, InterruptedJobRunsAgainAfterARestart) {
-  Gate gate;
+  Gate& gate = gate_;
   auto& m = Open(gate.Blocking());
   auto id = m.Submit(Fake()).value();
   auto queued = m.Submit(Fake()).value();
@@ -331,7 +334,7 @@ TEST_F(JobsTest, InterruptedJobRunsAgainAfterARestart) {
 TEST_F(JobsTest, JobInterruptedMaxAttemptsTimesFails) {
   Options o;
   o.max_attempts = 2;
-  Gate gate;
+  Gate& gate = gate_;
   auto id = Open(gate.Blocking(), o).Submit(Fake()).value();
   for (int run = 1; run <= 2; ++run) {
     ASSERT_TRUE(WaitFor([&] { return gate.started == run; }));
@@ -381,7 +384,7 @@ TEST_F(JobsTest, ExpiredJobsArePurgedAtStart) {
 }
 
 TEST_F(JobsTest, ProgressIsStoredWhileRunning) {
-  Gate gate;
+  Gate& gate = gate_;
   auto& m = Open(gate.Blocking());
   auto id = m.Submit(Fake()).value();
   ASSERT_TRUE(WaitFor([&] { return gate.started == 1; }));

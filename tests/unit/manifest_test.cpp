@@ -56,6 +56,22 @@ TEST(Manifest, RuntimeDefaultsToOnednnAndAcceptsOnlyKnownOnes) {
   EXPECT_NE(bad.status().message().find("runtime"), std::string::npos);
 }
 
+TEST(Manifest, ThreadsIsOneOrAbsent) {
+  auto plain = Manifest::Parse({R"({"models": [{"name": "m", "file": "m.onnx",
+      "input": {"shape": [1, 3, 2, 2]}}]})"});
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->FindModel("m")->threads, 0);
+  auto one = Manifest::Parse({R"({"models": [{"name": "m", "file": "m.onnx", "threads": 1,
+      "input": {"shape": [1, 3, 2, 2]}}]})"});
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(one->FindModel("m")->threads, 1);
+  auto bad = Manifest::Parse({R"({"models": [{"name": "m", "file": "m.onnx", "threads": 4,
+      "input": {"shape": [1, 3, 2, 2]}}]})"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("threads"), std::string::npos);
+  EXPECT_EQ(Manifest::Embedded().FindModel("paddleocr_rec")->threads, 1);
+}
+
 TEST(Manifest, EmbeddedManifestIsConsistent) {
   const Manifest& m = Manifest::Embedded();
   for (const auto& s : m.models()) {
