@@ -16,6 +16,7 @@
 #include <opencv2/imgproc.hpp>
 #include <thread>
 
+#include "bench/bench_util.h"
 #include "bench/server_bench.h"
 #include "bench/server_process.h"
 #include "core/base64.h"
@@ -26,23 +27,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
-
-// VmRSS and VmHWM of `pid` in MiB (-1 when unreadable).
-struct Rss {
-  double rss = -1, hwm = -1;
-};
-
-Rss ReadRss(pid_t pid) {
-  Rss out;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    long kb = 0;
-    if (std::sscanf(line.c_str(), "VmRSS: %ld kB", &kb) == 1) out.rss = double(kb) / 1024;
-    if (std::sscanf(line.c_str(), "VmHWM: %ld kB", &kb) == 1) out.hwm = double(kb) / 1024;
-  }
-  return out;
-}
 
 // A JPEG of about `megapixels` (3:2) within Rekognition's 5 MB, made from
 // `photo` scaled up (so that it has faces and texture to analyse).

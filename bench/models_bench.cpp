@@ -1,6 +1,7 @@
 #include "bench/models_bench.h"
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <sstream>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "ml/model.h"
 #include "ml/onednn_graph.h"
 
@@ -39,23 +41,11 @@ double Gflop(const std::string& model_dir, const ml::ModelSpec& s) {
   return flops.ok() ? flops.value() / 1e9 : 0;
 }
 
-struct Resident {
-  double rss = -1, hwm = -1;  // MiB
-};
-
 // malloc_trim first: memory freed while loading (the ONNX bytes, parsing)
 // goes back to the system, so VmRSS counts what is held.
-Resident ReadResident() {
+Rss ReadOwnRss() {
   malloc_trim(0);
-  Resident r;
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    long kb = 0;
-    if (std::sscanf(line.c_str(), "VmRSS: %ld kB", &kb) == 1) r.rss = double(kb) / 1024;
-    if (std::sscanf(line.c_str(), "VmHWM: %ld kB", &kb) == 1) r.hwm = double(kb) / 1024;
-  }
-  return r;
+  return ReadRss(getpid());
 }
 
 std::vector<std::string> Runtimes(const std::string& backend) {
@@ -108,9 +98,9 @@ int RunModelMemoryChild(const std::string& model_dir, int threads, const std::st
   }
   std::shared_ptr<ml::Model> warm, model;
   if (!LoadAndRun(model_dir, *starter, backend, 2, &warm)) return 1;
-  const Resident before = ReadResident();
+  const Rss before = ReadOwnRss();
   if (!LoadAndRun(model_dir, *target, backend, 3, &model)) return 1;
-  const Resident after = ReadResident();
+  const Rss after = ReadOwnRss();
   std::printf("%.1f %.1f\n", after.rss - before.rss, after.hwm - before.hwm);
   return 0;
 }
@@ -135,13 +125,13 @@ int RunModelsMemory(const std::string& self, const std::string& model_dir, int t
     if (!only.empty() && only != m.name) continue;
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(model_dir + "/" + m.file, ec);
-    std::vector<Resident> got;
+    std::vector<Rss> got;
     for (const auto& r : runtimes) {
       std::ostringstream cmd;
       cmd << "'" << self << "' bench models --memory-of '" << m.name << "' --backend " << r
           << " --threads " << threads << " --model-dir '" << model_dir << "'";
       std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.str().c_str(), "r"), pclose);
-      Resident x;
+      Rss x;
       if (!p || std::fscanf(p.get(), "%lf %lf", &x.rss, &x.hwm) != 2) {
         x = {};
         ++failures;
