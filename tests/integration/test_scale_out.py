@@ -186,6 +186,10 @@ class ScaleOutTest(unittest.TestCase):
 
     def test_a_database_outage_is_service_unavailable_and_the_nodes_recover(self):
         self.a.ok("CreateCollection", CollectionId="outage")
+        # Node b answers reads of collections it has seen from its own view:
+        # let the new collection reach it before the database goes away.
+        self.assertTrue(eventually(
+            lambda: self.b.call("DescribeCollection", CollectionId="outage")[0] == 200))
         self.pg.stop()
         try:
             for node, op, body in ((self.a, "CreateCollection", {"CollectionId": "refused"}),
