@@ -12,8 +12,10 @@
 #include <map>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+#include <optional>
 #include <set>
 
+#include "core/geometry.h"
 #include "core/image.h"
 #include "ml/model.h"
 #include "service/collections.h"
@@ -35,6 +37,30 @@ double PeakRssMiB() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return double(u.ru_maxrss) / 1024.0;
+}
+
+// How many of the faces found by a full detection on every sampled frame
+// (`every`) the detect-then-track run (`tracked`) also found: one at the
+// same timestamp overlapping it at IoU 0.5 or more.
+std::string Agreement(const std::vector<video::FaceItem>& tracked,
+                      const std::vector<video::FaceItem>& every) {
+  std::multimap<int64_t, cv::Rect2f> by_ts;
+  for (const auto& t : tracked) by_ts.emplace(t.timestamp_ms, t.face.box);
+  size_t found = 0;
+  for (const auto& e : every) {
+    auto [lo, hi] = by_ts.equal_range(e.timestamp_ms);
+    for (auto it = lo; it != hi; ++it)
+      if (IoU(it->second, e.face.box) >= 0.5f) {
+        ++found;
+        by_ts.erase(it);
+        break;
+      }
+  }
+  char line[160];
+  std::snprintf(line, sizeof line, "detect-then-track found %zu of these (%.1f%%) and %zu others",
+                found, every.empty() ? 100.0 : 100.0 * double(found) / double(every.size()),
+                by_ts.size());
+  return line;
 }
 
 // A reader that ends after `max_ms` of video.
@@ -294,6 +320,7 @@ int RunVideoBench(const VideoBenchOptions& o) {
     std::printf("  decode\n");
     DecodeFigures(path, o.seconds, o.fps);
     std::printf("  analyses\n");
+    std::optional<std::vector<video::FaceItem>> tracked_faces;
     for (const auto& op : o.ops) {
       auto r = OpenLimited(path, o.seconds);
       if (!r.ok()) continue;
@@ -302,10 +329,20 @@ int RunVideoBench(const VideoBenchOptions& o) {
       rates.faces = rates.persons = rates.labels = o.fps;
       std::string result;
       auto t0 = Clock::now();
-      if (op == "faces") {
+      if (op == "faces" || op == "faces-every-frame") {
+        // "faces-every-frame": a full detection on every sampled frame, the
+        // reference the detect-then-track default is compared with.
+        if (op == "faces-every-frame") rates.faces_full_every_ms = 0;
         auto items = video::DetectFaces(**r, s, false, rates, nullptr);
-        result =
-            items.ok() ? std::to_string(items->size()) + " face items" : items.status().message();
+        if (!items.ok()) {
+          result = items.status().message();
+        } else {
+          result = std::to_string(items->size()) + " face items";
+          if (op == "faces")
+            tracked_faces = std::move(items).value();
+          else if (tracked_faces)
+            result += "; " + Agreement(*tracked_faces, items.value());
+        }
       } else if (op == "persons") {
         auto items = video::TrackPersons(**r, s, rates, nullptr);
         if (items.ok()) {

@@ -17,7 +17,7 @@ namespace argus::bench {
 struct VideoBenchOptions {
   std::string data_dir;            // holds video/*.mp4 and faces-misc/*.png
   std::vector<std::string> clips;  // explicit clips; empty: the shared ones
-  std::vector<std::string> ops = {"faces", "persons", "labels", "segments"};
+  std::vector<std::string> ops = {"faces", "faces-every-frame", "persons", "labels", "segments"};
   std::string model_dir;
   service::FaceConfig face;
   double fps = 5;       // sampling rate of faces, persons and labels

@@ -27,10 +27,11 @@ int CmdBenchVideo(const Args& a) {
   o.search = !a.Has("no-search");
   o.threads = a.GetInt("threads", 2);
   if (o.fps <= 0) {
-    std::fprintf(stderr,
-                 "usage: argus bench video [CLIP...] [--data DIR] [--ops faces,persons,labels,"
-                 "segments]\n       [--fps F] [--seconds S] [--no-720p] [--no-search] "
-                 "[--threads N]\n");
+    std::fprintf(
+        stderr,
+        "usage: argus bench video [CLIP...] [--data DIR] [--ops faces,faces-every-frame,"
+        "persons,labels,segments]\n       [--fps F] [--seconds S] [--no-720p] [--no-search] "
+        "[--threads N]\n");
     return 2;
   }
   return bench::RunVideoBench(o);

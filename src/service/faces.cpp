@@ -49,12 +49,25 @@ Result<std::vector<FaceDetail>> FaceService::DetectFaces(const Image& image,
                    ? detector_->DetectFrame(image.bgr, opts.min_confidence, opts.max_faces)
                    : detector_->Detect(image.bgr, opts.min_confidence, opts.max_faces);
   if (!boxes.ok()) return boxes.status();
+  return Details(image, boxes.value());
+}
+
+Result<std::optional<std::vector<FaceDetail>>> FaceService::DetectFacesNear(
+    const Image& image, const std::vector<cv::Rect2f>& known, const DetectOptions& opts) {
+  auto boxes = detector_->DetectNear(image.bgr, known, opts.min_confidence, opts.max_faces);
+  if (!boxes.ok()) return boxes.status();
+  if (!boxes->has_value()) return std::optional<std::vector<FaceDetail>>();
+  return std::optional<std::vector<FaceDetail>>(Details(image, **boxes));
+}
+
+std::vector<FaceDetail> FaceService::Details(const Image& image,
+                                             const std::vector<vision::FaceBox>& boxes) {
   // Each face's landmarks, pose and quality; the faces side by side where
   // there are at least as many as inference threads (small nets leave a
   // core idle when run one after the other).
-  std::vector<FaceDetail> faces(boxes->size());
+  std::vector<FaceDetail> faces(boxes.size());
   ml::ForEachSideBySide(faces.size(), [&](size_t i) {
-    const vision::FaceBox& fb = boxes.value()[i];
+    const vision::FaceBox& fb = boxes[i];
     FaceDetail& f = faces[i];
     f.box = fb.box;
     f.confidence = fb.score * 100.f;

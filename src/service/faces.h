@@ -55,6 +55,11 @@ class FaceService {
                                                      const FaceConfig& config = {});
   // Faces largest first.
   Result<std::vector<FaceDetail>> DetectFaces(const Image& image, const DetectOptions& opts = {});
+  // A video frame shortly after one whose faces were at `known`:
+  // vision::FaceDetector::DetectNear, nullopt where it leaves the frame to
+  // DetectFaces (with video_frame).
+  Result<std::optional<std::vector<FaceDetail>>> DetectFacesNear(
+      const Image& image, const std::vector<cv::Rect2f>& known, const DetectOptions& opts = {});
 
   // Detector boxes only (no landmarks), e.g. for detection benchmarks.
   Result<std::vector<vision::FaceBox>> DetectBoxes(const Image& image, float min_score,
@@ -105,6 +110,9 @@ class FaceService {
                      const char* operation);
 
  private:
+  // Landmarks, pose and quality of each detected box.
+  std::vector<FaceDetail> Details(const Image& image, const std::vector<vision::FaceBox>& boxes);
+
   FaceConfig config_;
   std::unique_ptr<vision::FaceDetector> detector_;
   std::unique_ptr<vision::Landmarker68> landmarker_;

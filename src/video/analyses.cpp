@@ -296,6 +296,48 @@ class Cuts {
   std::optional<internal::FrameSignature> prev_;
 };
 
+// The faces of one sampled frame, and whether a hard cut came before it.
+struct FrameFaces {
+  std::vector<service::FaceDetail> faces;
+  bool cut = false;
+};
+
+// The faces of consecutive sampled frames, detected then tracked
+// (SampleRates::faces_full_every_ms).
+class FaceSequence {
+ public:
+  FaceSequence(service::FaceService& faces, int64_t full_every_ms)
+      : faces_(faces), full_every_ms_(full_every_ms) {}
+
+  Result<FrameFaces> Next(const Frame& f) {
+    FrameFaces out;
+    out.cut = cuts_.Before(f.bgr);
+    const Image img = ToImage(f);
+    std::optional<std::vector<service::FaceDetail>> found;
+    if (full_every_ms_ > 0 && last_full_ && !out.cut &&
+        f.timestamp_ms - *last_full_ < full_every_ms_) {
+      ARGUS_ASSIGN(near, faces_.DetectFacesNear(img, known_));
+      found = std::move(near);
+    }
+    if (!found) {
+      ARGUS_ASSIGN(all, FramesFaces(faces_, img));
+      found = std::move(all);
+      last_full_ = f.timestamp_ms;
+    }
+    known_.clear();
+    for (const auto& fd : *found) known_.push_back(fd.box);
+    out.faces = std::move(*found);
+    return out;
+  }
+
+ private:
+  service::FaceService& faces_;
+  int64_t full_every_ms_;
+  std::optional<int64_t> last_full_;
+  std::vector<cv::Rect2f> known_;
+  Cuts cuts_;
+};
+
 // The cosine of two unit face descriptors `similarity` similar.
 float CosineAtSimilarity(float similarity) {
   const float d = service::FaceService::DistanceAtSimilarity(similarity);
@@ -314,12 +356,13 @@ Result<std::vector<FaceItem>> DetectFaces(VideoReader& reader, const Services& s
   if (!s.faces) return Unavailable("face detection");
   using Faces = std::vector<service::FaceDetail>;
   std::vector<FaceItem> items;
-  Status st = internal::ForEachFrameSideBySide<Faces>(
-      reader, rates.faces, progress,
-      [&](const Frame& f) -> Result<Faces> {
-        const Image img = ToImage(f);
-        ARGUS_ASSIGN(faces, FramesFaces(*s.faces, img));
+  FaceSequence sequence(*s.faces, rates.faces_full_every_ms);
+  Status st = internal::ForEachFrameInStages<FrameFaces, Faces>(
+      reader, rates.faces, progress, [&](const Frame& f) { return sequence.Next(f); },
+      [&](const Frame& f, FrameFaces& found) -> Result<Faces> {
+        Faces faces = std::move(found.faces);
         if (all_attributes && !faces.empty()) {
+          const Image img = ToImage(f);
           std::vector<service::FaceDetail*> ptrs;
           for (auto& fd : faces)
             if (!fd.landmarks68.empty()) ptrs.push_back(&fd);
@@ -412,20 +455,22 @@ Result<std::vector<PersonItem>> SearchFaces(VideoReader& reader, const Services&
   Tracker tracker(to);
   std::map<int, Spread> searched;  // track id -> descriptors to search
   std::vector<Observation> all;
-  Cuts cuts;
   struct Seen {
     std::vector<service::FaceDetail> described;
     std::vector<std::vector<float>> vectors;
     std::vector<cv::Rect2f> bodies;
+    bool cut = false;
   };
-  auto analyse = [&](const Frame& f) -> Result<Seen> {
+  FaceSequence sequence(*s.faces, rates.faces_full_every_ms);
+  auto analyse = [&](const Frame& f, FrameFaces& detected) -> Result<Seen> {
     const Image img = ToImage(f);
-    ARGUS_ASSIGN(faces, FramesFaces(*s.faces, img));
+    const auto& faces = detected.faces;
+    Seen seen;
+    seen.cut = detected.cut;
     std::vector<const service::FaceDetail*> ptrs;
     for (const auto& fd : faces)
       if (!fd.landmarks68.empty()) ptrs.push_back(&fd);
     auto descs = s.faces->DescribeAll(img, ptrs);
-    Seen seen;
     for (size_t i = 0; i < ptrs.size(); ++i) {
       if (!descs[i].ok()) continue;
       seen.described.push_back(*ptrs[i]);
@@ -438,7 +483,7 @@ Result<std::vector<PersonItem>> SearchFaces(VideoReader& reader, const Services&
     return seen;
   };
   auto merge = [&](const Frame& f, Seen& seen) -> Status {
-    const bool cut = cuts.Before(f.bgr);
+    const bool cut = seen.cut;
     auto& described = seen.described;
     auto& vectors = seen.vectors;
     const auto& bodies = seen.bodies;
@@ -462,7 +507,9 @@ Result<std::vector<PersonItem>> SearchFaces(VideoReader& reader, const Services&
     }
     return Status::Ok();
   };
-  Status st = internal::ForEachFrameSideBySide<Seen>(reader, rates.faces, progress, analyse, merge);
+  Status st = internal::ForEachFrameInStages<FrameFaces, Seen>(
+      reader, rates.faces, progress, [&](const Frame& f) { return sequence.Next(f); }, analyse,
+      merge);
   if (!st.ok()) return st;
   // A stored face matches a track when at least a quarter of the track's
   // searched faces find it at or above the threshold.

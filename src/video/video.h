@@ -86,6 +86,13 @@ struct Services {
 struct SampleRates {
   double faces = 5, persons = 5, labels = 2, moderation = 2, text = 1,
          segments = 0;  // 0: every frame
+  // Face detection and face search detect then track: a full detection on
+  // the first sampled frame, after a hard cut, wherever the cheap pass
+  // hints at a new face, and at least this often (ms; 0: on every sampled
+  // frame); in between, the faces of the frame before are looked for
+  // around where they were (vision::FaceDetector::DetectNear). A small face
+  // that appears in between is found at the next full detection.
+  int64_t faces_full_every_ms = 1000;
 };
 
 // GetFaceDetection: one item per face per sampled frame.

@@ -8,8 +8,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <set>
 
+#include "core/geometry.h"
 #include "ml/manifest.h"
 #include "ml/model.h"
 #include "service/collections.h"
@@ -101,6 +104,84 @@ TEST_F(VideoAnalyses, FacesAndLabelSegmentsOnHamilton) {
     if (l.label.name == "Person") person = true;
   }
   EXPECT_TRUE(person) << "no Person segment in a clip of people";
+}
+
+// How many of `every`'s faces `tracked` has at the same timestamp at IoU
+// 0.5 or more.
+size_t FoundOf(const std::vector<FaceItem>& tracked, const std::vector<FaceItem>& every) {
+  size_t found = 0;
+  for (const auto& e : every)
+    for (const auto& t : tracked)
+      if (t.timestamp_ms == e.timestamp_ms && IoU(t.face.box, e.face.box) >= 0.5f) {
+        ++found;
+        break;
+      }
+  return found;
+}
+
+// Detect-then-track (the default) against a full detection on every sampled
+// frame: on hamilton (close-ups, then an audience shot) it keeps nearly
+// all of the faces. Looking only at the full detections (one sampled
+// frame in five) would keep about a third.
+TEST_F(VideoAnalyses, DetectThenTrackKeepsTheFacesOfFullDetectionOnHamilton) {
+  const std::string clip = DataFile("video/hamilton_clip.mp4");
+  if (clip.empty()) GTEST_SKIP() << "hamilton_clip.mp4 not found (set ARGUS_DATA)";
+  ASSERT_TRUE(faces_) << "models missing";
+  Services s;
+  s.faces = faces_;
+  auto run = [&](int64_t full_every_ms) {
+    SampleRates rates;
+    rates.faces_full_every_ms = full_every_ms;
+    auto r = VideoReader::Open(clip);
+    EXPECT_TRUE(r.ok());
+    auto items = DetectFaces(**r, s, false, rates, nullptr);
+    EXPECT_TRUE(items.ok()) << items.status().ToString();
+    return items.ok() ? std::move(items).value() : std::vector<FaceItem>{};
+  };
+  const auto every = run(0), tracked = run(SampleRates().faces_full_every_ms);
+  ASSERT_GT(every.size(), 40u);
+  EXPECT_GE(FoundOf(tracked, every), every.size() * 85 / 100);
+  EXPECT_LE(tracked.size(), every.size() + every.size() / 10);
+}
+
+// FaceService::DetectFacesNear on a photo of two people, shrunk into a
+// larger frame (so that BlazeFace does not settle it as a close-up):
+// around both faces it finds both; knowing one, or none, it leaves the
+// frame to a full detection (BlazeFace sees a face it was not told of).
+TEST_F(VideoAnalyses, DetectFacesNearFindsKnownFacesAndDefersOnNewOnes) {
+  const std::string path = DataFile("faces-misc/two_people.jpg");
+  if (path.empty()) GTEST_SKIP() << "faces-misc/two_people.jpg not found (set ARGUS_DATA)";
+  ASSERT_TRUE(faces_) << "models missing";
+  Image img;
+  const cv::Mat photo = cv::imread(path);
+  ASSERT_FALSE(photo.empty());
+  img.bgr = cv::Mat(photo.size(), photo.type(), cv::Scalar::all(0));
+  cv::resize(photo,
+             img.bgr(cv::Rect(photo.cols / 4, photo.rows / 4, photo.cols / 2, photo.rows / 2)),
+             cv::Size(photo.cols / 2, photo.rows / 2), 0, 0, cv::INTER_AREA);
+  service::DetectOptions o;
+  o.video_frame = true;
+  auto full = faces_->DetectFaces(img, o);
+  ASSERT_TRUE(full.ok());
+  ASSERT_EQ(full->size(), 2u);
+  std::vector<cv::Rect2f> known;
+  for (const auto& f : full.value()) known.push_back(f.box);
+  auto near = faces_->DetectFacesNear(img, known);
+  ASSERT_TRUE(near.ok()) << near.status().ToString();
+  ASSERT_TRUE(near->has_value());
+  ASSERT_EQ((*near)->size(), 2u);
+  for (const auto& f : full.value()) {
+    float best = 0;
+    for (const auto& n : **near) best = std::max(best, IoU(n.box, f.box));
+    EXPECT_GE(best, 0.5f);
+    EXPECT_EQ(f.landmarks68.size(), 68u);
+  }
+  auto one = faces_->DetectFacesNear(img, {known[0]});
+  ASSERT_TRUE(one.ok());
+  EXPECT_FALSE(one->has_value());
+  auto none = faces_->DetectFacesNear(img, {});
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
 }
 
 TEST_F(VideoAnalyses, SearchFacesOnHamiltonFindsBothPortraitsAndNobodyElse) {

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <optional>
 
 #include "core/geometry.h"
 #include "vision/face/blazeface_detector.h"
@@ -36,6 +37,65 @@ class CascadeDetector : public FaceDetector {
   Result<std::vector<FaceBox>> DetectFrame(const cv::Mat& bgr, float min_score,
                                            int max_faces) override {
     return DetectOnce(bgr, min_score, max_faces);
+  }
+
+  // BlazeFace over the whole frame, and the SSD's window net around each
+  // known face BlazeFace does not find with confidence (kSure; a square
+  // three times the face's side, faces of about one size close together
+  // sharing one). A face BlazeFace finds (kLikely or more) that is not one
+  // of the known faces means a new face: nullopt, as for more than
+  // kMaxWindows windows. A frame BlazeFace settles as DetectFrame does
+  // (a confident close-up and no hint of others) is settled so here too.
+  // A BlazeFace candidate is a known face when its centre is inside the
+  // known box grown by half its size on each side and its height is within
+  // a factor of two of it.
+  Result<std::optional<std::vector<FaceBox>>> DetectNear(const cv::Mat& bgr,
+                                                         const std::vector<cv::Rect2f>& known,
+                                                         float min_score, int max_faces) override {
+    using Found = std::optional<std::vector<FaceBox>>;
+    std::vector<FaceBox> cand;
+    ARGUS_RETURN_IF_ERROR(blaze_.Run(bgr, std::min(min_score, kUnsure), &cand));
+    cand = Nms(cand, 0.f, kBlazeNmsIoU);
+    if (Settled(cand, bgr.rows, kSure, kCloseUp))
+      return Found(Finish(std::move(cand), bgr.size(), min_score, max_faces, /*calibrate=*/true));
+    auto same = [](const FaceBox& c, const cv::Rect2f& k) {
+      const cv::Point2f centre(c.box.x + c.box.width / 2, c.box.y + c.box.height / 2);
+      const cv::Rect2f grown(k.x - k.width / 2, k.y - k.height / 2, 2 * k.width, 2 * k.height);
+      const float ratio = c.box.height / std::max(1.f, k.height);
+      return grown.contains(centre) && ratio >= 0.5f && ratio <= 2.f;
+    };
+    for (const auto& c : cand)
+      if (c.score >= kLikely &&
+          std::none_of(known.begin(), known.end(), [&](const auto& k) { return same(c, k); }))
+        return Found();
+    std::vector<cv::Rect> windows;
+    for (const auto& k : known) {
+      if (std::any_of(cand.begin(), cand.end(),
+                      [&](const FaceBox& c) { return c.score >= kSure && same(c, k); }))
+        continue;
+      const float side = 3 * std::max(k.width, k.height);
+      const cv::Rect r(int(k.x + k.width / 2 - side / 2), int(k.y + k.height / 2 - side / 2),
+                       int(side), int(side));
+      // One window for faces whose squares together are at most a quarter
+      // larger than the larger of them: faces of about one size, close.
+      auto joined = std::find_if(windows.begin(), windows.end(), [&](const cv::Rect& w) {
+        const cv::Rect u = w | r;
+        return std::max(u.width, u.height) <=
+               1.25 * std::max({w.width, w.height, r.width, r.height});
+      });
+      if (joined != windows.end())
+        *joined |= r;
+      else
+        windows.push_back(r);
+    }
+    if (windows.size() > kMaxWindows) return Found();
+    std::vector<PassFn> passes;
+    for (const auto& w : windows)
+      passes.push_back([&, w](std::vector<FaceBox>* out) {
+        return fallback_->WindowPass(bgr, w, min_score, out);
+      });
+    ARGUS_RETURN_IF_ERROR(RunPasses(passes, &cand));
+    return Found(Finish(std::move(cand), bgr.size(), min_score, max_faces, /*calibrate=*/true));
   }
 
  private:
@@ -110,6 +170,9 @@ class CascadeDetector : public FaceDetector {
   // image); with them the cascade is 0.0014-0.0030 AP below ssd-tiled on
   // wider-dev (0.0006-0.0016 before they were added).
   static constexpr float kLikely = 0.5f, kNear = 0.15f;
+  // DetectNear's windows cost a sixth of a whole SSD pass each; with more,
+  // DetectFrame (three to five passes) is about as cheap.
+  static constexpr size_t kMaxWindows = 6;
   BlazeFacePass blaze_;
   std::unique_ptr<SsdDetector> fallback_;
 };

@@ -4,6 +4,7 @@
 // 0..1. Implementations live in their own .cpp files and are made by name.
 #include <memory>
 #include <opencv2/core.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,19 @@ class FaceDetector {
   virtual Result<std::vector<FaceBox>> DetectFrame(const cv::Mat& bgr, float min_score,
                                                    int max_faces) {
     return Detect(bgr, min_score, max_faces);
+  }
+  // A video frame shortly after one whose faces were at `known` (pixels of
+  // this frame's size; empty: none): looks for them again only around
+  // where they were, and over the whole frame only as far as a cheap pass
+  // can, so it costs a fraction of DetectFrame. nullopt when that cheap
+  // pass hints at a face away from the known ones, or when the known faces
+  // are too many for it to be cheaper: the caller then runs DetectFrame.
+  // Small faces that appear between two DetectFrame calls are missed until
+  // the next one. The default is always nullopt.
+  virtual Result<std::optional<std::vector<FaceBox>>> DetectNear(
+      const cv::Mat& bgr, const std::vector<cv::Rect2f>& known, float min_score, int max_faces) {
+    (void)bgr, (void)known, (void)min_score, (void)max_faces;
+    return std::optional<std::vector<FaceBox>>();
   }
   // By name: "ssd" (face-api's SSD MobileNetV1 on the whole image padded to
   // a square), "ssd-wide" (plus the image widened 1.4x), "ssd-tiled" (plus

@@ -170,11 +170,22 @@ Status SsdDetector::RunScaled(const cv::Mat& img, double kx, double ky, cv::Poin
   return Status::Ok();
 }
 
+Status SsdDetector::WindowPass(const cv::Mat& bgr, cv::Rect roi, float min_score,
+                               std::vector<FaceBox>* out) {
+  roi &= cv::Rect(0, 0, bgr.cols, bgr.rows);
+  if (roi.empty()) return Status::Ok();
+  return RunOn(bgr, roi, min_score, out, /*window=*/true);
+}
+
 Status SsdDetector::RunOn(const cv::Mat& bgr, cv::Rect roi, float min_score,
-                          std::vector<FaceBox>* out) {
-  const double k = Input() / std::max(roi.width, roi.height);
+                          std::vector<FaceBox>* out, bool window) {
+  const int longest = std::max(roi.width, roi.height);
+  const double k =
+      window ? std::min(kWindowUpscale, double(WindowSide()) / longest) : Input() / longest;
   std::vector<FaceBox> found;
-  ARGUS_RETURN_IF_ERROR(RunScaled(bgr(roi), k, k, {0, 0}, min_score, &found));
+  ARGUS_RETURN_IF_ERROR(
+      RunScaled(bgr(roi), k, k, {0, 0}, min_score, &found,
+                window ? std::optional<cv::Point>(cv::Point(0, 0)) : std::nullopt));
   const bool whole = roi.width == bgr.cols && roi.height == bgr.rows;
   const float margin = 2.f;
   for (auto& f : found) {
