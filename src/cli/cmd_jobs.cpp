@@ -116,6 +116,20 @@ Result<std::map<std::string, std::string>> Webhooks(const std::string& spec) {
   return NamedValues("webhook", spec, &IsHttpUrl, "TOPIC_NAME=http(s)://...");
 }
 
+Result<video::SampleRates> VideoRates(const Args& a) {
+  video::SampleRates rates;
+  const std::string flag = "video-full-face-detection-ms";
+  if (!a.Has(flag)) return rates;
+  const std::string v = a.Get(flag);
+  char* end = nullptr;
+  const long long ms = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || !end || *end != '\0' || ms < 0 || ms > 3600000)
+    return InvalidParameter(
+        "--" + flag + " must be a whole number of milliseconds in [0, 3600000], got '" + v + "'");
+  rates.faces_full_every_ms = ms;
+  return rates;
+}
+
 Result<std::unique_ptr<jobs::JobManager>> OpenJobs(const Args& a, store::Store& store) {
   jobs::Options o;
   auto workers = PositiveInt(a, "video-workers", o.workers, 64);

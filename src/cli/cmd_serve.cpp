@@ -149,13 +149,20 @@ int CmdServe(const Args& a) {
   services.demographics_report = a.Get("demographics-report");
   services.video_limits.max_bytes = int64_t(video_mb * 1024 * 1024);
   services.video_limits.max_duration_ms = int64_t(video_minutes * 60 * 1000);
+  auto rates = VideoRates(a);
+  if (!rates.ok()) {
+    log::Error(rates.status().message());
+    return kExitStartup;
+  }
+  services.video_rates = rates.value();
   // Workers, pending limit, retention and webhooks: jobs_cli.h.
   auto jobs = OpenJobs(a, *store.value());
   if (!jobs.ok()) {
     log::Error("jobs: " + jobs.status().message());
     return kExitStartup;
   }
-  api::RegisterVideoRunners(*jobs.value(), api::VideoServices(services), services.video_limits);
+  api::RegisterVideoRunners(*jobs.value(), api::VideoServices(services), services.video_limits,
+                            services.video_rates);
   api::RegisterMediaAnalysisRunner(*jobs.value(), services);
   services.jobs = jobs.value().get();
   {

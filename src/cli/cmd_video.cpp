@@ -11,6 +11,7 @@
 #include "api/rekognition/video_results.h"
 #include "cli/args.h"
 #include "cli/collections_cli.h"
+#include "cli/jobs_cli.h"
 #include "eval/progress.h"
 #include "video/video.h"
 
@@ -88,6 +89,11 @@ int CmdVideo(const Args& a) {
   }
   nlohmann::json request;
   if (!BuildRequest(a, op, request)) return 2;
+  auto rates = VideoRates(a);
+  if (!rates.ok()) {
+    std::fprintf(stderr, "argus: %s\n", rates.status().message().c_str());
+    return 2;
+  }
   ApplyThreads(a);
   // The image services this analysis calls, as `argus detect-*` makes them;
   // a model that cannot be loaded leaves its service null (the analysis
@@ -160,7 +166,8 @@ int CmdVideo(const Args& a) {
     }
     return true;
   };
-  auto answer = api::RunVideoAnalysis(api, request, a.positional[1], services, progress);
+  auto answer =
+      api::RunVideoAnalysis(api, request, a.positional[1], services, rates.value(), progress);
   bar.Done();
   if (!answer.ok()) {
     std::fprintf(stderr, "%s\n", api::ErrorBody(answer.status()).c_str());

@@ -75,6 +75,9 @@ const Flags kServe = {
      "report.json of `argus eval demographics`, for ArgusAdmin.GetDemographicsReport"},
     {"video-max-mb", "X", "refuse stored videos over N MiB (default 10240)"},
     {"video-max-minutes", "X", "refuse stored videos over N minutes (default 360)"},
+    {"video-full-face-detection-ms", "MS",
+     "stored-video faces: a full detection at least every MS ms, faces tracked in between "
+     "(default 1000; 0: every sampled frame)"},
     {"image-memory-mb", "MB", "decoded-image memory admitted at once"},
     {"no-auth", nullptr, "accept unsigned requests (local experiments only)"},
     {"log-format", "text|logfmt|json",
@@ -368,7 +371,10 @@ const std::vector<Command>& Table() {
          {"threshold", "T", "face search: FaceMatchThreshold"},
          {"attributes", "DEFAULT|ALL", "faces"},
          {"min-confidence", "X", "labels, moderation, text"},
-         {"aggregate-by", "TIMESTAMPS|SEGMENTS", "labels, moderation"}},
+         {"aggregate-by", "TIMESTAMPS|SEGMENTS", "labels, moderation"},
+         {"video-full-face-detection-ms", "MS",
+          "faces, search: a full detection at least every MS ms (default 1000; 0: every "
+          "sampled frame)"}},
         kData,
         kModel,
         kFace,

@@ -7,6 +7,7 @@
 #include "cli/args.h"
 #include "jobs/jobs.h"
 #include "store/store.h"
+#include "video/video.h"
 
 namespace argus::cli {
 
@@ -16,6 +17,11 @@ namespace argus::cli {
 // of an earlier run are queued again. The caller registers the runners and
 // calls Start. InvalidParameter for a bad flag value.
 Result<std::unique_ptr<jobs::JobManager>> OpenJobs(const Args& a, store::Store& store);
+
+// The stored-video analyses' sampling: --video-full-face-detection-ms MS
+// (video::SampleRates::faces_full_every_ms, default 1000; 0: a full face
+// detection on every sampled frame). InvalidParameter for a bad value.
+Result<video::SampleRates> VideoRates(const Args& a);
 
 // A flag's NAME=VALUE[,NAME=VALUE...]; InvalidParameter naming the flag and
 // `want` for an item without a name or whose value `ok` refuses.

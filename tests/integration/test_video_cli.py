@@ -47,6 +47,20 @@ class VideoAnalyseCliTest(unittest.TestCase):
         self.assertLess(max(stamps), 2000)  # no face in the black second
         self.assertIn("video faces", r.stderr)
 
+    def test_full_face_detection_on_every_frame_agrees_on_a_still_scene(self):
+        # A still scene: the faces tracked between full detections (the
+        # default) are those a full detection on every sampled frame finds.
+        def faces(*flags):
+            r = self.analyse("--op", "faces", *flags, self.clip)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return sorted(f["Timestamp"] for f in json.loads(r.stdout)["Faces"])
+        every = faces("--video-full-face-detection-ms", "0")
+        self.assertGreater(len(every), 0)
+        self.assertEqual(faces(), every)
+        r = self.analyse("--op", "faces", "--video-full-face-detection-ms", "soon", self.clip)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--video-full-face-detection-ms", r.stderr)
+
     def test_segments_finds_the_black_frames(self):
         r = self.analyse("--op", "segments", self.clip)
         self.assertEqual(r.returncode, 0, r.stderr)

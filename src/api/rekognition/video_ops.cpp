@@ -227,7 +227,7 @@ Result<json> GetVideoJob(const std::string& api, const json& request, Services& 
 
 // Runs one job of `api` (the runner registered for it).
 Status RunJob(const std::string& api, jobs::JobContext& ctx, const video::Services& services,
-              const video::Limits& limits) {
+              const video::Limits& limits, const video::SampleRates& rates) {
   json request = json::parse(ctx.job().request, nullptr, false);
   if (!request.is_object()) return Internal("The job's stored request is not valid JSON.");
   auto path = VideoPath(request);
@@ -239,7 +239,7 @@ Status RunJob(const std::string& api, jobs::JobContext& ctx, const video::Servic
                   "The video cannot be decoded: " + reader.status().message());
   }
   json meta = {{"VideoMetadata", json::object()}};
-  auto analysis = AnalyseVideo(api, request, *reader.value(), services,
+  auto analysis = AnalyseVideo(api, request, *reader.value(), services, rates,
                                [&ctx](double f) { return ctx.Progress(f); });
   if (!analysis.ok()) return analysis.status();
   VideoAnalysis& a = analysis.value();
@@ -271,13 +271,13 @@ video::Services VideoServices(const Services& s) {
 }
 
 void RegisterVideoRunners(jobs::JobManager& jobs, const video::Services& services,
-                          const video::Limits& limits) {
+                          const video::Limits& limits, const video::SampleRates& rates) {
   for (const char* api :
        {"StartFaceDetection", "StartFaceSearch", "StartPersonTracking", "StartLabelDetection",
         "StartContentModeration", "StartTextDetection", "StartSegmentDetection"}) {
     std::string name = api;
-    jobs.RegisterRunner(name, [name, services, limits](jobs::JobContext& ctx) {
-      return RunJob(name, ctx, services, limits);
+    jobs.RegisterRunner(name, [name, services, limits, rates](jobs::JobContext& ctx) {
+      return RunJob(name, ctx, services, limits, rates);
     });
   }
 }

@@ -212,11 +212,11 @@ Status CheckVideoRequest(const std::string& api, const json& request) {
 
 Result<VideoAnalysis> AnalyseVideo(const std::string& api, const json& request,
                                    video::VideoReader& reader, const video::Services& services,
+                                   const video::SampleRates& rates,
                                    const video::ProgressFn& progress) {
   ARGUS_RETURN_IF_ERROR(CheckVideoRequest(api, request));
   const video::VideoMetadata& m = reader.metadata();
   const cv::Size size(std::max(1, m.width), std::max(1, m.height));
-  const video::SampleRates rates;
   VideoAnalysis out;
   out.video_metadata = MetadataJson(m);
   out.extra = json::object();
@@ -358,7 +358,7 @@ Result<VideoAnalysis> AnalyseVideo(const std::string& api, const json& request,
 
 Result<json> RunVideoAnalysis(const std::string& api, const json& request,
                               const std::string& video_path, const video::Services& services,
-                              const video::ProgressFn& progress) {
+                              const video::SampleRates& rates, const video::ProgressFn& progress) {
   const char* member = VideoResultsMember(api);
   if (!member) return InvalidParameter(api + " is not a stored-video operation.");
   bool by_segment = false;
@@ -368,7 +368,7 @@ Result<json> RunVideoAnalysis(const std::string& api, const json& request,
     by_segment = *a == "SEGMENTS";
   }
   ARGUS_ASSIGN(reader, video::VideoReader::Open(video_path));
-  ARGUS_ASSIGN(analysis, AnalyseVideo(api, request, *reader, services, progress));
+  ARGUS_ASSIGN(analysis, AnalyseVideo(api, request, *reader, services, rates, progress));
   json out = {{"VideoMetadata", analysis.video_metadata}};
   for (const auto& [k, v] : analysis.extra.items()) out[k] = v;
   json list = json::array();

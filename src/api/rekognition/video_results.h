@@ -40,10 +40,11 @@ const char* VideoResultsMember(const std::string& start_api);
 // validator does not know); InvalidParameter as Rekognition words it.
 Status CheckVideoRequest(const std::string& start_api, const nlohmann::json& request);
 
-// Runs the analysis `request` asks for over `reader`. A cancelled run
-// returns video::Cancelled().
+// Runs the analysis `request` asks for over `reader`, frames sampled at
+// `rates`. A cancelled run returns video::Cancelled().
 Result<VideoAnalysis> AnalyseVideo(const std::string& start_api, const nlohmann::json& request,
                                    video::VideoReader& reader, const video::Services& services,
+                                   const video::SampleRates& rates,
                                    const video::ProgressFn& progress);
 
 // The Get* answer body (without JobId, JobStatus, NextToken) for one Start
@@ -54,13 +55,14 @@ Result<VideoAnalysis> AnalyseVideo(const std::string& start_api, const nlohmann:
 Result<nlohmann::json> RunVideoAnalysis(const std::string& start_api, const nlohmann::json& request,
                                         const std::string& video_path,
                                         const video::Services& services,
+                                        const video::SampleRates& rates,
                                         const video::ProgressFn& progress);
 
 // Registers a runner for each stored-video Start API with `jobs`: it
 // resolves the stored request's Video.S3Object, opens it within `limits`,
-// runs AnalyseVideo and stores each item (body: the item's JSON; sort keys:
-// timestamp and index). The services must outlive `jobs`.
+// runs AnalyseVideo at `rates` and stores each item (body: the item's JSON;
+// sort keys: timestamp and index). The services must outlive `jobs`.
 void RegisterVideoRunners(jobs::JobManager& jobs, const video::Services& services,
-                          const video::Limits& limits);
+                          const video::Limits& limits, const video::SampleRates& rates);
 
 }  // namespace argus::api
