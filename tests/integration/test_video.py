@@ -252,6 +252,31 @@ class VideoJobs(VideoBase):
         self.assertEqual((mine[0]["Status"], mine[0]["API"], mine[0]["JobTag"]),
                          ("SUCCEEDED", "StartFaceDetection", "hooked"))
 
+    def test_aws_cli_start_and_get_face_detection_page_by_page(self):
+        r = self.server.aws("start-face-detection", "--video", json.dumps(video("faces.mp4")),
+                            "--face-attributes", "DEFAULT")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        job = json.loads(r.stdout)["JobId"]
+        full = self.wait(self.call, "GetFaceDetection", job)
+        self.assertEqual(full["JobStatus"], "SUCCEEDED", full)
+        self.assertGreaterEqual(len(full["Faces"]), 3, full)
+        chained, token = [], None
+        for _ in range(len(full["Faces"]) + 2):
+            args = ["get-face-detection", "--job-id", job, "--max-results", "2"]
+            if token:
+                args += ["--next-token", token]
+            r = self.server.aws(*args)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            page = json.loads(r.stdout)
+            self.assertEqual(page["JobStatus"], "SUCCEEDED")
+            self.assertLessEqual(len(page["Faces"]), 2)
+            chained += page["Faces"]
+            token = page.get("NextToken")
+            if not token:
+                break
+        self.assertEqual(json.dumps(chained, sort_keys=True),
+                         json.dumps(full["Faces"], sort_keys=True))
+
     def test_aws_cli_start_and_get_label_detection(self):
         r = self.server.aws("start-label-detection", "--video",
                             json.dumps(video("faces.mp4")), "--min-confidence", "40")
