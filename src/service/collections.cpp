@@ -132,9 +132,22 @@ std::shared_ptr<CollectionService::Entry> CollectionService::Find(const std::str
 }
 
 Result<std::shared_ptr<CollectionService::Entry>> CollectionService::Get(const std::string& id) {
-  auto e = Find(id);
-  if (!e) return Status(Code::kResourceNotFound, "The collection id: " + id + " does not exist");
-  return e;
+  if (auto e = Find(id)) return e;
+  // A shared store: another node may have created the collection after
+  // this node last caught up (a client that created it through one node and
+  // uses it through another at once), so the store decides; while it is
+  // unreachable, that it does not exist cannot be known either.
+  if (store_->SharesChanges()) {
+    auto c = store_->GetCollection(id);
+    if (!c.ok() && c.status().code() != Code::kResourceNotFound) return c.status();
+    if (c.ok()) {
+      std::lock_guard lock(follow_mu_);  // as the follower loads one
+      if (auto e = Find(id)) return e;
+      ARGUS_RETURN_IF_ERROR(LoadCollection(c.value()));
+      if (auto e = Find(id)) return e;
+    }
+  }
+  return Status(Code::kResourceNotFound, "The collection id: " + id + " does not exist");
 }
 
 Status CollectionService::CheckModel(const Entry& e) const {

@@ -195,7 +195,9 @@ class ScaleOutTest(unittest.TestCase):
             for node, op, body in ((self.a, "CreateCollection", {"CollectionId": "refused"}),
                                    (self.b, "IndexFaces", {"CollectionId": "outage",
                                                            "Image": image(SAMPLES[0])}),
-                                   (self.b, "ListFaces", {"CollectionId": "outage"})):
+                                   (self.b, "ListFaces", {"CollectionId": "outage"}),
+                                   # one b has not seen: it may exist, b cannot tell
+                                   (self.b, "ListFaces", {"CollectionId": "never-seen"})):
                 status, _, out = node.call(op, **body)
                 self.assertEqual(status, 503, (op, out))
                 self.assertEqual(out["__type"], "ServiceUnavailableException", out)
