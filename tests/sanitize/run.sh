@@ -4,7 +4,8 @@
 #                          (the integration tests run BUILD_DIR/argus).
 #   run.sh tsan BUILD_DIR  TSan tree; the tests that exercise concurrency:
 #                          the index's rebuild swap, the server under
-#                          concurrent clients, the admission queue.
+#                          concurrent clients, the admission queue, the
+#                          stored-video analyses and jobs.
 # Every sanitizer report halts the program and is also written under
 # BUILD_DIR/sanitizer-logs/; the run fails if that folder holds any report,
 # even one from a process whose exit status a test did not look at.
@@ -55,6 +56,8 @@ else
   "$build/tests/argus_store_tests" --gtest_filter='VectorIndexTest.*' || rc=$?
   (cd tests/integration && python3 -m unittest -v test_protocol.LimitsTest) || rc=$?
   (cd tests/sanitize && python3 -m unittest -v test_concurrent) || rc=$?
+  # Stored video: frames analysed side by side, the decoder's threads, jobs.
+  (cd tests/integration && python3 -m unittest -v test_video_cli test_video) || rc=$?
 fi
 
 reports=$(find "$logs" -type f | sort)
