@@ -107,10 +107,11 @@ Status RequestGate::Admit(api::RequestFacts& facts, const Status& invalid) {
     r.threshold_asked = *facts.threshold;
     r.threshold_applied = r.threshold_asked;
   }
-  // Audited: the classes of face search and enrolment, erasures, and every
-  // request a rule of the policy denies or constrains, valid or not.
-  must_audit_ =
-      policy::AuditedClass(facts.op_class) || op.erases || !d.allowed || !d.applied.empty();
+  // Audited: the classes of face search and enrolment, erasures, reads of
+  // the audit log, and every request a rule of the policy denies or
+  // constrains, valid or not.
+  must_audit_ = policy::AuditedClass(facts.op_class) || op.erases || op.audited || !d.allowed ||
+                !d.applied.empty();
   if (!invalid.ok()) {
     r.decision = d.allowed ? "allow" : "deny";
     r.rule = d.Rules();

@@ -52,16 +52,16 @@ int64_t NowMs() {
 }
 
 std::vector<OpSpec> Table() {
-  auto row = [](const char* name, Handler h) {
-    return OpSpec{.name = name, .handler = h, .op_class = kAdmin};
+  auto row = [](const char* name, Handler h, bool reads_audit = false) {
+    return OpSpec{.name = name, .handler = h, .op_class = kAdmin, .audited = reads_audit};
   };
   return {
       row("GetDemographicsReport", &AdminGetDemographicsReport),
       row("GetPolicies", &AdminGetPolicies),
-      row("GetTransparencyReport", &AdminGetTransparencyReport),
-      row("ListAuditRecords", &AdminListAuditRecords),
+      row("GetTransparencyReport", &AdminGetTransparencyReport, true),
+      row("ListAuditRecords", &AdminListAuditRecords, true),
       row("TestPolicy", &AdminTestPolicy),
-      row("VerifyAudit", &AdminVerifyAudit),
+      row("VerifyAudit", &AdminVerifyAudit, true),
   };
 }
 

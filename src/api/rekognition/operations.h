@@ -47,6 +47,9 @@ struct OpSpec {
   const char* attributes = nullptr;
   // Erasures are audited whatever the class.
   bool erases = false;
+  // Audited whatever the class and the decision: the ArgusAdmin reads of
+  // the audit log itself (who looked at who searched for whom).
+  bool audited = false;
   // The answer's results count as faces indexed (metrics).
   bool counts_faces_indexed = false;
   // Tenancy: what the operation does to the collection it names. kRead is
