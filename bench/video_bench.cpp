@@ -379,7 +379,7 @@ int RunVideoBench(const VideoBenchOptions& o) {
       }
       const double wall = Seconds(t0);
       std::printf(
-          "    %-9s %6.2f s for %5.1f s of video: %5.2fx real time; %s; peak RSS %.0f MiB\n",
+          "    %-17s %6.2f s for %5.1f s of video: %5.2fx real time; %s; peak RSS %.0f MiB\n",
           op.c_str(), wall, video_s, video_s / wall, result.c_str(), PeakRssMiB());
     }
   }
