@@ -170,8 +170,10 @@ class CascadeDetector : public FaceDetector {
   // image); with them the cascade is 0.0014-0.0030 AP below ssd-tiled on
   // wider-dev (0.0006-0.0016 before they were added).
   static constexpr float kLikely = 0.5f, kNear = 0.15f;
-  // DetectNear's windows cost a sixth of a whole SSD pass each; with more,
-  // DetectFrame (three to five passes) is about as cheap.
+  // DetectNear's windows cost about a quarter of a whole SSD pass each
+  // (`argus bench models`: 16 against 59 ms on one thread); past this many,
+  // they near the cost of DetectFrame's tiled passes (four whole passes on
+  // a 16:9 frame), and a frame of that many faces is better served by it.
   static constexpr size_t kMaxWindows = 6;
   BlazeFacePass blaze_;
   std::unique_ptr<SsdDetector> fallback_;

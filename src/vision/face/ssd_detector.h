@@ -65,7 +65,7 @@ class SsdDetector : public FaceDetector {
   // The window net alone on bgr(roi), scaled to fill the window (roi at
   // most kWindowUpscale times upscaled); boxes touching an edge of the roi
   // inside the image are dropped, as for a tile. For faces known to be in
-  // the roi, at a sixth of the cost of a whole pass.
+  // the roi, at about a quarter of the cost of a whole pass.
   Status WindowPass(const cv::Mat& bgr, cv::Rect roi, float min_score, std::vector<FaceBox>* out);
   // The side of the square roi (image pixels) WindowPass sees at the scale
   // it runs a roi of side `side` at (larger than `side` only past the upscale limit).
