@@ -154,7 +154,6 @@ int CmdServe(const Args& a) {
     log::Error(rates.status().message());
     return kExitStartup;
   }
-  services.video_rates = rates.value();
   // Workers, pending limit, retention and webhooks: jobs_cli.h.
   auto jobs = OpenJobs(a, *store.value());
   if (!jobs.ok()) {
@@ -162,7 +161,7 @@ int CmdServe(const Args& a) {
     return kExitStartup;
   }
   api::RegisterVideoRunners(*jobs.value(), api::VideoServices(services), services.video_limits,
-                            services.video_rates);
+                            rates.value());
   api::RegisterMediaAnalysisRunner(*jobs.value(), services);
   services.jobs = jobs.value().get();
   {

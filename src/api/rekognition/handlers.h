@@ -66,8 +66,6 @@ struct Services {
   jobs::JobManager* jobs = nullptr;
   // Checked when a Start request opens its video.
   video::Limits video_limits;
-  // The stored-video analyses' sampling (--video-full-face-detection-ms).
-  video::SampleRates video_rates;
   // Per request: the caller, who owns the jobs it starts ("" under
   // --no-auth), and whether it sees every principal's jobs.
   std::string principal;

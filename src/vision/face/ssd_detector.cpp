@@ -127,7 +127,7 @@ Result<std::vector<FaceBox>> SsdDetector::Detect(const cv::Mat& bgr, float min_s
 }
 
 std::optional<cv::Point> SsdDetector::WindowAround(const cv::Rect2f& r, float most) const {
-  const int in = int(Input()), side = window_->spec().input.width();
+  const int in = int(Input()), side = WindowSide();
   if (r.width > most * side || r.height > most * side) return std::nullopt;
   auto origin = [&](float centre) {
     const int o = int(std::lround((centre - side / 2.f) / kWindowGrid)) * kWindowGrid;

@@ -67,17 +67,16 @@ class SsdDetector : public FaceDetector {
   // inside the image are dropped, as for a tile. For faces known to be in
   // the roi, at about a quarter of the cost of a whole pass.
   Status WindowPass(const cv::Mat& bgr, cv::Rect roi, float min_score, std::vector<FaceBox>* out);
-  // The side of the square roi (image pixels) WindowPass sees at the scale
-  // it runs a roi of side `side` at (larger than `side` only past the upscale limit).
-  int WindowSide() const { return window_->spec().input.width(); }
-  static constexpr double kWindowUpscale = 2.0;
 
   Result<std::vector<FaceBox>> Detect(const cv::Mat& bgr, float min_score, int max_faces) override;
 
  private:
   static constexpr double kWideWork = 1024;
   static constexpr int kWindowGrid = 64;
+  static constexpr double kWindowUpscale = 2.0;
   double Input() const { return model_->spec().input.width(); }
+  // The window net's input side (pixels).
+  int WindowSide() const { return window_->spec().input.width(); }
 
   // The window's origin in the full net's input for a region `r` of it: the
   // window centred on r, its origin on the 64-pixel grid and inside the
